@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import { durationSchema } from './duration.js';
+
+/**
+ * The declarative delivery config (delivery.yaml), as zod schemas. Objects are strict: an unknown key
+ * is a typo and is refused. Cross-references (dependencies, groups, environments) and cycles are
+ * checked after parsing, in validate-delivery-config.ts, so their errors can point at a line too.
+ */
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name of letters, digits and dashes');
+
+/** Slack user (U…/W…) or user-group (S…) id. */
+const slackPrincipal = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'expected a Slack user id (U…/W…) or user-group id (S…)');
+
+/** Slack channel id (C…/G…) or a #name the sandbox and the Web API both accept. */
+const slackChannel = z.string().regex(/^([CGD][A-Z0-9]{2,}|#[a-z0-9][a-z0-9_-]*)$/, 'expected a Slack channel id (C…) or #name');
+
+export const teamSchema = z.strictObject({
+  channel: slackChannel,
+  /** Who may deploy and roll back this team's services besides approvers. */
+  members: z.array(slackPrincipal).default([]),
+});
+
+export const dependencySchema = z.strictObject({
+  service: name,
+  /** A version constraint on the provider, e.g. ">=1.4.0" or "^2". */
+  version: z.string().optional(),
+});
+
+/** Query text may use {service}, {environment}, {infraSet}, {version} placeholders. */
+const query = z.string().min(1);
+
+export const healthCheckSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    name,
+    kind: z.literal('error_rate'),
+    requests: query,
+    errors: query,
+    /** Absolute ceiling on errors / requests. */
+    max: z.number().min(0).max(1).optional(),
+    /** The canary may be at most this many times the baseline's error rate. */
+    maxRatioToBaseline: z.number().min(1).default(2),
+  }),
+  z.strictObject({
+    name,
+    kind: z.literal('latency'),
+    percentile: z.enum(['p50', 'p95', 'p99', 'p99.9']),
+    query,
+    maxMs: z.number().positive().optional(),
+    maxRatioToBaseline: z.number().min(1).default(1.5),
+  }),
+  z.strictObject({
+    name,
+    kind: z.literal('saturation'),
+    query,
+    /** Fraction of capacity in use (CPU, memory, connections…). */
+    max: z.number().positive(),
+  }),
+  z.strictObject({
+    name,
+    kind: z.literal('traffic'),
+    query,
+    /** Fewer requests per minute than this and nothing can be judged. */
+    minPerMinute: z.number().nonnegative(),
+  }),
+]);
+
+const signedWebhook = z.strictObject({
+  kind: z.literal('webhook'),
+  url: z.url(),
+  /** Name of the environment variable holding the HMAC secret (the secret never lives in the file). */
+  secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/),
+  timeout: durationSchema.default(10),
+});
+
+const command = z.strictObject({
+  kind: z.literal('command'),
+  /** Executable and arguments, run without a shell; JSON arrives on stdin. */
+  argv: z.array(z.string().min(1)).min(1),
+  timeout: durationSchema.default(30),
+});
+
+export const trafficRouterSchema = z.discriminatedUnion('kind', [
+  signedWebhook,
+  command,
+  z.strictObject({
+    kind: z.literal('nginx'),
+    upstreamFile: z.string().min(1),
+    upstreamName: z.string().min(1).optional(),
+    /** Commands to check and reload nginx, as argv arrays. */
+    testCommand: z.array(z.string()).default(['nginx', '-t']),
+    reloadCommand: z.array(z.string()).default(['nginx', '-s', 'reload']),
+  }),
+  z.strictObject({ kind: z.literal('simulated') }),
+]);
+
+export const infraProviderSchema = z.discriminatedUnion('kind', [
+  signedWebhook,
+  command,
+  z.strictObject({ kind: z.literal('simulated') }),
+]);
+
+export const serviceSchema = z.strictObject({
+  repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name'),
+  /** Sub-directory of a monorepo that holds the service; merges touching it mint a new version. */
+  path: z.string().optional(),
+  team: name,
+  dependsOn: z.array(dependencySchema).default([]),
+  checks: z.array(healthCheckSchema).default([]),
+  traffic: trafficRouterSchema.default({ kind: 'simulated' }),
+  infra: infraProviderSchema.default({ kind: 'simulated' }),
+  /** How many previous good infra-sets stay warm for an instant rollback. */
+  keepWarm: z.number().int().min(1).max(2).default(1),
+});
+
+export const stageSchema = z.strictObject({
+  name,
+  /** Percent of the service's traffic on the new infra-set during this stage. */
+  weight: z.number().gt(0).max(100),
+  bake: durationSchema.default(0),
+});
+
+export const approvalPolicySchema = z.strictObject({
+  required: z.number().int().min(0).default(0),
+  /** Approver groups whose members may approve. */
+  from: z.array(name).default([]),
+  excludeRequester: z.boolean().default(true),
+});
+
+export const windowSchema = z.strictObject({
+  /** When the window opens: a five-field cron expression in `timezone`. */
+  cron: z.string().min(1),
+  duration: durationSchema,
+  timezone: z.string().min(1),
+  name: z.string().optional(),
+});
+
+export const scheduledFreezeSchema = z.strictObject({
+  from: z.coerce.date(),
+  to: z.coerce.date(),
+  reason: z.string().min(1),
+});
+
+export const healthPolicySchema = z.strictObject({
+  /** How often a baking stage is measured. */
+  interval: durationSchema.default(60),
+  /** Consecutive `fail` verdicts that roll back. */
+  failAfter: z.number().int().min(1).default(2),
+  /** Consecutive `inconclusive` or `error` verdicts after which a human is asked. */
+  holdAfter: z.number().int().min(1).default(3),
+});
+
+export const environmentSchema = z.strictObject({
+  /** Where release cards for this environment are posted. */
+  channel: slackChannel,
+  stages: z.array(stageSchema).min(1),
+  approvals: approvalPolicySchema.default({ required: 0, from: [], excludeRequester: true }),
+  /** Deploys may only start or advance inside one of these windows; none means always open. */
+  windows: z.array(windowSchema).default([]),
+  freezes: z.array(scheduledFreezeSchema).default([]),
+  /** Environments in which the same versions must have converged first. */
+  requires: z.array(name).default([]),
+  health: healthPolicySchema.default({ interval: 60, failAfter: 2, holdAfter: 3 }),
+});
+
+export const mergeQueueSchema = z.strictObject({
+  /** A PR with this label on GitHub enters the queue. */
+  label: z.string().min(1).default('merge-queue'),
+  /** The repositories the queue serves, owner/name. */
+  repos: z.array(z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name')).default([]),
+  baseBranch: z.string().default('main'),
+  batchSize: z.number().int().min(1).max(16).default(1),
+  mergeMethod: z.enum(['merge', 'squash', 'rebase']).default('squash'),
+  requiredApprovals: z.number().int().min(0).default(1),
+  /** Checks (by name) that must be green on a commit containing the base; none means all reported checks. */
+  requiredChecks: z.array(z.string()).default([]),
+  /** Deploy each minted version set to this environment automatically. */
+  autoDeployTo: name.optional(),
+  pauseOnFreeze: z.boolean().default(true),
+  pauseOnUnhealthyCanary: z.boolean().default(true),
+});
+
+export const deliveryConfigSchema = z.strictObject({
+  /** Slack user or user-group ids per approver group. */
+  approverGroups: z.record(name, z.array(slackPrincipal).min(1)).default({}),
+  teams: z.record(name, teamSchema),
+  services: z.record(name, serviceSchema),
+  /** Keys in promotion order: the first is the default target of a bare `/deploy`. */
+  environments: z.record(name, environmentSchema),
+  metrics: z
+    .strictObject({ provider: z.enum(['datadog', 'prometheus', 'simulated']).default('simulated') })
+    .default({ provider: 'simulated' }),
+  mergeQueue: mergeQueueSchema.optional(),
+});
+
+export type DeliveryConfig = z.infer<typeof deliveryConfigSchema>;
+export type ServiceConfig = z.infer<typeof serviceSchema>;
+export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+export type StageConfig = z.infer<typeof stageSchema>;
+export type HealthCheckConfig = z.infer<typeof healthCheckSchema>;
+export type HealthPolicy = z.infer<typeof healthPolicySchema>;
+export type WindowConfig = z.infer<typeof windowSchema>;
+export type ApprovalPolicy = z.infer<typeof approvalPolicySchema>;
+export type TrafficRouterConfig = z.infer<typeof trafficRouterSchema>;
+export type InfraProviderConfig = z.infer<typeof infraProviderSchema>;
+export type MergeQueueConfig = z.infer<typeof mergeQueueSchema>;

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * The process environment, parsed once in main.ts (DESIGN.md §5 names). Every problem is reported
+ * together in one message, and the values of secrets never appear in it.
+ */
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const optionalUrl = optionalText.pipe(z.url({ message: 'expected an absolute URL such as http://127.0.0.1:8080/' }).optional());
+
+export const envSchema = z
+  .object({
+    NODE_ENV: optionalText,
+    PORT: optionalText.pipe(z.string().regex(/^\d+$/, 'expected a port number').optional()).transform((port) => (port === undefined ? 3000 : Number(port))),
+    HOST: optionalText.transform((host) => host ?? '0.0.0.0'),
+    LOG_LEVEL: optionalText.pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
+    SLACK_BOT_TOKEN: optionalText.pipe(z.string().startsWith('xoxb-', 'expected a bot token starting with xoxb-').optional()),
+    SLACK_SIGNING_SECRET: optionalText,
+    SLACK_APP_TOKEN: optionalText.pipe(z.string().startsWith('xapp-', 'expected an app-level token starting with xapp-').optional()),
+    SLACK_API_URL: optionalUrl,
+    DATABASE_URL: optionalText.pipe(
+      z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// connection string').optional(),
+    ),
+    DATA_DIR: optionalText.transform((dir) => dir ?? './.data'),
+    GITHUB_TOKEN: optionalText,
+    GITHUB_APP_ID: optionalText,
+    GITHUB_APP_PRIVATE_KEY: optionalText,
+    GITHUB_APP_INSTALLATION_ID: optionalText,
+    GITHUB_API_URL: optionalUrl,
+    GITHUB_WEBHOOK_SECRET: optionalText,
+    DD_API_KEY: optionalText,
+    DD_APP_KEY: optionalText,
+    DD_SITE: optionalText,
+    DD_API_URL: optionalUrl,
+    PROMETHEUS_URL: optionalUrl,
+    DELIVERY_CONFIG: optionalText,
+  })
+  .superRefine((env, ctx) => {
+    if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
+      });
+    }
+    if ((env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN) && !env.SLACK_BOT_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'required when a Slack signing secret or app token is set' });
+    }
+    if ((env.DD_API_KEY === undefined) !== (env.DD_APP_KEY === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [env.DD_API_KEY ? 'DD_APP_KEY' : 'DD_API_KEY'], message: 'DD_API_KEY and DD_APP_KEY go together' });
+    }
+    const appParts = [env.GITHUB_APP_ID, env.GITHUB_APP_PRIVATE_KEY, env.GITHUB_APP_INSTALLATION_ID].filter(Boolean).length;
+    if (appParts > 0 && appParts < 3) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GITHUB_APP_ID'],
+        message: 'GitHub App authentication needs GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID together',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Thrown with every problem of the environment at once. */
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'EnvError';
+  }
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(source);
+  if (result.success) return result.data;
+  // Only the variable name and zod's message: the rejected value may be a secret.
+  throw new EnvError(result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
+}
+
+/** True when no Slack workspace is configured: `npm start` then runs the local sandbox. */
+export function isSandbox(env: Env): boolean {
+  return env.SLACK_BOT_TOKEN === undefined;
+}
+
+/** The Datadog API base URL: DD_API_URL wins, else https://api.<DD_SITE>. */
+export function datadogBaseUrl(env: Env): string {
+  if (env.DD_API_URL) return env.DD_API_URL;
+  return `https://api.${env.DD_SITE ?? 'datadoghq.com'}`;
+}

@@ -1,0 +1,3 @@
+// Every table of the store. Each concept keeps its own file; add an export line for a new one.
+export * from './outbox.js';
+export * from './requests.js';

@@ -1,0 +1,29 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows, type Database } from '../../src/store/db.js';
+import { outbox } from '../../src/store/schema/index.js';
+import { testDatabaseKinds } from '../support/databases.js';
+
+describe.each(testDatabaseKinds)('database on $name', (kind) => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await kind.open();
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('is ready once migrated, and migrating again changes nothing', async () => {
+    await expect(database.ready()).resolves.toEqual({ ok: true });
+    await database.migrate();
+    const [row] = await queryRows<{ n: number }>(database.db, sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
+    expect(row?.n).toBeGreaterThan(0);
+  });
+
+  it('refuses a second outbox row with the same idempotency key', async () => {
+    const row = { kind: 'notify', effect: { text: 'hi' }, idempotencyKey: `key-${kind.name}` };
+    await database.db.insert(outbox).values(row);
+    const again = await database.db.insert(outbox).values(row).onConflictDoNothing().returning();
+    expect(again).toHaveLength(0);
+  });
+});
