@@ -109,6 +109,13 @@ export const serviceSchema = z.strictObject({
   checks: z.array(healthCheckSchema).default([]),
   traffic: trafficRouterSchema.default({ kind: 'simulated' }),
   infra: infraProviderSchema.default({ kind: 'simulated' }),
+  /**
+   * The traffic a service usually sees: lets the plan say up front when a canary stage is too small
+   * to judge within its bake time, and lets the sandbox simulate it.
+   */
+  expectedLoad: z
+    .strictObject({ requestsPerSecond: z.number().positive(), errorRate: z.number().min(0).max(1).default(0.005) })
+    .optional(),
   /** How many previous good infra-sets stay warm for an instant rollback. */
   keepWarm: z.number().int().min(1).max(2).default(1),
 });
