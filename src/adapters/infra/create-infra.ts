@@ -1,0 +1,33 @@
+import type { InfraProviderConfig } from '../../config/delivery-schema.js';
+import { assertNever } from '../../domain/assert-never.js';
+import type { Infra } from '../../ports/infra.js';
+import { AdapterConfigError, secretFrom, type AdapterFactoryDeps } from '../traffic/create-traffic.js';
+import { CommandInfra } from './command-infra.js';
+import { WebhookInfra } from './webhook-infra.js';
+
+export interface InfraFactoryDeps extends AdapterFactoryDeps {
+  /** The sandbox's simulated fleet, for `kind: simulated`. */
+  simulated?: Infra;
+}
+
+/** Builds the Infra provider a service's config asks for. */
+export function createInfra(config: InfraProviderConfig, deps: InfraFactoryDeps): Infra {
+  switch (config.kind) {
+    case 'webhook':
+      return new WebhookInfra({
+        url: config.url,
+        secret: secretFrom(deps, config.secretEnv, 'infra webhook'),
+        timeoutMs: config.timeout * 1000,
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        ...(deps.clock ? { clock: deps.clock } : {}),
+        ...(deps.logger ? { logger: deps.logger } : {}),
+      });
+    case 'command':
+      return new CommandInfra({ argv: config.argv, timeoutMs: config.timeout * 1000 });
+    case 'simulated':
+      if (!deps.simulated) throw new AdapterConfigError('infra kind "simulated" needs the sandbox fleet');
+      return deps.simulated;
+    default:
+      return assertNever(config, 'infra provider');
+  }
+}

@@ -1,0 +1,64 @@
+import type { Logger } from 'pino';
+import type { TrafficRouterConfig } from '../../config/delivery-schema.js';
+import { assertNever } from '../../domain/assert-never.js';
+import type { Clock } from '../../ports/clock.js';
+import type { Traffic } from '../../ports/traffic.js';
+import { CommandTraffic } from './command-traffic.js';
+import { NginxTraffic } from './nginx-traffic.js';
+import { WebhookTraffic } from './webhook-traffic.js';
+
+export interface AdapterFactoryDeps {
+  /** Where `secretEnv` names are looked up: main.ts passes the parsed process environment. */
+  secrets: Readonly<Record<string, string | undefined>>;
+  fetch?: typeof fetch;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface TrafficFactoryDeps extends AdapterFactoryDeps {
+  /** The sandbox's simulated fleet, for `kind: simulated`. */
+  simulated?: Traffic;
+  /** host:port serving an infra-set, for nginx; by default the infra-set id is a host name. */
+  nginxServerFor?: (infraSetId: string) => string;
+}
+
+/** A configuration the factory cannot build from (a missing secret): thrown at start-up, with the reason. */
+export class AdapterConfigError extends Error {
+  override name = 'AdapterConfigError';
+}
+
+export function secretFrom(deps: AdapterFactoryDeps, secretEnv: string, what: string): string {
+  const secret = deps.secrets[secretEnv];
+  if (secret === undefined || secret.trim() === '') throw new AdapterConfigError(`${what}: environment variable ${secretEnv} (the webhook secret) is not set`);
+  return secret;
+}
+
+/** Builds the Traffic router a service's config asks for. */
+export function createTraffic(config: TrafficRouterConfig, deps: TrafficFactoryDeps): Traffic {
+  switch (config.kind) {
+    case 'webhook':
+      return new WebhookTraffic({
+        url: config.url,
+        secret: secretFrom(deps, config.secretEnv, 'traffic webhook'),
+        timeoutMs: config.timeout * 1000,
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        ...(deps.clock ? { clock: deps.clock } : {}),
+        ...(deps.logger ? { logger: deps.logger } : {}),
+      });
+    case 'command':
+      return new CommandTraffic({ argv: config.argv, timeoutMs: config.timeout * 1000 });
+    case 'nginx':
+      return new NginxTraffic({
+        upstreamFile: config.upstreamFile,
+        ...(config.upstreamName ? { upstreamName: config.upstreamName } : {}),
+        testCommand: config.testCommand,
+        reloadCommand: config.reloadCommand,
+        ...(deps.nginxServerFor ? { serverFor: deps.nginxServerFor } : {}),
+      });
+    case 'simulated':
+      if (!deps.simulated) throw new AdapterConfigError('traffic kind "simulated" needs the sandbox fleet');
+      return deps.simulated;
+    default:
+      return assertNever(config, 'traffic router');
+  }
+}

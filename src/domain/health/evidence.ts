@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/**
+ * The judge's accumulated evidence for one stage. Plain JSON: the engine persists it with the stage and
+ * hands it back on the next reading, so a restart resumes the sequential test where it stopped.
+ */
+
+const decision = z.enum(['open', 'healthy', 'unhealthy']);
+export type Decision = z.infer<typeof decision>;
+
+const errorRateEvidence = z.object({
+  kind: z.literal('error_rate'),
+  requests: z.number().nonnegative(),
+  errors: z.number().nonnegative(),
+  baselineRequests: z.number().nonnegative(),
+  baselineErrors: z.number().nonnegative(),
+  intervals: z.number().int().nonnegative(),
+  /** Canary against the baseline's error rate. */
+  ratio: decision,
+  /** Canary against the check's absolute `max`. */
+  ceiling: decision,
+});
+
+const latencyEvidence = z.object({
+  kind: z.literal('latency'),
+  canary: z.array(z.number()),
+  baseline: z.array(z.number()),
+});
+
+const checkEvidence = z.discriminatedUnion('kind', [errorRateEvidence, latencyEvidence]);
+
+export const healthEvidenceSchema = z.object({
+  v: z.literal(1),
+  canary: z.string(),
+  baseline: z.string().nullable(),
+  weight: z.number(),
+  checks: z.record(z.string(), checkEvidence),
+});
+
+export type ErrorRateEvidence = z.infer<typeof errorRateEvidence>;
+export type LatencyEvidence = z.infer<typeof latencyEvidence>;
+export type CheckEvidence = z.infer<typeof checkEvidence>;
+export type HealthEvidence = z.infer<typeof healthEvidenceSchema>;
+
+export interface EvidenceScope {
+  canary: string;
+  baseline: string | null;
+  weight: number;
+}
+
+/**
+ * The evidence to continue from: the stored one when it was gathered for the same canary, baseline and
+ * weight; a fresh start for another canary or baseline.
+ */
+export function resumeEvidence(stored: unknown, scope: EvidenceScope): HealthEvidence {
+  const parsed = healthEvidenceSchema.safeParse(stored);
+  if (!parsed.success || parsed.data.canary !== scope.canary || parsed.data.baseline !== scope.baseline) return { v: 1, ...scope, checks: {} };
+  if (parsed.data.weight === scope.weight) return parsed.data;
+  // A new stage of the same canary: its own test starts afresh, but the baseline's error rate is a
+  // property of the baseline, so what was measured of it carries over. At 100% the baseline serves
+  // nothing, and that earlier measurement is all there is to compare with.
+  const checks: Record<string, CheckEvidence> = {};
+  for (const [name, evidence] of Object.entries(parsed.data.checks)) {
+    if (evidence.kind === 'latency') {
+      checks[name] = { kind: 'latency', canary: [], baseline: evidence.baseline };
+      continue;
+    }
+    checks[name] = {
+      kind: 'error_rate',
+      requests: 0,
+      errors: 0,
+      baselineRequests: evidence.baselineRequests,
+      baselineErrors: evidence.baselineErrors,
+      intervals: 0,
+      ratio: 'open',
+      ceiling: 'open',
+    };
+  }
+  return { v: 1, ...scope, checks };
+}
