@@ -177,6 +177,8 @@ export const mergeQueueSchema = z.strictObject({
   repos: z.array(z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name')).default([]),
   baseBranch: z.string().default('main'),
   batchSize: z.number().int().min(1).max(16).default(1),
+  /** Batches under test at once, each built on top of the one ahead of it (speculative validation); 1 = none. */
+  speculativeBatches: z.number().int().min(1).max(4).default(1),
   mergeMethod: z.enum(['merge', 'squash', 'rebase']).default('squash'),
   requiredApprovals: z.number().int().min(0).default(1),
   /** Checks (by name) that must be green on a commit containing the base; none means all reported checks. */
