@@ -1,0 +1,301 @@
+import { pathToFileURL } from 'node:url';
+import {
+  decideBatch,
+  decideBatchCandidate,
+  decideFront,
+  planBatch,
+  type ChecksSummary,
+  type EntryState,
+  type PullSnapshot,
+  type QueuePolicy,
+} from '../src/domain/merge-queue/index.js';
+
+/**
+ * A busy day of pull requests through the merge queue, in virtual time, driven by the same pure
+ * decisions the service makes (decideFront for serial FIFO; decideBatchCandidate, planBatch and
+ * decideBatch for batches, bisection and speculation). The simulated world stands in for GitHub and
+ * CI: CI takes `ciMinutes`, a bad pull request turns red every commit that contains it, and every
+ * commit the base branch moves to is audited for red.
+ */
+
+export interface MergeQueueBenchOptions {
+  pullRequests?: number;
+  /** Mean minutes between arrivals (Poisson), over the working day. */
+  meanArrivalMinutes?: number;
+  ciMinutes?: number;
+  failureRate?: number;
+  seed?: number;
+}
+
+export interface ModeFigures {
+  mode: string;
+  batchSize: number;
+  speculativeBatches: number;
+  merged: number;
+  ejected: number;
+  /** Pull requests merged per hour, from the first arrival to the last merge. */
+  throughputPerHour: number;
+  p50TimeToMergeMinutes: number;
+  p95TimeToMergeMinutes: number;
+  ciRuns: number;
+  /** Every commit the base branch pointed at was green. */
+  baseNeverRed: boolean;
+  /** Exactly the bad pull requests were ejected. */
+  ejectedExactlyTheBadOnes: boolean;
+}
+
+export interface MergeQueueBenchResult {
+  scenario: Required<MergeQueueBenchOptions> & { badPullRequests: number };
+  modes: ModeFigures[];
+}
+
+const MINUTE = 60_000;
+const DAY_START = Date.parse('2026-03-02T08:00:00Z');
+const policy: QueuePolicy = { baseBranch: 'main', requiredApprovals: 1, updateTimeoutMs: 5 * MINUTE, maxRechecks: 5 };
+
+/** A small deterministic PRNG (mulberry32), so every run simulates the same day. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface SimPull {
+  id: number;
+  arrivesAt: number;
+  bad: boolean;
+}
+
+function day(options: Required<MergeQueueBenchOptions>): SimPull[] {
+  const next = random(options.seed);
+  const pulls: SimPull[] = [];
+  let at = DAY_START;
+  for (let id = 1; id <= options.pullRequests; id++) {
+    at += -Math.log(1 - next()) * options.meanArrivalMinutes * MINUTE;
+    pulls.push({ id, arrivesAt: Math.round(at), bad: next() < options.failureRate });
+  }
+  return pulls;
+}
+
+interface CiRun {
+  finishesAt: number;
+  red: boolean;
+}
+
+function checksOf(run: CiRun | undefined, now: number): ChecksSummary {
+  if (!run || run.finishesAt > now) return { state: 'pending', waitingFor: ['ci'] };
+  return run.red ? { state: 'failure', failing: ['ci'] } : { state: 'success', passed: ['ci'] };
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+class World {
+  baseVersion = 0;
+  baseRed = false;
+  ciRuns = 0;
+  readonly mergedAt = new Map<number, number>();
+  readonly ejected = new Set<number>();
+  constructor(readonly pulls: SimPull[]) {}
+
+  land(pull: SimPull, now: number): void {
+    this.baseVersion++;
+    if (pull.bad) this.baseRed = true;
+    this.mergedAt.set(pull.id, now);
+  }
+
+  startCi(red: boolean, now: number, ciMinutes: number): CiRun {
+    this.ciRuns++;
+    return { finishesAt: now + ciMinutes * MINUTE, red };
+  }
+
+  figures(mode: string, batchSize: number, speculativeBatches: number): ModeFigures {
+    const waits = this.pulls.filter((pull) => this.mergedAt.has(pull.id)).map((pull) => (this.mergedAt.get(pull.id)! - pull.arrivesAt) / MINUTE);
+    const lastMerge = Math.max(...this.mergedAt.values());
+    const hours = (lastMerge - this.pulls[0]!.arrivesAt) / (60 * MINUTE);
+    const bad = new Set(this.pulls.filter((pull) => pull.bad).map((pull) => pull.id));
+    return {
+      mode,
+      batchSize,
+      speculativeBatches,
+      merged: this.mergedAt.size,
+      ejected: this.ejected.size,
+      throughputPerHour: Math.round((this.mergedAt.size / hours) * 10) / 10,
+      p50TimeToMergeMinutes: Math.round(percentile(waits, 50)),
+      p95TimeToMergeMinutes: Math.round(percentile(waits, 95)),
+      ciRuns: this.ciRuns,
+      baseNeverRed: !this.baseRed,
+      ejectedExactlyTheBadOnes: bad.size === this.ejected.size && [...bad].every((id) => this.ejected.has(id)),
+    };
+  }
+}
+
+/** Serial FIFO: the front entry is updated with the base, tested, merged; the next one starts after. */
+function simulateSerial(pulls: SimPull[], options: Required<MergeQueueBenchOptions>): ModeFigures {
+  const world = new World(pulls);
+  const heads = new Map<number, { version: number; containsBase: number; ci: CiRun | undefined }>();
+  const state = new Map<number, EntryState>();
+  let now = DAY_START;
+  const pending = () => pulls.filter((pull) => pull.arrivesAt <= now && !world.mergedAt.has(pull.id) && !world.ejected.has(pull.id));
+  while (world.mergedAt.size + world.ejected.size < pulls.length) {
+    for (let step = 0; step < 3; step++) {
+      const front = pending()[0];
+      if (!front) break;
+      // The PR was opened on the base of its arrival time; its own CI ran and is done by now.
+      const head = heads.get(front.id) ?? { version: 0, containsBase: -1, ci: { finishesAt: 0, red: front.bad } };
+      heads.set(front.id, head);
+      const entry = state.get(front.id) ?? {
+        id: front.id, repo: 'sim/repo', pullNumber: front.id, status: 'queued', headSha: `${front.id}-0`,
+        expectedHeadSha: null, updateRequestedAt: null, rechecks: 0, suspectGroup: null,
+      };
+      const snapshot: PullSnapshot = {
+        state: 'open', merged: false, draft: false, title: '', author: '', headSha: `${front.id}-${head.version}`, baseRef: 'main',
+        mergeable: true, containsBase: head.containsBase === world.baseVersion, approvals: 1, changesRequested: false,
+        checks: checksOf(head.ci, now),
+      };
+      const decision = decideFront(entry, snapshot, policy, new Date(now));
+      let finished = false;
+      switch (decision.kind) {
+        case 'update-branch':
+          // GitHub's update lands at once here; CI starts on the new head.
+          head.version++;
+          head.containsBase = world.baseVersion;
+          head.ci = world.startCi(front.bad, now, options.ciMinutes);
+          state.set(front.id, { ...entry, status: 'validating', headSha: `${front.id}-${head.version}` });
+          break;
+        case 'merge':
+          world.land(front, now);
+          finished = true;
+          break;
+        case 'eject':
+          world.ejected.add(front.id);
+          finished = true;
+          break;
+        case 'wait-for-checks':
+          state.set(front.id, { ...entry, status: 'validating', headSha: snapshot.headSha });
+          break;
+        case 'requeue':
+        case 'proceed':
+          state.set(front.id, { ...entry, status: 'queued', headSha: snapshot.headSha });
+          break;
+      }
+      if (!finished) break;
+    }
+    now += MINUTE;
+  }
+  return world.figures('serial FIFO', 1, 1);
+}
+
+interface SimBatch {
+  ids: number[];
+  /** Every pull request in the tested tree: those of the batches it speculates on, and its own. */
+  content: number[];
+  ci: CiRun;
+}
+
+/** Batches of `batchSize`, `depth` of them under test at once (each on top of the one before). */
+function simulateBatches(pulls: SimPull[], options: Required<MergeQueueBenchOptions>, batchSize: number, depth: number): ModeFigures {
+  const world = new World(pulls);
+  const byId = new Map(pulls.map((pull) => [pull.id, pull]));
+  const suspectGroup = new Map<number, number>();
+  let nextGroup = 1;
+  let open: SimBatch[] = [];
+  let now = DAY_START;
+  const entryOf = (id: number): EntryState => ({
+    id, repo: 'sim/repo', pullNumber: id, status: 'queued', headSha: `${id}`, expectedHeadSha: null,
+    updateRequestedAt: null, rechecks: 0, suspectGroup: suspectGroup.get(id) ?? null,
+  });
+  const isRed = (content: number[]) => content.some((id) => byId.get(id)!.bad);
+  while (world.mergedAt.size + world.ejected.size < pulls.length) {
+    const front = open[0];
+    if (front) {
+      const decision = decideBatch(front.ids, 'sim', checksOf(front.ci, now));
+      switch (decision.kind) {
+        case 'wait-for-checks':
+          break;
+        case 'merge':
+          for (const id of decision.entryIds) world.land(byId.get(id)!, now);
+          open = open.slice(1);
+          break;
+        case 'eject':
+          world.ejected.add(decision.entryId);
+          suspectGroup.delete(decision.entryId);
+          open = [];
+          break;
+        case 'bisect': {
+          const first = nextGroup++;
+          const second = nextGroup++;
+          for (const id of decision.retestFirst) suspectGroup.set(id, first);
+          for (const id of decision.thenRetest) suspectGroup.set(id, second);
+          // Batches speculating on a red batch are void.
+          open = [];
+          break;
+        }
+      }
+    }
+    const batched = new Set(open.flatMap((batch) => batch.ids));
+    while (open.length < depth) {
+      const candidates = pulls
+        .filter((pull) => pull.arrivesAt <= now && !world.mergedAt.has(pull.id) && !world.ejected.has(pull.id) && !batched.has(pull.id))
+        .slice(0, batchSize * 2)
+        .map((pull) => entryOf(pull.id))
+        .filter((entry) => decideBatchCandidate(entry, { state: 'open', merged: false, draft: false, title: '', author: '', headSha: entry.headSha!, baseRef: 'main', mergeable: true, containsBase: true, approvals: 1, changesRequested: false, checks: { state: 'pending', waitingFor: [] } }, policy).kind === 'proceed');
+      const ids = planBatch(candidates.map((entry) => ({ id: entry.id, suspectGroup: entry.suspectGroup })), batchSize);
+      if (ids.length === 0) break;
+      const content = [...(open.at(-1)?.content ?? []), ...ids];
+      open.push({ ids, content, ci: world.startCi(isRed(content), now, options.ciMinutes) });
+      for (const id of ids) batched.add(id);
+    }
+    now += MINUTE;
+  }
+  const mode = depth > 1 ? `batches of ${batchSize}, ${depth} speculative` : `batches of ${batchSize}`;
+  return world.figures(mode, batchSize, depth);
+}
+
+export async function runMergeQueueBench(options: MergeQueueBenchOptions = {}): Promise<MergeQueueBenchResult> {
+  const scenario: Required<MergeQueueBenchOptions> = {
+    pullRequests: options.pullRequests ?? 120,
+    meanArrivalMinutes: options.meanArrivalMinutes ?? 5,
+    ciMinutes: options.ciMinutes ?? 10,
+    failureRate: options.failureRate ?? 0.1,
+    seed: options.seed ?? 42,
+  };
+  const pulls = day(scenario);
+  const modes = [
+    simulateSerial(pulls, scenario),
+    simulateBatches(pulls, scenario, 4, 1),
+    simulateBatches(pulls, scenario, 4, 2),
+    simulateBatches(pulls, scenario, 8, 3),
+  ];
+  return { scenario: { ...scenario, badPullRequests: pulls.filter((pull) => pull.bad).length }, modes };
+}
+
+export function formatMergeQueueBench(result: MergeQueueBenchResult): string {
+  const { scenario } = result;
+  const lines = [
+    `Merge queue, virtual time: ${scenario.pullRequests} PRs (one every ~${scenario.meanArrivalMinutes} min), CI ${scenario.ciMinutes} min, ${scenario.badPullRequests} failing (${Math.round(scenario.failureRate * 100)}%)`,
+    '',
+    '| mode | merged | ejected | throughput (PR/h) | p50 time to merge | p95 time to merge | CI runs | base never red | ejected = bad |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const mode of result.modes) {
+    lines.push(
+      `| ${mode.mode} | ${mode.merged} | ${mode.ejected} | ${mode.throughputPerHour} | ${mode.p50TimeToMergeMinutes} min | ${mode.p95TimeToMergeMinutes} min | ${mode.ciRuns} | ${mode.baseNeverRed ? 'yes' : 'NO'} | ${mode.ejectedExactlyTheBadOnes ? 'yes' : 'NO'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await runMergeQueueBench();
+  console.log(formatMergeQueueBench(result));
+  if (result.modes.some((mode) => !mode.baseNeverRed)) process.exitCode = 1;
+}
