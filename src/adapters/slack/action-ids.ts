@@ -1,0 +1,39 @@
+/**
+ * Every action_id, callback_id and block_id the app renders and listens for, in one place: a renderer
+ * and its listener can never drift apart.
+ */
+export const ActionIds = {
+  approve: 'release_approve',
+  pause: 'release_pause',
+  resume: 'release_resume',
+  promote: 'release_promote',
+  rollback: 'release_rollback',
+  abort: 'release_abort',
+  deployService: 'deploy_service',
+  deployVersion: 'deploy_version',
+  deployEnvironment: 'deploy_environment',
+} as const;
+
+export type ReleaseButtonAction = 'approve' | 'pause' | 'resume' | 'promote' | 'rollback' | 'abort';
+
+export const RELEASE_BUTTON_ACTIONS: readonly ReleaseButtonAction[] = ['approve', 'pause', 'resume', 'promote', 'rollback', 'abort'];
+
+export const releaseButtonActionIds: readonly string[] = RELEASE_BUTTON_ACTIONS.map((action) => ActionIds[action]);
+
+export function releaseActionFromId(actionId: string): ReleaseButtonAction | undefined {
+  return RELEASE_BUTTON_ACTIONS.find((action) => ActionIds[action] === actionId);
+}
+
+export const CallbackIds = {
+  /** The /deploy modal, first step: choose service, version, environment. */
+  deployForm: 'deploy_form',
+  /** The /deploy modal, second step: the plan preview; submitting it starts the release. */
+  deployConfirm: 'deploy_confirm',
+} as const;
+
+export const BlockIds = {
+  deployService: 'deploy_service_block',
+  deployVersion: 'deploy_version_block',
+  deployEnvironment: 'deploy_environment_block',
+  cardActions: 'release_actions',
+} as const;

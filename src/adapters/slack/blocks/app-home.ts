@@ -1,0 +1,61 @@
+import type { ReleaseView } from '../../../domain/release/types.js';
+import type { FreezeView } from '../../../services/release-service-api.js';
+import { LIMITS, divider, escapeMrkdwn, fitLines, header, mention, section, type Block } from './block-kit.js';
+import { statusLabel } from './release-card.js';
+
+/** The App Home tab: what the viewer shipped, what waits for them, the queue, freezes, windows. */
+
+export interface HomeQueueEntry {
+  repo: string;
+  pullNumber: number;
+  state: string;
+}
+
+export interface AppHomeInput {
+  userId: string;
+  myReleases: ReleaseView[];
+  awaitingMyApproval: ReleaseView[];
+  /** null when the merge queue is not enabled. */
+  queue: HomeQueueEntry[] | null;
+  freezes: FreezeView[];
+  /** Per environment, a line about its next deploy window ("opens Tue 09:00 UTC for 2h"). */
+  windows: Array<{ environment: string; text: string }>;
+}
+
+export interface HomeView {
+  type: 'home';
+  blocks: Block[];
+}
+
+function releaseLine(view: ReleaseView): string {
+  const ships = view.changes.map((change) => `${escapeMrkdwn(change.service)}@${escapeMrkdwn(change.to)}`).join(', ');
+  return `• \`${escapeMrkdwn(view.id)}\` ${statusLabel(view.status)} — ${ships} → ${escapeMrkdwn(view.targetEnvironment)} · ${escapeMrkdwn(view.summary)}`;
+}
+
+export function renderAppHome(input: AppHomeInput): HomeView {
+  const blocks: Block[] = [header('Durable Delivery'), section(`Hello ${mention(input.userId)}. Use \`/deploy\`, \`/release list\`, \`/rollback\`, \`/freeze\` and \`/queue\` from any channel.`)];
+
+  blocks.push(divider(), header('Waiting for your approval'));
+  blocks.push(section(input.awaitingMyApproval.length > 0 ? fitLines(input.awaitingMyApproval.map((view) => `${releaseLine(view)} · requested by ${mention(view.requester.userId)}`)) : 'Nothing waits for you.'));
+
+  blocks.push(divider(), header('Your releases'));
+  blocks.push(section(input.myReleases.length > 0 ? fitLines(input.myReleases.map(releaseLine)) : 'You have no active releases.'));
+
+  blocks.push(divider(), header('Merge queue'));
+  if (input.queue === null) blocks.push(section('The merge queue is not enabled.'));
+  else blocks.push(section(input.queue.length > 0 ? fitLines(input.queue.map((entry, index) => `${index + 1}. ${escapeMrkdwn(entry.repo)}#${entry.pullNumber} — ${escapeMrkdwn(entry.state)}`)) : 'The queue is empty.'));
+
+  blocks.push(divider(), header('Freezes'));
+  blocks.push(
+    section(
+      input.freezes.length > 0
+        ? fitLines(input.freezes.map((freeze) => `• :snowflake: *${escapeMrkdwn(freeze.environment)}* until ${freeze.until ?? 'lifted'} — ${escapeMrkdwn(freeze.reason)}${freeze.by ? ` (${mention(freeze.by)})` : ''}`))
+        : 'No freezes in force.',
+    ),
+  );
+
+  blocks.push(divider(), header('Deploy windows'));
+  blocks.push(section(input.windows.length > 0 ? fitLines(input.windows.map((window) => `• *${escapeMrkdwn(window.environment)}*: ${escapeMrkdwn(window.text)}`)) : 'Every environment is always open.'));
+
+  return { type: 'home', blocks: blocks.slice(0, LIMITS.viewBlocks) };
+}

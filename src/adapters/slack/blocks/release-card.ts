@@ -1,0 +1,240 @@
+import { formatDuration } from '../../../config/duration.js';
+import type {
+  EnvironmentView,
+  GateResult,
+  OperatorAction,
+  ReleaseStatus,
+  ReleaseView,
+  ServiceProgressView,
+  StageView,
+} from '../../../domain/release/types.js';
+import { assertNever } from '../../../domain/assert-never.js';
+import { ActionIds, BlockIds, type ReleaseButtonAction } from '../action-ids.js';
+import {
+  LIMITS,
+  button,
+  clip,
+  confirmDialog,
+  context,
+  divider,
+  escapeMrkdwn,
+  fitLines,
+  header,
+  mention,
+  section,
+  type Block,
+  type Button,
+  type MessageContent,
+} from './block-kit.js';
+
+/**
+ * The release card: the product's face. A pure function of the engine's ReleaseView, so the same
+ * view always renders the same card, and every change to the release is one chat.update away.
+ *
+ * Shape: header · status line · what ships · one section per environment (stages and gates) ·
+ * last health reading · rollback order · the buttons that fit the state · footer.
+ */
+
+/** What a card button carries: the release and the card version it was pressed on (stale and double clicks). */
+export interface CardButtonValue {
+  releaseId: string;
+  version: number;
+}
+
+export function encodeButtonValue(value: CardButtonValue): string {
+  return JSON.stringify({ r: value.releaseId, v: value.version });
+}
+
+const STATUS_LABEL: Record<ReleaseStatus, string> = {
+  waiting: ':hourglass_flowing_sand: Waiting',
+  running: ':arrows_counterclockwise: Running',
+  paused: ':double_vertical_bar: Paused',
+  rolling_back: ':rewind: Rolling back',
+  succeeded: ':white_check_mark: Succeeded',
+  rolled_back: ':leftwards_arrow_with_hook: Rolled back',
+  aborted: ':no_entry: Aborted',
+};
+
+export function statusLabel(status: ReleaseStatus): string {
+  return STATUS_LABEL[status];
+}
+
+export function renderReleaseCard(view: ReleaseView): MessageContent {
+  const blocks: Block[] = [];
+  const services = view.changes.map((change) => change.service);
+  const title = `Release ${view.id} · ${services.length === 1 ? services[0] : `${services.length} services`} → ${view.targetEnvironment}`;
+  blocks.push(header(title));
+
+  const statusLines = [
+    `*${STATUS_LABEL[view.status]}* · ${escapeMrkdwn(view.summary)}`,
+    `Requested by ${mention(view.requester.userId)} · version set #${view.versionSetId} · path ${view.path.map(escapeMrkdwn).join(' → ')}`,
+  ];
+  if (view.paused) statusLines.push(`:double_vertical_bar: Paused by ${mention(view.paused.by)} at ${view.paused.at}`);
+  if (view.outcome) {
+    statusLines.push(`Finished ${view.outcome.at}: *${view.outcome.kind.replace('_', ' ')}*${view.outcome.reason ? ` — ${escapeMrkdwn(view.outcome.reason)}` : ''}`);
+  }
+  blocks.push(section(fitLines(statusLines)));
+
+  blocks.push(section(fitLines(['*What ships*', ...view.changes.map((change) => `• \`${escapeMrkdwn(change.service)}\` ${version(change.from)} → *${escapeMrkdwn(change.to)}*`)])));
+
+  blocks.push(divider());
+  // Environments share what is left of the 50 blocks after the fixed ones: health, rollback
+  // order, buttons, footer, and a "more environments" line when some do not fit.
+  const fixedAfter = 4;
+  const fitsAll = blocks.length + view.environments.length + fixedAfter <= LIMITS.messageBlocks;
+  const room = LIMITS.messageBlocks - blocks.length - fixedAfter - (fitsAll ? 0 : 1);
+  const environments = view.environments.slice(0, Math.max(1, room));
+  for (const environment of environments) blocks.push(section(renderEnvironment(environment)));
+  if (environments.length < view.environments.length) blocks.push(context(`…and ${view.environments.length - environments.length} more environments`));
+
+  blocks.push(section(renderHealth(view)));
+  blocks.push(section(renderRollbackOrder(view)));
+
+  const buttons = renderButtons(view);
+  if (buttons.length > 0) blocks.push({ type: 'actions', block_id: BlockIds.cardActions, elements: buttons });
+  blocks.push(context(`\`${view.id}\` · card v${view.version} · updated ${view.updatedAt}`));
+
+  return { text: clip(`${title}: ${STATUS_LABEL[view.status].replace(/^:[a-z_]+: /, '')} — ${view.summary}`, 3000), blocks };
+}
+
+function version(value: string | null): string {
+  return value === null ? '_(new)_' : `\`${escapeMrkdwn(value)}\``;
+}
+
+const ENVIRONMENT_STATE: Record<EnvironmentView['state'], string> = {
+  pending: ':white_circle: pending',
+  active: ':large_blue_circle: in progress',
+  done: ':white_check_mark: converged',
+  rolled_back: ':leftwards_arrow_with_hook: rolled back',
+};
+
+function renderEnvironment(environment: EnvironmentView): string {
+  const lines = [`*${escapeMrkdwn(environment.environment)}* — ${ENVIRONMENT_STATE[environment.state]}`];
+  for (const service of environment.services) lines.push(...renderService(service));
+  lines.push(`_Preconditions_: ${renderGates(environment)}`);
+  for (const warning of environment.warnings) lines.push(`:warning: ${escapeMrkdwn(warning)}`);
+  return fitLines(lines);
+}
+
+function renderService(service: ServiceProgressView): string[] {
+  const head = `\`${escapeMrkdwn(service.service)}\` ${version(service.from)} → \`${escapeMrkdwn(service.to)}\`${service.converged ? ' :white_check_mark:' : ''}`;
+  const provisioning =
+    service.provisioning === 'done' ? null : service.provisioning === 'running' ? 'infra-set provisioning…' : 'infra-set to provision';
+  const stages = service.stages.map(renderStage).join('  ·  ');
+  return [head, `    ${[provisioning, stages].filter(Boolean).join('  ·  ')}`];
+}
+
+export function renderStage(stage: StageView): string {
+  const name = `${escapeMrkdwn(stage.stage)} ${stage.weight}%`;
+  switch (stage.state) {
+    case 'done':
+      return `:white_check_mark: ${name}`;
+    case 'pending':
+      return `:white_circle: ${name}`;
+    case 'running':
+      return stage.holding
+        ? `:warning: ${name} holding — needs a human`
+        : `:arrows_counterclockwise: ${name} baking, ${formatDuration(stage.bakeSecondsLeft)} left`;
+    case 'shifting':
+      return `:arrow_right: ${name} shifting traffic`;
+    case 'waiting':
+      return `:hourglass_flowing_sand: ${name} waiting: ${stage.reasons.map((reason) => escapeMrkdwn(reason.message)).join('; ') || 'gates closed'}`;
+    case 'failed':
+      return `:x: ${name} failed: ${escapeMrkdwn(stage.reason)}`;
+    case 'rolled_back':
+      return `:leftwards_arrow_with_hook: ${name} rolled back`;
+    default:
+      return assertNever(stage, 'stage view');
+  }
+}
+
+const GATE_LABEL: Record<GateResult['gate'], string> = {
+  approvals: 'approvals',
+  window: 'window',
+  freeze: 'no freeze',
+  lock: 'not locked',
+  dependencies: 'dependencies',
+  previous_environment: 'previous environment',
+};
+
+function renderGates(environment: EnvironmentView): string {
+  const parts: string[] = [];
+  const { required, by } = environment.approvals;
+  if (required > 0 || by.length > 0) {
+    const who = by.length > 0 ? ` (${by.map((approval) => mention(approval.userId)).join(', ')})` : '';
+    parts.push(`${by.length >= required ? '✓' : '✗'} approvals ${by.length}/${required}${who}`);
+  }
+  for (const gate of environment.gates) {
+    if (gate.gate === 'approvals') continue;
+    if (gate.ok) parts.push(`✓ ${GATE_LABEL[gate.gate]}${gate.detail ? ` (${escapeMrkdwn(gate.detail)})` : ''}`);
+    else parts.push(`✗ ${GATE_LABEL[gate.gate]}: ${escapeMrkdwn(gate.message)}${gate.opensAt ? ` (opens ${gate.opensAt})` : ''}`);
+  }
+  return parts.length > 0 ? parts.join(' · ') : '✓ none';
+}
+
+function renderHealth(view: ReleaseView): string {
+  const health = view.health;
+  if (!health) return '*Health*: no reading yet';
+  const verdict = { pass: ':white_check_mark: pass', fail: ':x: fail', inconclusive: ':grey_question: inconclusive', error: ':warning: error' }[health.verdict];
+  const lines = [`*Health* (${escapeMrkdwn(health.service)} in ${escapeMrkdwn(health.environment)}, ${escapeMrkdwn(health.stage)}, ${health.at}): ${verdict}`];
+  for (const check of health.checks) lines.push(`• ${escapeMrkdwn(check.check)}: ${check.verdict} — ${escapeMrkdwn(check.summary)}`);
+  return fitLines(lines);
+}
+
+function renderRollbackOrder(view: ReleaseView): string {
+  const lines = ['*If it fails*, traffic returns in this order:'];
+  for (const entry of view.rollbackOrder) {
+    const moves = entry.moves.map((move) => `\`${escapeMrkdwn(move.service)}\` → ${move.toVersion ? `\`${escapeMrkdwn(move.toVersion)}\`` : '_nothing (new service)_'}`);
+    lines.push(`• ${escapeMrkdwn(entry.environment)}: ${moves.join(', ') || 'nothing moved yet'}`);
+  }
+  if (view.rollbackOrder.length === 0) lines.push('• nothing to roll back');
+  return fitLines(lines);
+}
+
+const BUTTON_ORDER: ReleaseButtonAction[] = ['approve', 'pause', 'resume', 'promote', 'rollback', 'abort'];
+
+function renderButtons(view: ReleaseView): Button[] {
+  const allowed = new Set<OperatorAction>(view.allowedActions);
+  const value = encodeButtonValue({ releaseId: view.id, version: view.version });
+  const services = view.changes.map((change) => change.service).join(', ');
+  return BUTTON_ORDER.filter((action) => allowed.has(action)).map((action) => {
+    switch (action) {
+      case 'approve':
+        return button({ actionId: ActionIds.approve, text: 'Approve', value, style: 'primary' });
+      case 'pause':
+        return button({ actionId: ActionIds.pause, text: 'Pause', value });
+      case 'resume':
+        return button({ actionId: ActionIds.resume, text: 'Resume', value, style: 'primary' });
+      case 'promote':
+        return button({
+          actionId: ActionIds.promote,
+          text: 'Promote',
+          value,
+          confirm: confirmDialog({ title: 'Skip the rest of the bake?', text: `The current stage of ${clip(services, 120)} moves on without waiting out its bake time.`, confirm: 'Promote' }),
+        });
+      case 'rollback':
+        return button({
+          actionId: ActionIds.rollback,
+          text: 'Roll back',
+          value,
+          style: 'danger',
+          confirm: confirmDialog({
+            title: 'Roll back this release?',
+            text: `Traffic for ${clip(services, 120)} returns to the last-known-good infra-sets, in the order shown on the card.`,
+            confirm: 'Roll back',
+            danger: true,
+          }),
+        });
+      case 'abort':
+        return button({
+          actionId: ActionIds.abort,
+          text: 'Abort',
+          value,
+          style: 'danger',
+          confirm: confirmDialog({ title: 'Abort this release?', text: 'The release stops here and traffic returns to what served before.', confirm: 'Abort', danger: true }),
+        });
+      default:
+        return assertNever(action, 'button');
+    }
+  });
+}

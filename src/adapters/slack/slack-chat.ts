@@ -1,0 +1,149 @@
+import { ErrorCode, LogLevel, WebClient, type WebAPICallResult } from '@slack/web-api';
+import type { ReleaseView } from '../../domain/release/types.js';
+import type { Chat, MessageRef } from '../../ports/chat.js';
+import { renderReleaseCard } from './blocks/release-card.js';
+import { clip } from './blocks/block-kit.js';
+
+/**
+ * Thrown for a Slack 429: the outbox's chat lane retries the effect after `retryAfterSeconds`
+ * instead of a WebClient sleeping on it, so no other lane (and no rollback) ever waits on Slack.
+ */
+export class ChatRateLimitedError extends Error {
+  readonly retryable = true;
+  constructor(
+    readonly method: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`Slack rate-limited ${method}; retry after ${retryAfterSeconds}s`);
+    this.name = 'ChatRateLimitedError';
+  }
+}
+
+/** A Slack error that retrying cannot fix (bad arguments, unknown channel, revoked token). */
+export class ChatRefusedError extends Error {
+  readonly retryable = false;
+  constructor(
+    readonly method: string,
+    readonly slackError: string,
+  ) {
+    super(`Slack refused ${method}: ${slackError}`);
+    this.name = 'ChatRefusedError';
+  }
+}
+
+export interface SlackChatOptions {
+  /** An existing client (Bolt's) or the token and base URL to build one. */
+  client?: WebClient;
+  token?: string;
+  apiUrl?: string;
+  /** The channel a release's card is posted in: the target environment's deploy channel. */
+  cardChannel: (view: ReleaseView) => string;
+  /**
+   * Minimum gap between two posts to one channel (Slack allows about one per second). Waiting
+   * here only delays the chat lane.
+   */
+  minPostIntervalMs?: number;
+  /**
+   * Budget of chat.update calls per minute (Slack's tier 3 allows about 50). Past it, an update
+   * fails at once as rate-limited, without calling Slack: the outbox retries it later, and since
+   * card updates are coalesced, the retry draws the latest state.
+   */
+  updatesPerMinute?: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+/** Builds the WebClient the way this adapter needs it: 429s are surfaced, not slept on. */
+export function createSlackWebClient(token: string | undefined, apiUrl: string | undefined): WebClient {
+  return new WebClient(token, {
+    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+    rejectRateLimitedCalls: true,
+    // A 429 is reported through ChatRateLimitedError; the client's own warning would be noise.
+    logLevel: LogLevel.ERROR,
+    // Transport errors are retried by the outbox with its own backoff, not inside one effect.
+    retryConfig: { retries: 0 },
+  });
+}
+
+/** The Chat port over Slack's Web API. */
+export class SlackChat implements Chat {
+  readonly #client: WebClient;
+  readonly #cardChannel: (view: ReleaseView) => string;
+  readonly #minPostIntervalMs: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #now: () => number;
+  readonly #lastPostAt = new Map<string, number>();
+  readonly #updatesPerMinute: number;
+  #updateTokens: number;
+  #updateTokensAt: number;
+
+  constructor(options: SlackChatOptions) {
+    this.#client = options.client ?? createSlackWebClient(options.token, options.apiUrl);
+    this.#cardChannel = options.cardChannel;
+    this.#minPostIntervalMs = options.minPostIntervalMs ?? 1000;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#now = options.now ?? Date.now;
+    this.#updatesPerMinute = options.updatesPerMinute ?? 50;
+    this.#updateTokens = this.#updatesPerMinute;
+    this.#updateTokensAt = this.#now();
+  }
+
+  async publishCard(view: ReleaseView, existing: MessageRef | null): Promise<MessageRef> {
+    const card = renderReleaseCard(view);
+    if (existing) {
+      this.#takeUpdateToken();
+      const updated = await this.#call('chat.update', { channel: existing.channel, ts: existing.ts, text: card.text, blocks: card.blocks }, ['message_not_found']);
+      // A card someone deleted is posted again rather than lost: the release still needs a face.
+      if (updated) return existing;
+    }
+    const channel = this.#cardChannel(view);
+    await this.#pace(channel);
+    const posted = (await this.#call('chat.postMessage', { channel, text: card.text, blocks: card.blocks, unfurl_links: false })) as WebAPICallResult & { channel?: string; ts?: string };
+    if (!posted?.channel || !posted.ts) throw new ChatRefusedError('chat.postMessage', 'no channel/ts in the answer');
+    return { channel: posted.channel, ts: posted.ts };
+  }
+
+  async postThreadLine(ref: MessageRef, text: string): Promise<void> {
+    await this.#pace(ref.channel);
+    await this.#call('chat.postMessage', { channel: ref.channel, thread_ts: ref.ts, text: clip(text, 3000) });
+  }
+
+  async notify(channelOrUserId: string, text: string): Promise<void> {
+    await this.#pace(channelOrUserId);
+    await this.#call('chat.postMessage', { channel: channelOrUserId, text: clip(text, 3000) });
+  }
+
+  #takeUpdateToken(): void {
+    const now = this.#now();
+    const perMs = this.#updatesPerMinute / 60_000;
+    this.#updateTokens = Math.min(this.#updatesPerMinute, this.#updateTokens + (now - this.#updateTokensAt) * perMs);
+    this.#updateTokensAt = now;
+    if (this.#updateTokens < 1) throw new ChatRateLimitedError('chat.update', Math.ceil((1 - this.#updateTokens) / perMs / 1000));
+    this.#updateTokens -= 1;
+  }
+
+  async #pace(channel: string): Promise<void> {
+    if (this.#minPostIntervalMs <= 0) return;
+    const last = this.#lastPostAt.get(channel);
+    const now = this.#now();
+    const wait = last === undefined ? 0 : last + this.#minPostIntervalMs - now;
+    this.#lastPostAt.set(channel, now + Math.max(0, wait));
+    if (wait > 0) await this.#sleep(wait);
+  }
+
+  /** Calls a method; answers undefined for one of the `tolerated` Slack errors, throws typed errors otherwise. */
+  async #call(method: string, args: Record<string, unknown>, tolerated: string[] = []): Promise<WebAPICallResult | undefined> {
+    try {
+      return await this.#client.apiCall(method, args);
+    } catch (error) {
+      const coded = error as { code?: string; retryAfter?: number; data?: { error?: string } };
+      if (coded.code === ErrorCode.RateLimitedError) throw new ChatRateLimitedError(method, coded.retryAfter ?? 1);
+      if (coded.code === ErrorCode.PlatformError) {
+        const slackError = coded.data?.error ?? 'unknown_error';
+        if (tolerated.includes(slackError)) return undefined;
+        throw new ChatRefusedError(method, slackError);
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,290 @@
+import { z } from 'zod';
+import { parseDurationSeconds } from '../../config/duration.js';
+
+/**
+ * Slash-command text → a typed request, or a problem saying what was wrong, the right form and,
+ * for a misspelt name, the closest known one. Pure: the listeners only render what comes out.
+ */
+
+export interface KnownNames {
+  services: string[];
+  /** In promotion order: the first is the default target. */
+  environments: string[];
+}
+
+export interface CommandProblem {
+  kind: 'problem';
+  code: 'bad_arguments' | 'unknown_service' | 'unknown_environment' | 'unknown_subcommand';
+  message: string;
+  usage: string;
+  suggestion?: string;
+}
+
+type Help = { kind: 'help' };
+
+export const USAGE = {
+  deploy: '/deploy <service>@<version> [to <env>]  |  /deploy set <N> to <env>  |  /deploy',
+  rollback: '/rollback <service> [in <env>] [to <infra-set>]',
+  release: '/release [<id> | list]',
+  freeze: '/freeze <env> [duration] [reason]',
+  unfreeze: '/unfreeze <env>',
+  queue: '/queue [list]  |  /queue add <owner/repo>#<N>  |  /queue remove <owner/repo>#<N>',
+} as const;
+
+/** Splits on spaces, keeping "quoted text" (straight or curly quotes, as Slack clients send) together. */
+export function tokenize(text: string): string[] {
+  const tokens: string[] = [];
+  for (const match of text.trim().matchAll(/"([^"]*)"|“([^”]*)”|'([^']*)'|(\S+)/g)) {
+    tokens.push(match[1] ?? match[2] ?? match[3] ?? match[4] ?? '');
+  }
+  return tokens;
+}
+
+function isHelp(tokens: string[]): boolean {
+  return tokens.length === 1 && ['help', '-h', '--help', '?'].includes((tokens[0] ?? '').toLowerCase());
+}
+
+/** Edit distance, for "did you mean". */
+export function editDistance(a: string, b: string): number {
+  const previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    let diagonal = previous[0] ?? 0;
+    previous[0] = i;
+    for (let j = 1; j <= b.length; j += 1) {
+      const above = previous[j] ?? 0;
+      previous[j] = Math.min(above + 1, (previous[j - 1] ?? 0) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** The closest candidate within a third of the name's length (at least 2 edits), or a prefix match. */
+export function didYouMean(name: string, candidates: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { candidate, distance };
+  }
+  if (best && best.distance <= Math.max(2, Math.floor(lower.length / 3))) return best.candidate;
+  return candidates.find((candidate) => candidate.startsWith(lower) || lower.startsWith(candidate));
+}
+
+function unknown(kind: 'service' | 'environment', name: string, names: KnownNames, usage: string): CommandProblem {
+  const candidates = kind === 'service' ? names.services : names.environments;
+  const suggestion = didYouMean(name, candidates);
+  return {
+    kind: 'problem',
+    code: kind === 'service' ? 'unknown_service' : 'unknown_environment',
+    message: `There is no ${kind} called \`${name}\`.${suggestion ? '' : ` Known: ${candidates.slice(0, 20).join(', ')}.`}`,
+    usage,
+    ...(suggestion ? { suggestion } : {}),
+  };
+}
+
+function bad(message: string, usage: string): CommandProblem {
+  return { kind: 'problem', code: 'bad_arguments', message, usage };
+}
+
+const serviceName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/);
+const serviceAtVersion = z.string().regex(/^([a-z0-9][a-z0-9-]*)@([\w.+\-/:]+)$/);
+const versionSetNumber = z.coerce.number().int().positive();
+const pullReference = z.string().regex(/^([\w.-]+\/[\w.-]+)#(\d+)$/);
+
+function checkEnvironment(name: string, names: KnownNames, usage: string): CommandProblem | undefined {
+  return names.environments.includes(name) ? undefined : unknown('environment', name, names, usage);
+}
+
+function checkService(name: string, names: KnownNames, usage: string): CommandProblem | undefined {
+  return names.services.includes(name) ? undefined : unknown('service', name, names, usage);
+}
+
+// ── /deploy ───────────────────────────────────────────────────────────────────────────────────
+
+export type DeployCommand =
+  | Help
+  | { kind: 'modal' }
+  | { kind: 'deploy'; service: string; version: string; environment: string }
+  | { kind: 'deploy_set'; versionSetId: number; environment: string }
+  | CommandProblem;
+
+export function parseDeploy(text: string, names: KnownNames): DeployCommand {
+  const tokens = tokenize(text);
+  const usage = USAGE.deploy;
+  if (tokens.length === 0) return { kind: 'modal' };
+  if (isHelp(tokens)) return { kind: 'help' };
+  const defaultEnvironment = names.environments[0];
+
+  if (tokens[0]?.toLowerCase() === 'set') {
+    const [, number, to, environment, ...rest] = tokens;
+    const id = versionSetNumber.safeParse(number);
+    if (!id.success) return bad(`\`/deploy set\` needs a version set number, e.g. \`/deploy set 42 to ${defaultEnvironment ?? 'production'}\`.`, usage);
+    if (to?.toLowerCase() !== 'to' || !environment || rest.length > 0) return bad('Say where the version set goes: `to <env>`.', usage);
+    return checkEnvironment(environment, names, usage) ?? { kind: 'deploy_set', versionSetId: id.data, environment };
+  }
+
+  const [target, to, environmentToken, ...rest] = tokens;
+  const parsed = serviceAtVersion.safeParse(target);
+  if (!parsed.success) {
+    const bare = serviceName.safeParse(target);
+    if (bare.success && names.services.includes(bare.data)) return bad(`Which version of \`${bare.data}\`? Write \`${bare.data}@<version>\`.`, usage);
+    const name = (target ?? '').split('@')[0] ?? '';
+    if (serviceName.safeParse(name).success && !names.services.includes(name)) return unknown('service', name, names, usage);
+    return bad(`\`${target ?? ''}\` is not \`<service>@<version>\`.`, usage);
+  }
+  const [, service = '', version = ''] = parsed.data.match(/^([^@]+)@(.+)$/) ?? [];
+  const serviceProblem = checkService(service, names, usage);
+  if (serviceProblem) return serviceProblem;
+  if (to === undefined) {
+    if (!defaultEnvironment) return bad('No environment is configured.', usage);
+    return { kind: 'deploy', service, version, environment: defaultEnvironment };
+  }
+  if (to.toLowerCase() !== 'to' || !environmentToken || rest.length > 0) return bad('After the version, say where it goes: `to <env>`.', usage);
+  return checkEnvironment(environmentToken, names, usage) ?? { kind: 'deploy', service, version, environment: environmentToken };
+}
+
+// ── /rollback ─────────────────────────────────────────────────────────────────────────────────
+
+export type RollbackCommand = Help | { kind: 'rollback'; service: string; environment: string; toInfraSetId?: string } | CommandProblem;
+
+export function parseRollback(text: string, names: KnownNames): RollbackCommand {
+  const tokens = tokenize(text);
+  const usage = USAGE.rollback;
+  if (isHelp(tokens)) return { kind: 'help' };
+  const [service, ...rest] = tokens;
+  if (!service) return bad('Say which service to roll back.', usage);
+  const serviceProblem = checkService(service, names, usage);
+  if (serviceProblem) return serviceProblem;
+  let environment = names.environments[names.environments.length - 1];
+  let toInfraSetId: string | undefined;
+  for (let index = 0; index < rest.length; index += 2) {
+    const keyword = rest[index]?.toLowerCase();
+    const value = rest[index + 1];
+    if (!value) return bad(`\`${rest[index] ?? ''}\` needs a value after it.`, usage);
+    if (keyword === 'in') {
+      const problem = checkEnvironment(value, names, usage);
+      if (problem) return problem;
+      environment = value;
+    } else if (keyword === 'to') toInfraSetId = value;
+    else return bad(`Unexpected \`${rest[index] ?? ''}\`: use \`in <env>\` and \`to <infra-set>\`.`, usage);
+  }
+  if (!environment) return bad('No environment is configured.', usage);
+  return { kind: 'rollback', service, environment, ...(toInfraSetId ? { toInfraSetId } : {}) };
+}
+
+// ── /release ──────────────────────────────────────────────────────────────────────────────────
+
+export type ReleaseCommand = Help | { kind: 'list' } | { kind: 'show'; releaseId: string } | CommandProblem;
+
+export function parseRelease(text: string): ReleaseCommand {
+  const tokens = tokenize(text);
+  if (isHelp(tokens)) return { kind: 'help' };
+  if (tokens.length === 0 || (tokens.length === 1 && tokens[0]?.toLowerCase() === 'list')) return { kind: 'list' };
+  if (tokens.length === 1 && /^[\w-]+$/.test(tokens[0] ?? '')) return { kind: 'show', releaseId: tokens[0] ?? '' };
+  return bad('`/release` takes one release id, or `list`.', USAGE.release);
+}
+
+// ── /freeze, /unfreeze ────────────────────────────────────────────────────────────────────────
+
+export const DEFAULT_FREEZE_SECONDS = 3600;
+
+export type FreezeCommand = Help | { kind: 'freeze'; environment: string; durationSeconds: number; reason: string } | CommandProblem;
+
+export function parseFreeze(text: string, names: KnownNames): FreezeCommand {
+  const tokens = tokenize(text);
+  const usage = USAGE.freeze;
+  if (isHelp(tokens)) return { kind: 'help' };
+  const [environment, ...rest] = tokens;
+  if (!environment) return bad('Say which environment to freeze.', usage);
+  const problem = checkEnvironment(environment, names, usage);
+  if (problem) return problem;
+  let durationSeconds = DEFAULT_FREEZE_SECONDS;
+  const maybeDuration = rest[0] ? parseDurationSeconds(rest[0]) : undefined;
+  if (maybeDuration !== undefined) {
+    if (maybeDuration <= 0) return bad('A freeze must last longer than 0s.', usage);
+    durationSeconds = maybeDuration;
+    rest.shift();
+  }
+  const reason = rest.join(' ').trim();
+  return { kind: 'freeze', environment, durationSeconds, reason: reason.length > 0 ? reason : 'no reason given' };
+}
+
+export type UnfreezeCommand = Help | { kind: 'unfreeze'; environment: string } | CommandProblem;
+
+export function parseUnfreeze(text: string, names: KnownNames): UnfreezeCommand {
+  const tokens = tokenize(text);
+  const usage = USAGE.unfreeze;
+  if (isHelp(tokens)) return { kind: 'help' };
+  if (tokens.length !== 1 || !tokens[0]) return bad('Say which environment to unfreeze, and nothing else.', usage);
+  return checkEnvironment(tokens[0], names, usage) ?? { kind: 'unfreeze', environment: tokens[0] };
+}
+
+// ── /queue ────────────────────────────────────────────────────────────────────────────────────
+
+export type QueueCommand =
+  | Help
+  | { kind: 'list' }
+  | { kind: 'add' | 'remove'; repo: string; pullNumber: number }
+  | CommandProblem;
+
+const QUEUE_SUBCOMMANDS = ['list', 'add', 'remove', 'help'];
+
+export function parseQueue(text: string): QueueCommand {
+  const tokens = tokenize(text);
+  const usage = USAGE.queue;
+  if (isHelp(tokens)) return { kind: 'help' };
+  const [sub, reference, ...rest] = tokens;
+  if (!sub || sub.toLowerCase() === 'list') return rest.length === 0 && !reference ? { kind: 'list' } : bad('`/queue list` takes no arguments.', usage);
+  const subcommand = sub.toLowerCase();
+  if (subcommand !== 'add' && subcommand !== 'remove') {
+    const suggestion = didYouMean(subcommand, QUEUE_SUBCOMMANDS);
+    return { kind: 'problem', code: 'unknown_subcommand', message: `\`/queue ${sub}\` is not a queue command.`, usage, ...(suggestion ? { suggestion: `/queue ${suggestion}` } : {}) };
+  }
+  const parsed = pullReference.safeParse(reference);
+  if (!parsed.success || rest.length > 0) return bad(`\`/queue ${subcommand}\` needs a pull request as \`owner/repo#123\`.`, usage);
+  const [, repo = '', number = '0'] = parsed.data.match(/^(.+)#(\d+)$/) ?? [];
+  return { kind: subcommand, repo, pullNumber: Number(number) };
+}
+
+// ── help texts ────────────────────────────────────────────────────────────────────────────────
+
+export const HELP = {
+  deploy: {
+    command: '/deploy',
+    summary: 'plan and start a release; the card appears in the environment\'s deploy channel',
+    forms: [
+      { usage: '/deploy <service>@<version> [to <env>]', description: 'ship one service (default environment: the first in the config)' },
+      { usage: '/deploy set <N> to <env>', description: 'ship a whole version set' },
+      { usage: '/deploy', description: 'open a form that shows the plan before anything starts' },
+    ],
+  },
+  rollback: {
+    command: '/rollback',
+    summary: 'move traffic back at once to a warm infra-set (no rebuild)',
+    forms: [{ usage: USAGE.rollback, description: 'default: the last-known-good warm infra-set in the last environment' }],
+  },
+  release: {
+    command: '/release',
+    summary: 'status of releases',
+    forms: [
+      { usage: '/release list', description: 'the active releases' },
+      { usage: '/release <id>', description: 'one release\'s card' },
+    ],
+  },
+  freeze: {
+    command: '/freeze',
+    summary: 'stop deploys to an environment for a while',
+    forms: [{ usage: USAGE.freeze, description: 'duration like 30m, 2h (default 1h); the rest is the reason' }],
+  },
+  unfreeze: { command: '/unfreeze', summary: 'lift the ad-hoc freezes of an environment', forms: [{ usage: USAGE.unfreeze, description: '' }] },
+  queue: {
+    command: '/queue',
+    summary: 'the merge queue',
+    forms: [
+      { usage: '/queue', description: 'what is queued' },
+      { usage: '/queue add acme/api#123', description: 'queue a pull request' },
+      { usage: '/queue remove acme/api#123', description: 'take it out' },
+    ],
+  },
+} as const;

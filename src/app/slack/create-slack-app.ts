@@ -1,0 +1,198 @@
+import type { IncomingMessage, ServerResponse, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, LogLevel, type App as BoltApp, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { WebClient } from '@slack/web-api';
+import type { DeliveryConfig } from '../../config/delivery-schema.js';
+import type { Clock } from '../../ports/clock.js';
+import type { ReleaseService } from '../../services/release-service-api.js';
+import type { ProcessedRequests } from '../../store/repos/processed-requests-repo.js';
+import type { HttpRoute } from '../http-routes.js';
+import { ActorResolver, userGroupIdsIn } from './actor-resolver.js';
+import { registerListeners } from './listeners/index.js';
+import type { MergeQueueCommands, SlackDeps } from './slack-deps.js';
+
+/** Slack signs with a timestamp; Bolt refuses ones over 5 minutes old, this refuses ones that far ahead. */
+export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
+
+export const SLACK_EVENTS_PATH = '/slack/events';
+
+/**
+ * Request keys outlive Slack's retries (minutes) and the 5-minute signature window by far, so a
+ * day is plenty; older ones are deleted hourly.
+ */
+const REQUEST_KEY_RETENTION_MS = 24 * 3600 * 1000;
+const PRUNE_EVERY_MS = 3600 * 1000;
+
+export interface SlackAppOptions {
+  botToken: string;
+  /** HTTP mode: Slack's requests are verified with it. */
+  signingSecret?: string;
+  /** Socket Mode when set (xapp-…). */
+  appToken?: string;
+  /** Web API base (SLACK_API_URL), e.g. a proxy or the local emulator. */
+  apiUrl?: string;
+  /** Routes served next to /slack/events (/healthz, /readyz, /metrics…). */
+  customRoutes?: HttpRoute[];
+  /** HTTP port (HTTP mode), or the port of the custom routes' server (Socket Mode). */
+  port: number;
+  host?: string;
+  logger: Logger;
+  /** Wall-clock seconds for the future-timestamp check (Bolt's own check reads the real clock too). */
+  nowSeconds?: () => number;
+}
+
+export interface SlackAppDeps {
+  releases: ReleaseService;
+  /** null until the merge queue exists. */
+  mergeQueue?: MergeQueueCommands | null;
+  config: DeliveryConfig;
+  requests: ProcessedRequests;
+  clock: Clock;
+}
+
+export interface SlackApp {
+  readonly app: BoltApp;
+  /** The Web API client the app uses (429s surface as errors; see SlackChat). */
+  readonly client: WebClient;
+  readonly mode: 'http' | 'socket';
+  /** Starts listening (HTTP) or connects (Socket Mode); answers the base URL of the HTTP server. */
+  start(): Promise<{ url: string | null }>;
+  stop(): Promise<void>;
+}
+
+/** Adapts pino to Bolt's logger interface. */
+function boltLogger(logger: Logger): BoltLogger {
+  const child = logger.child({ component: 'bolt' });
+  let level = LogLevel.INFO;
+  return {
+    debug: (...msg: unknown[]) => child.debug(msg.map(String).join(' ')),
+    info: (...msg: unknown[]) => child.info(msg.map(String).join(' ')),
+    warn: (...msg: unknown[]) => child.warn(msg.map(String).join(' ')),
+    error: (...msg: unknown[]) => child.error(msg.map(String).join(' ')),
+    setLevel: (next) => {
+      level = next;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}
+
+/**
+ * Refuses, before Bolt sees them, signed requests dated more than five minutes in the future:
+ * Bolt's verification only bounds the past, and a future-dated signed request could be replayed
+ * for as long as its date stays ahead.
+ */
+export function refuseFutureTimestamps(
+  listener: (req: IncomingMessage, res: ServerResponse) => void,
+  options: { paths: string[]; nowSeconds: () => number; logger: Logger },
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method === 'POST' && options.paths.includes(path)) {
+      const header = req.headers['x-slack-request-timestamp'];
+      const timestamp = Number(Array.isArray(header) ? header[0] : header);
+      if (Number.isFinite(timestamp) && timestamp > options.nowSeconds() + MAX_CLOCK_SKEW_SECONDS) {
+        options.logger.warn({ timestamp }, 'refused a Slack request dated in the future');
+        req.resume();
+        res.writeHead(401);
+        res.end();
+        return;
+      }
+    }
+    listener(req, res);
+  };
+}
+
+/**
+ * The Bolt app: HTTP mode on /slack/events (signature checked by Bolt, future dates refused here),
+ * or Socket Mode when an app token is given. Listeners acknowledge before any slow work.
+ */
+export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): SlackApp {
+  const logger = boltLogger(options.logger);
+  const clientOptions = {
+    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+    // A 429 on a user's click is answered by Slack's own retry UI; never let the client sleep on it.
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 1, factor: 1, minTimeout: 100, maxTimeout: 500 },
+  };
+  const customRoutes = (options.customRoutes ?? []) as unknown as CustomRoute[];
+  const socketMode = options.appToken !== undefined;
+
+  let receiver: InstanceType<typeof HTTPReceiver> | undefined;
+  let app: BoltApp;
+  if (socketMode) {
+    app = new App({
+      token: options.botToken,
+      appToken: options.appToken,
+      socketMode: true,
+      clientOptions,
+      logger,
+      customRoutes,
+      installerOptions: { port: options.port },
+      deferInitialization: true,
+    });
+  } else {
+    if (!options.signingSecret) throw new Error('HTTP mode needs a signing secret (SLACK_SIGNING_SECRET)');
+    receiver = new HTTPReceiver({
+      signingSecret: options.signingSecret,
+      endpoints: SLACK_EVENTS_PATH,
+      customRoutes,
+      logger,
+      processBeforeResponse: false,
+    });
+    receiver.requestListener = refuseFutureTimestamps(receiver.requestListener, {
+      paths: [SLACK_EVENTS_PATH],
+      nowSeconds: options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)),
+      logger: options.logger,
+    });
+    app = new App({ token: options.botToken, receiver, clientOptions, logger, deferInitialization: true });
+  }
+
+  const actors = new ActorResolver(app.client, userGroupIdsIn(deps.config), {
+    onError: (group, error) => options.logger.warn({ group, err: error }, 'could not read a Slack user group'),
+  });
+  const slackDeps: SlackDeps = {
+    releases: deps.releases,
+    mergeQueue: deps.mergeQueue ?? null,
+    config: deps.config,
+    requests: deps.requests,
+    actors,
+    clock: deps.clock,
+    logger: options.logger.child({ component: 'slack' }),
+  };
+  registerListeners(app, slackDeps);
+  app.error(async (error) => {
+    options.logger.error({ err: error }, 'unhandled error in a Slack listener');
+  });
+
+  let server: Server | undefined;
+  let pruning: NodeJS.Timeout | undefined;
+  const prune = () => {
+    const before = new Date(deps.clock.now().getTime() - REQUEST_KEY_RETENTION_MS);
+    deps.requests.prune(before).catch((error: unknown) => options.logger.warn({ err: error }, 'could not prune processed Slack requests'));
+  };
+  return {
+    app,
+    client: app.client,
+    mode: socketMode ? 'socket' : 'http',
+    async start() {
+      await app.init();
+      pruning = setInterval(prune, PRUNE_EVERY_MS);
+      pruning.unref();
+      if (socketMode) {
+        await app.start();
+        return { url: null };
+      }
+      server = (await app.start({ port: options.port, host: options.host ?? '0.0.0.0' })) as Server;
+      const address = server.address() as AddressInfo;
+      const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
+      return { url: `http://${host}:${address.port}` };
+    },
+    async stop() {
+      if (pruning) clearInterval(pruning);
+      server?.closeAllConnections();
+      await app.stop().catch(() => {});
+    },
+  };
+}

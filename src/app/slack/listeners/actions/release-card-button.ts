@@ -1,0 +1,108 @@
+import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { z } from 'zod';
+import { releaseActionFromId, type ReleaseButtonAction } from '../../../../adapters/slack/action-ids.js';
+import { renderNotice, renderProblem } from '../../../../adapters/slack/blocks/ephemeral.js';
+import type { MessageContent } from '../../../../adapters/slack/blocks/block-kit.js';
+import type { Outcome } from '../../../../domain/release/types.js';
+import { assertNever } from '../../../../domain/assert-never.js';
+import type { SlackDeps } from '../../slack-deps.js';
+import { messageArgs } from '../../slack-responses.js';
+import { claimFirst } from '../request-key.js';
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/** The button value the card renderer wrote (encodeButtonValue), parsed at the edge. */
+const buttonValue = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.object({ r: z.string().min(1), v: z.number().int().nonnegative() }));
+
+const DONE: Record<ReleaseButtonAction, string> = {
+  approve: 'You approved',
+  pause: 'You paused',
+  resume: 'You resumed',
+  promote: 'You promoted the current stage of',
+  rollback: 'Rolling back',
+  abort: 'Aborting',
+};
+
+/**
+ * Approve · Pause · Resume · Promote · Roll back · Abort on a release card. The key is the card
+ * version the button was pressed on, so a double click or a retried delivery is handled once;
+ * who may press what is decided by the engine from the config, and a refusal goes to the presser only.
+ */
+export function releaseCardButton(deps: SlackDeps) {
+  return async ({ ack, body, action, client }: ButtonArgs): Promise<void> => {
+    const kind = releaseActionFromId(action.action_id);
+    const value = buttonValue.safeParse(action.value ?? '');
+    if (!kind || !value.success) {
+      await ack();
+      deps.logger.warn({ actionId: action.action_id }, 'a release button with an unreadable value');
+      return;
+    }
+    const { r: releaseId, v: version } = value.data;
+    const user = body.user.id;
+    let first: boolean;
+    try {
+      first = await claimFirst(deps, `action:${releaseId}:${version}:${kind}:${user}`, 'slack_action');
+    } catch {
+      await ack();
+      await tell(renderNotice('Durable Delivery cannot reach its database right now; nothing was done.'));
+      return;
+    }
+    await ack();
+    if (!first) return;
+
+    async function tell(content: MessageContent): Promise<void> {
+      const channel = body.channel?.id ?? body.container?.channel_id;
+      if (!channel) return;
+      await client.chat.postEphemeral({ channel, user, ...messageArgs(content) }).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not answer a button'));
+    }
+
+    const log = deps.logger.child({ releaseId, action: kind, user });
+    try {
+      const actor = await deps.actors.resolve(user);
+      const request = { actor, releaseId };
+      let outcome: Outcome;
+      switch (kind) {
+        case 'approve':
+          outcome = await deps.releases.approve(request);
+          break;
+        case 'pause':
+          outcome = await deps.releases.pause(request);
+          break;
+        case 'resume':
+          outcome = await deps.releases.resume(request);
+          break;
+        case 'promote':
+          outcome = await deps.releases.promote(request);
+          break;
+        case 'rollback':
+          outcome = await deps.releases.rollback({ ...request, reason: `rolled back from Slack by <@${user}>` });
+          break;
+        case 'abort':
+          outcome = await deps.releases.abort(request);
+          break;
+        default:
+          return assertNever(kind, 'release action');
+      }
+      if (outcome.kind === 'refused') {
+        log.info({ code: outcome.code }, 'release action refused');
+        await tell(renderProblem({ code: outcome.code, message: outcome.message }));
+        return;
+      }
+      // The card itself updates through the outbox; this line confirms the press at once.
+      await tell(renderNotice(`${DONE[kind]} release \`${releaseId}\`.`));
+    } catch (error) {
+      log.error({ err: error }, 'release action failed');
+      await tell(renderNotice(`That did not go through: ${(error as Error).message}`));
+    }
+  };
+}

@@ -1,0 +1,27 @@
+import { renderNotice } from '../../../../adapters/slack/blocks/ephemeral.js';
+import { HELP, parseRollback } from '../../command-text.js';
+import { knownNames, type SlackDeps } from '../../slack-deps.js';
+import { refusal, runCommand, type CommandArgs } from './run-command.js';
+
+/** `/rollback <service> [in <env>] [to <infra-set>]`: a traffic switch to a warm infra-set. */
+export function rollbackCommand(deps: SlackDeps) {
+  return async (args: CommandArgs): Promise<void> => {
+    const parsed = parseRollback(args.command.text, knownNames(deps.config));
+    if (parsed.kind === 'help') return runCommand(deps, args, { kind: 'help', help: HELP.rollback });
+    if (parsed.kind === 'problem') return runCommand(deps, args, parsed);
+    return runCommand(deps, args, {
+      kind: 'work',
+      run: async (actor) => {
+        const outcome = await deps.releases.manualRollback({
+          actor,
+          service: parsed.service,
+          environment: parsed.environment,
+          ...(parsed.toInfraSetId ? { toInfraSetId: parsed.toInfraSetId } : {}),
+        });
+        if (outcome.kind === 'refused') return refusal(outcome);
+        const { value } = outcome;
+        return renderNotice(`Rolling back: traffic for \`${value.service}\` in ${value.environment} goes to \`${value.toVersion}\` (infra-set \`${value.toInfraSetId}\`).`);
+      },
+    });
+  };
+}

@@ -1,0 +1,53 @@
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { z } from 'zod';
+import { renderNotice, renderProblem } from '../../../../adapters/slack/blocks/ephemeral.js';
+import type { SlackDeps } from '../../slack-deps.js';
+import { messageArgs } from '../../slack-responses.js';
+import { startedNotice } from '../commands/deploy.js';
+import { claimFirst } from '../request-key.js';
+
+type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+
+const metadata = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.object({ service: z.string().min(1), version: z.string().min(1), environment: z.string().min(1) }));
+
+/** "Deploy" on the plan preview: the modal closes and the release starts; the outcome comes as a DM. */
+export function deployConfirmed(deps: SlackDeps) {
+  return async ({ ack, body, view, client }: ViewArgs): Promise<void> => {
+    const parsed = metadata.safeParse(view.private_metadata);
+    if (!parsed.success) {
+      await ack();
+      deps.logger.warn('deploy confirmation without readable metadata');
+      return;
+    }
+    const user = body.user.id;
+    let first: boolean;
+    try {
+      first = await claimFirst(deps, `view:${view.id}:${view.hash}`, 'slack_view');
+    } catch {
+      await ack({ response_action: 'errors', errors: {} });
+      return;
+    }
+    await ack();
+    if (!first) return;
+    const { service, version, environment } = parsed.data;
+    try {
+      const actor = await deps.actors.resolve(user);
+      const outcome = await deps.releases.requestDeploy({ actor, target: { kind: 'service', service, version }, environment });
+      const content = outcome.kind === 'refused' ? renderProblem({ code: outcome.code, message: outcome.message }) : renderNotice(startedNotice(deps, outcome.view));
+      await client.chat.postMessage({ channel: user, ...messageArgs(content) });
+    } catch (error) {
+      deps.logger.error({ err: error }, 'deploy from the modal failed');
+      await client.chat.postMessage({ channel: user, ...messageArgs(renderNotice(`The deploy did not start: ${(error as Error).message}`)) }).catch(() => {});
+    }
+  };
+}

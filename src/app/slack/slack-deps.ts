@@ -1,0 +1,39 @@
+import type { Logger } from 'pino';
+import type { DeliveryConfig } from '../../config/delivery-schema.js';
+import type { Actor } from '../../domain/release/types.js';
+import type { Clock } from '../../ports/clock.js';
+import type { ReleaseService } from '../../services/release-service-api.js';
+import type { QueueView } from '../../services/merge-queue/view.js';
+import type { ProcessedRequests } from '../../store/repos/processed-requests-repo.js';
+import type { KnownNames } from './command-text.js';
+
+/** What /queue needs of the merge queue service (a narrow port; the service satisfies it structurally). */
+export interface MergeQueueCommands {
+  enqueue(request: { repo: string; pullNumber: number; requestedBy: string; source: 'slack' }): Promise<QueueCommandOutcome>;
+  /** `actor` is the Slack user id of who asked. */
+  remove(request: { repo: string; pullNumber: number; actor: string }): Promise<QueueCommandOutcome>;
+  list(): Promise<QueueView>;
+}
+
+export type QueueCommandOutcome = { kind: 'accepted'; position?: number } | { kind: 'refused'; code: string; message: string };
+
+/** Resolves a Slack user to an Actor (user + configured user groups). */
+export interface Actors {
+  resolve(userId: string): Promise<Actor>;
+}
+
+/** Everything the Slack listeners use; built once by the app factory. */
+export interface SlackDeps {
+  releases: ReleaseService;
+  /** null until the merge queue is enabled: /queue then says so. */
+  mergeQueue: MergeQueueCommands | null;
+  config: DeliveryConfig;
+  requests: ProcessedRequests;
+  actors: Actors;
+  clock: Clock;
+  logger: Logger;
+}
+
+export function knownNames(config: DeliveryConfig): KnownNames {
+  return { services: Object.keys(config.services).sort(), environments: Object.keys(config.environments) };
+}

@@ -1,0 +1,25 @@
+import type { RespondArguments } from '@slack/bolt';
+import type { types } from '@slack/bolt';
+import type { MessageContent } from '../../adapters/slack/blocks/block-kit.js';
+import type { ModalView } from '../../adapters/slack/blocks/deploy-modal.js';
+import type { HomeView } from '../../adapters/slack/blocks/app-home.js';
+
+/**
+ * Our renderers' Block Kit types are narrower than @slack/types' (only what we render), and
+ * structurally the same JSON. The casts that say so live here, in one reviewed place.
+ */
+
+type SlackBlocks = types.KnownBlock[];
+
+export function ephemeral(content: MessageContent): RespondArguments {
+  return { response_type: 'ephemeral', replace_original: false, text: content.text, blocks: content.blocks as unknown as SlackBlocks } as RespondArguments;
+}
+
+export function messageArgs(content: MessageContent): { text: string; blocks: SlackBlocks } {
+  return { text: content.text, blocks: content.blocks as unknown as SlackBlocks };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Bolt's View union; our views are a subset of it.
+export function slackView(view: ModalView | HomeView): any {
+  return view;
+}

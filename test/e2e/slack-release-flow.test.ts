@@ -1,0 +1,185 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ActionIds } from '../../src/adapters/slack/action-ids.js';
+import type { ReleaseStatus } from '../../src/domain/release/types.js';
+import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
+import type { Database } from '../../src/store/db.js';
+import { releaseEvents } from '../../src/store/schema/index.js';
+import { pgliteKind, truncateAll } from '../support/databases.js';
+import { drive, engineHarness, seedServing, type EngineHarness } from '../support/fakes/engine-harness.js';
+import { exampleShopConfig, TUESDAY_MORNING } from '../support/fakes/example-config.js';
+import { fakePorts } from '../support/fakes/fake-ports.js';
+import { PEOPLE, startSlackHarness, type SlackHarness } from '../support/slack-app-harness.js';
+import { eventually } from '../support/slack-wait.js';
+
+/**
+ * The whole path on loopback with the real release engine: signed slash commands and button clicks
+ * built from the cards the engine actually posted through SlackChat to the strict Slack emulator,
+ * the engine advanced in virtual time (ManualClock) by its tick and outbox runs.
+ */
+describe('a release driven from Slack, on the engine', () => {
+  let database: Database;
+  let harness: SlackHarness;
+  let engine: EngineHarness;
+  // The example shop with shorter bakes: the same gates and stages, fewer virtual minutes to walk.
+  const config = exampleShopConfig({
+    staging: { stages: [{ name: 'full', weight: 100, bake: '1m' }], health: { interval: '1m', failAfter: 2, holdAfter: 3 } },
+    production: {
+      stages: [
+        { name: 'canary', weight: 1, bake: '3m' },
+        { name: 'full', weight: 100, bake: '2m' },
+      ],
+      health: { interval: '1m', failAfter: 2, holdAfter: 3 },
+    },
+  });
+
+  beforeAll(async () => {
+    database = await pgliteKind.open();
+    const ports = fakePorts();
+    harness = await startSlackHarness({
+      database,
+      clock: { now: () => engine.clock.now() },
+      config,
+      releases: (chat) => {
+        engine = engineHarness(database.db, config, TUESDAY_MORNING, { ...ports, chat } as typeof ports);
+        return engine.engine.releases;
+      },
+    });
+  });
+  afterAll(async () => {
+    await engine?.engine.stop();
+    await harness?.stop();
+    await database?.close();
+  });
+  beforeEach(async () => {
+    await engine.engine.settle();
+    await truncateAll(database.db);
+    engine.clock.set(TUESDAY_MORNING);
+    await seedServing(database.db, [
+      { environment: 'staging', service: 'checkout', version: 'v1' },
+      { environment: 'production', service: 'checkout', version: 'v1' },
+    ], engine.clock.now());
+  });
+
+  async function deploy(text: string): Promise<string> {
+    const { slack } = harness;
+    const before = slack.ephemeralsFor(PEOPLE.alice).length;
+    expect((await slack.sendCommand(PEOPLE.alice, '/deploy', text, 'deploys')).status).toBe(200);
+    const answer = await eventually('the deploy answer', () => slack.ephemeralsFor(PEOPLE.alice)[before]);
+    const id = /Release `([\w-]+)` planned/.exec(answer.text)?.[1];
+    if (!id) throw new Error(`no release in: ${answer.text}`);
+    return id;
+  }
+
+  async function statusOf(id: string): Promise<ReleaseStatus | undefined> {
+    return (await engine.engine.releases.status(id))?.status;
+  }
+
+  /** Runs the engine (ticks and all outbox lanes, chat included) until the release is in `status`. */
+  async function driveTo(id: string, done: (status: ReleaseStatus | undefined) => boolean): Promise<void> {
+    const reached = await drive(engine, async () => done(await statusOf(id)));
+    expect(reached, `release ${id} never reached the expected state (now ${await statusOf(id)})`).toBe(true);
+  }
+
+  function cardOf(id: string): EmulatedMessage {
+    const card = harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
+    if (!card) throw new Error(`no card for ${id}`);
+    return card;
+  }
+
+  async function click(user: string, id: string, actionId: string): Promise<void> {
+    const before = harness.slack.ephemeralsFor(user).length;
+    expect((await harness.slack.clickButton(user, cardOf(id), actionId)).status).toBe(200);
+    // Every press is answered to the presser (done or refused), after the service has run.
+    await eventually(`an answer to ${actionId}`, () => harness.slack.ephemeralsFor(user).length > before);
+  }
+
+  function lastAnswer(user: string): string {
+    const last = harness.slack.ephemeralsFor(user).at(-1);
+    return `${last?.text ?? ''}`;
+  }
+
+  it('/deploy → card → self-approval refused → approved by a release manager → pause, resume → promote → succeeded', async () => {
+    const { slack } = harness;
+    const id = await deploy('checkout@v2 to production');
+    await driveTo(id, (status) => status === 'waiting');
+    const card = cardOf(id);
+    expect(JSON.stringify(card.blocks)).toContain(ActionIds.approve);
+
+    await click(PEOPLE.alice, id, ActionIds.approve);
+    expect(lastAnswer(PEOPLE.alice)).toMatch(/requester cannot approve/i);
+    expect(await statusOf(id)).toBe('waiting');
+    // The refusal is in the audit log, with who tried.
+    const refusals = await database.db.select().from(releaseEvents).where(and(eq(releaseEvents.releaseId, id), eq(releaseEvents.kind, 'refusal')));
+    expect(refusals).toEqual([expect.objectContaining({ actor: PEOPLE.alice, data: { code: 'self_approval' } })]);
+
+    await click(PEOPLE.bob, id, ActionIds.approve);
+    expect(lastAnswer(PEOPLE.bob)).toContain('You approved');
+    await driveTo(id, (status) => status === 'running');
+    await engine.engine.runUntilIdle();
+    expect(JSON.stringify(cardOf(id).blocks)).toContain('<@U0BOB>');
+    expect(JSON.stringify(cardOf(id).blocks)).toContain(ActionIds.pause);
+
+    await click(PEOPLE.bob, id, ActionIds.pause);
+    expect(await statusOf(id)).toBe('paused');
+    await engine.engine.runUntilIdle();
+    expect(JSON.stringify(cardOf(id).blocks)).toContain(ActionIds.resume);
+    await click(PEOPLE.bob, id, ActionIds.resume);
+    expect(await statusOf(id)).not.toBe('paused');
+    await engine.engine.runUntilIdle();
+
+    // Promote skips the bake of the stage in progress: once per press, whatever the stage.
+    await eventually('a promotable card', async () => {
+      await engine.engine.runUntilIdle();
+      return JSON.stringify(cardOf(id).blocks).includes(ActionIds.promote);
+    });
+    await click(PEOPLE.bob, id, ActionIds.promote);
+    expect(lastAnswer(PEOPLE.bob)).toContain('promoted');
+
+    await driveTo(id, (status) => status === 'succeeded');
+    await engine.engine.runUntilIdle();
+    const done = cardOf(id);
+    expect(done.ts).toBe(card.ts);
+    expect(done.updates).toBeGreaterThan(3);
+    expect(done.text).toContain('Succeeded');
+    expect(JSON.stringify(done.blocks)).not.toContain('"type":"actions"');
+    expect(slack.thread('deploys', card.ts).length).toBeGreaterThan(0);
+    // One card per release, updated in place.
+    expect(slack.messages('deploys').filter((message) => message.text.includes(`Release ${id} `))).toHaveLength(1);
+    expect(slack.violations).toEqual([]);
+  }, 90_000);
+
+  it('the Roll back button returns traffic to the previous infra-set, and a double click rolls back once', async () => {
+    const id = await deploy('checkout@v3 to staging');
+    await driveTo(id, (status) => status === 'running');
+    await engine.engine.runUntilIdle();
+    const ports = engine.ports;
+    expect(ports.traffic.weights.size).toBeGreaterThan(0);
+
+    const card = cardOf(id);
+    // Slack is rate-limiting card updates: the rollback must not wait for it.
+    harness.slack.rateLimit('chat.update', 3, 30);
+    const before = harness.slack.ephemeralsFor(PEOPLE.alice).length;
+    await Promise.all([harness.slack.clickButton(PEOPLE.alice, card, ActionIds.rollback), harness.slack.clickButton(PEOPLE.alice, card, ActionIds.rollback)]);
+    await eventually('the rollback answer', () => harness.slack.ephemeralsFor(PEOPLE.alice).length > before);
+    await driveTo(id, (status) => status === 'rolled_back');
+    await engine.engine.runUntilIdle();
+
+    const history = ports.traffic.history('checkout', 'staging');
+    const last = history.at(-1) ?? {};
+    expect(last['is-seed-staging-checkout-v1']).toBe(100);
+    // Traffic is back while the card still waits out Slack's 429s; in virtual time they pass.
+    await eventually('the card catches up', async () => {
+      engine.clock.advance(60_000);
+      await engine.engine.runUntilIdle();
+      return cardOf(id).text.includes('Rolled back');
+    });
+    expect(harness.slack.callsTo('chat.update').some((call) => call.error === 'ratelimited')).toBe(true);
+    // The owning team hears of it in its channel.
+    expect(harness.slack.messages('team-checkout').some((message) => message.text.includes(id) || /roll/i.test(message.text))).toBe(true);
+    // The second press of the same card was recognised and did nothing.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(harness.slack.ephemeralsFor(PEOPLE.alice).length).toBe(before + 1);
+    expect(harness.slack.violations).toEqual([]);
+  }, 90_000);
+});

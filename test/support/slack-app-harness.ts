@@ -1,0 +1,85 @@
+import { pino } from 'pino';
+import { createSlackApp, type SlackApp } from '../../src/app/slack/create-slack-app.js';
+import type { MergeQueueCommands } from '../../src/app/slack/slack-deps.js';
+import type { DeliveryConfig } from '../../src/config/delivery-schema.js';
+import { loadDeliveryConfig, SHIPPED_DELIVERY_CONFIG } from '../../src/config/load-delivery-config.js';
+import { SlackChat } from '../../src/adapters/slack/slack-chat.js';
+import type { Chat } from '../../src/ports/chat.js';
+import type { Clock } from '../../src/ports/clock.js';
+import type { ReleaseService } from '../../src/services/release-service-api.js';
+import type { Database } from '../../src/store/db.js';
+import { DrizzleProcessedRequests } from '../../src/store/repos/processed-requests-repo.js';
+import { SlackEmulator } from '../../src/sandbox/slack-emulator/index.js';
+
+export const SIGNING_SECRET = 'e2e-signing-secret';
+export const BOT_TOKEN = 'xoxb-e2e-token';
+
+/** The people of examples/delivery.yaml, plus one nobody trusts. */
+export const PEOPLE = {
+  alice: 'U0ALICE', // requester (web, checkout teams)
+  bob: 'U0BOB', // release manager
+  carol: 'U0CAROL', // release manager
+  mallory: 'U0MALLORY', // on no team, in no group
+} as const;
+
+export function exampleConfig(): DeliveryConfig {
+  const loaded = loadDeliveryConfig(SHIPPED_DELIVERY_CONFIG);
+  if (!loaded.ok) throw new Error('examples/delivery.yaml does not load');
+  return loaded.config;
+}
+
+export interface SlackHarness {
+  slack: SlackEmulator;
+  app: SlackApp;
+  chat: SlackChat;
+  stop(): Promise<void>;
+}
+
+/**
+ * The Slack surface on loopback: the emulator in strict mode, the real Bolt app from
+ * createSlackApp (HTTP mode, signatures on), the processed-requests store on `database`, and a
+ * SlackChat pointed at the emulator for whatever release service the test builds.
+ */
+export async function startSlackHarness(options: {
+  database: Database;
+  clock: Clock;
+  config?: DeliveryConfig;
+  releases: (chat: Chat) => ReleaseService;
+  mergeQueue?: MergeQueueCommands | null;
+}): Promise<SlackHarness> {
+  const config = options.config ?? exampleConfig();
+  const slack = new SlackEmulator({
+    signingSecret: SIGNING_SECRET,
+    botToken: BOT_TOKEN,
+    strict: true,
+    users: [
+      { id: PEOPLE.alice, name: 'alice' },
+      { id: PEOPLE.bob, name: 'bob' },
+      { id: PEOPLE.carol, name: 'carol' },
+      { id: PEOPLE.mallory, name: 'mallory' },
+    ],
+    channels: [{ name: 'deploys' }, { name: 'team-checkout' }, { name: 'team-web' }],
+  });
+  await slack.start();
+  const chat = new SlackChat({
+    token: BOT_TOKEN,
+    apiUrl: slack.apiUrl,
+    cardChannel: (view) => config.environments[view.targetEnvironment]?.channel ?? '#deploys',
+    minPostIntervalMs: 0,
+  });
+  const app = createSlackApp(
+    { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: slack.apiUrl, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) },
+    { releases: options.releases(chat), config, requests: new DrizzleProcessedRequests(options.database.db), clock: options.clock, mergeQueue: options.mergeQueue ?? null },
+  );
+  const { url } = await app.start();
+  slack.setAppUrl(`${url}/slack/events`);
+  return {
+    slack,
+    app,
+    chat,
+    async stop() {
+      await app.stop();
+      await slack.stop();
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { ActionIds } from '../../../src/adapters/slack/action-ids.js';
+import { renderAppHome } from '../../../src/adapters/slack/blocks/app-home.js';
+import { renderDeployForm, renderDeployPlanning, renderDeployPreview } from '../../../src/adapters/slack/blocks/deploy-modal.js';
+import { renderHelp, renderProblem } from '../../../src/adapters/slack/blocks/ephemeral.js';
+import { renderReleaseCard } from '../../../src/adapters/slack/blocks/release-card.js';
+import { renderReleaseList } from '../../../src/adapters/slack/blocks/release-list.js';
+import type { ReleaseView } from '../../../src/domain/release/types.js';
+import { checkMessageBlocks, checkView } from '../../../src/sandbox/slack-emulator/index.js';
+import { HELP } from '../../../src/app/slack/command-text.js';
+import { sampleReleaseView } from '../../support/slack-release-views.js';
+
+type Json = Record<string, unknown>;
+
+function buttons(blocks: unknown[]): Json[] {
+  return (blocks as Json[]).filter((block) => block.type === 'actions').flatMap((block) => block.elements as Json[]);
+}
+
+describe('release card', () => {
+  it('renders a running release the same way every time', () => {
+    const card = renderReleaseCard(sampleReleaseView());
+    expect(checkMessageBlocks(card.blocks)).toEqual([]);
+    expect(card).toMatchSnapshot();
+  });
+
+  it('shows what ships, every stage state, the gates with ✓/✗, the health numbers and the rollback order', () => {
+    const text = JSON.stringify(renderReleaseCard(sampleReleaseView()).blocks);
+    expect(text).toContain('`v2.0.0` → *v2.1.0*');
+    expect(text).toContain('canary 1% baking, 4m left');
+    expect(text).toContain('✓ approvals 1/1 (<@U0BOB>)');
+    expect(text).toContain('✓ window (weekday business hours, closes 17:00)');
+    expect(text).toContain('errors 0.21% vs baseline 0.20% (1.05×)');
+    expect(text).toContain('`checkout` → `v1.4.1`, `payments` → `v2.0.0`');
+    expect(text).toContain('too little to judge');
+  });
+
+  it('offers only the buttons that fit the state, with confirm dialogs on the destructive ones', () => {
+    const running = buttons(renderReleaseCard(sampleReleaseView()).blocks);
+    expect(running.map((button) => button.action_id)).toEqual([ActionIds.pause, ActionIds.promote, ActionIds.rollback, ActionIds.abort]);
+    for (const destructive of running.filter((button) => button.action_id !== ActionIds.pause)) expect(destructive.confirm).toBeDefined();
+    const waiting = buttons(renderReleaseCard(sampleReleaseView({ status: 'waiting', allowedActions: ['approve', 'abort'] })).blocks);
+    expect(waiting.map((button) => button.action_id)).toEqual([ActionIds.approve, ActionIds.abort]);
+    const paused = buttons(renderReleaseCard(sampleReleaseView({ status: 'paused', paused: { by: 'U0BOB', at: '2026-11-23T14:13:00.000Z' }, allowedActions: ['resume', 'rollback'] })).blocks);
+    expect(paused.map((button) => button.action_id)).toEqual([ActionIds.resume, ActionIds.rollback]);
+    const done = renderReleaseCard(
+      sampleReleaseView({ status: 'succeeded', allowedActions: [], outcome: { kind: 'succeeded', at: '2026-11-23T15:00:00.000Z', reason: null } }),
+    );
+    expect(buttons(done.blocks)).toEqual([]);
+    expect(done.text).toContain('Succeeded');
+  });
+
+  it('carries the release id and card version in every button value', () => {
+    for (const button of buttons(renderReleaseCard(sampleReleaseView()).blocks)) {
+      expect(JSON.parse(String(button.value))).toEqual({ r: 'rel-0001', v: 7 });
+    }
+  });
+
+  it('renders waiting, failed, holding and rolled-back stages', () => {
+    const view = sampleReleaseView();
+    const production = view.environments[1];
+    if (!production?.services[0]) throw new Error('fixture changed');
+    production.services[0].stages = [
+      { stage: 'canary', weight: 1, state: 'failed', reason: 'errors 2.3× baseline' },
+      { stage: 'early', weight: 10, state: 'waiting', reasons: [{ gate: 'window', ok: false, code: 'window_closed', message: 'window closed', opensAt: '2026-11-24T14:00:00.000Z' }] },
+      { stage: 'full', weight: 100, state: 'rolled_back' },
+    ];
+    production.gates.push({ gate: 'freeze', ok: false, code: 'frozen', message: 'frozen: incident 123' });
+    const text = JSON.stringify(renderReleaseCard(view).blocks);
+    expect(text).toContain(':x: canary 1% failed: errors 2.3× baseline');
+    expect(text).toContain('waiting: window closed');
+    expect(text).toContain('✗ no freeze: frozen: incident 123');
+    expect(text).toContain('full 100% rolled back');
+  });
+
+  it('stays within Block Kit limits for a release of 60 services across 60 environments', () => {
+    const base = sampleReleaseView();
+    const template = base.environments[1];
+    if (!template) throw new Error('fixture changed');
+    const services = Array.from({ length: 60 }, (_, index) => `service-with-a-long-name-${index}`);
+    const view: ReleaseView = {
+      ...base,
+      changes: services.map((service) => ({ service, from: 'v1.0.0-with-a-long-build-suffix-0123456789', to: 'v1.0.1-with-a-long-build-suffix-0123456789' })),
+      environments: Array.from({ length: 60 }, (_, index) => ({
+        ...template,
+        environment: `env-${index}`,
+        services: services.map((service) => ({ ...(template.services[0] as ReleaseView['environments'][0]['services'][0]), service })),
+      })),
+      summary: 'x'.repeat(5000),
+    };
+    const card = renderReleaseCard(view);
+    expect(checkMessageBlocks(card.blocks)).toEqual([]);
+    expect(card.blocks.length).toBeLessThanOrEqual(50);
+  });
+});
+
+describe('other surfaces', () => {
+  it('renders help, problems and the release list within limits', () => {
+    for (const content of [
+      renderHelp(HELP.deploy),
+      renderProblem({ code: 'unknown_service', message: 'There is no service called `chekout`.', suggestion: 'checkout', usage: '/deploy <service>@<version>' }),
+      renderReleaseList([sampleReleaseView(), sampleReleaseView({ id: 'rel-0002' })]),
+      renderReleaseList([]),
+    ]) {
+      expect(checkMessageBlocks(content.blocks)).toEqual([]);
+      expect(content.text.length).toBeGreaterThan(0);
+    }
+    expect(renderProblem({ code: 'x', message: 'm', suggestion: 'checkout' }).text).toContain('Did you mean checkout?');
+  });
+
+  it('renders the deploy modal steps as valid views', () => {
+    const form = renderDeployForm({ services: ['checkout', 'web'], environments: ['staging', 'production'], problem: 'window closed' });
+    expect(checkView(form)).toEqual([]);
+    expect(checkView(renderDeployPlanning({ service: 'checkout', version: 'v1', environment: 'staging' }))).toEqual([]);
+    const preview = renderDeployPreview({ service: 'checkout', version: 'v1', environment: 'staging', summary: ['staging: full 100% for 2m'] });
+    expect(checkView(preview)).toEqual([]);
+    expect(JSON.parse(preview.private_metadata ?? '')).toEqual({ service: 'checkout', version: 'v1', environment: 'staging' });
+    const many = renderDeployForm({ services: Array.from({ length: 150 }, (_, index) => `s${index}`), environments: ['staging'] });
+    expect(checkView(many)).toEqual([]);
+    expect(JSON.stringify(many)).toContain('plain_text_input');
+  });
+
+  it('renders App Home with every section', () => {
+    const home = renderAppHome({
+      userId: 'U0BOB',
+      myReleases: [],
+      awaitingMyApproval: [sampleReleaseView({ status: 'waiting' })],
+      queue: null,
+      freezes: [{ id: 1, environment: 'production', reason: 'incident 123', from: '2026-11-23T14:00:00.000Z', until: '2026-11-23T16:00:00.000Z', by: 'U0BOB', source: 'adhoc' }],
+      windows: [{ environment: 'production', text: 'closed; next opens 2026-11-24T14:00:00.000Z' }],
+    });
+    expect(checkView(home)).toEqual([]);
+    const text = JSON.stringify(home);
+    expect(text).toContain('rel-0001');
+    expect(text).toContain('The merge queue is not enabled.');
+    expect(text).toContain('incident 123');
+    expect(text).toContain('next opens');
+  });
+});
