@@ -54,6 +54,9 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // An idle client losing its server (a Postgres restart) must not crash the process; the pool reconnects.
   pool.on('error', () => {});
+  // Likewise a connection the server ends mid-query (a restart, pg_terminate_backend): the query
+  // rejects and the caller retries; the client's own 'error' event must not take the process down.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = drizzleNodePg(pool, { schema }) as unknown as Db;
   return {
     driver: 'postgres',

@@ -1,0 +1,103 @@
+import type { DeliveryConfig } from '../../config/delivery-schema.js';
+import type { Actor, Refusal } from './types.js';
+
+/**
+ * Who may do what, from the config alone. Config lists Slack user ids and user-group ids; an actor
+ * matches when their user id or any of their groups is listed.
+ *
+ * - approve: a member of one of the environment's `approvals.from` groups (requester excluded when configured);
+ * - deploy: a member of the owning team of every service shipped, or an approver of the environment;
+ * - operate a release (pause, resume, promote, rollback, abort, supersede): its requester, an approver
+ *   of the environment, or a member of a team owning one of its services;
+ * - govern an environment (freeze, unfreeze, lock, unlock, manual rollback): an approver of it.
+ * A list left empty in the config does not restrict: a team without members lets anyone deploy its
+ * services, and an environment without approver groups lets any configured approver (or, with none
+ * configured, anyone) govern it.
+ */
+
+/**
+ * The bot itself, deploying each version set the merge queue mints to `mergeQueue.autoDeployTo`.
+ * The config asked for those deploys, so that is all it may deploy; approvals still apply.
+ */
+export const MERGE_QUEUE_ACTOR: Actor = { userId: 'UMERGEQUEUE', userGroupIds: [] };
+
+function principals(actor: Actor): Set<string> {
+  return new Set([actor.userId, ...actor.userGroupIds]);
+}
+
+function listed(actor: Actor, ids: readonly string[]): boolean {
+  const mine = principals(actor);
+  return ids.some((id) => mine.has(id));
+}
+
+export function isInApproverGroups(config: DeliveryConfig, actor: Actor, groups: readonly string[]): boolean {
+  return groups.some((group) => listed(actor, config.approverGroups[group] ?? []));
+}
+
+export function isApproverOf(config: DeliveryConfig, actor: Actor, environment: string): boolean {
+  const from = config.environments[environment]?.approvals.from ?? [];
+  return isInApproverGroups(config, actor, from);
+}
+
+function isTeamMemberFor(config: DeliveryConfig, actor: Actor, service: string): boolean {
+  const teamName = config.services[service]?.team;
+  const team = teamName ? config.teams[teamName] : undefined;
+  if (!team) return false;
+  return team.members.length === 0 || listed(actor, team.members);
+}
+
+const allowed = { ok: true } as const;
+type Check = typeof allowed | { ok: false; refusal: Refusal };
+
+function refuse(message: string): Check {
+  return { ok: false, refusal: { code: 'not_authorized', message } };
+}
+
+export function mayDeploy(config: DeliveryConfig, actor: Actor, environment: string, services: readonly string[]): Check {
+  if (actor.userId === MERGE_QUEUE_ACTOR.userId) {
+    return config.mergeQueue?.autoDeployTo === environment ? allowed : refuse(`The merge queue only deploys to ${config.mergeQueue?.autoDeployTo ?? 'no environment'} (mergeQueue.autoDeployTo)`);
+  }
+  if (isApproverOf(config, actor, environment)) return allowed;
+  const missing = services.filter((service) => !isTeamMemberFor(config, actor, service));
+  if (missing.length === 0) return allowed;
+  return refuse(`<@${actor.userId}> may not deploy ${missing.join(', ')} to ${environment}: not on the owning team nor an approver of ${environment}`);
+}
+
+export function mayOperate(
+  config: DeliveryConfig,
+  actor: Actor,
+  release: { requesterId: string; environment: string; services: readonly string[] },
+  action: string,
+): Check {
+  if (actor.userId === release.requesterId) return allowed;
+  if (isApproverOf(config, actor, release.environment)) return allowed;
+  if (release.services.some((service) => isTeamMemberFor(config, actor, service))) return allowed;
+  return refuse(`<@${actor.userId}> may not ${action} this release: only its requester, an approver of ${release.environment} or an owning team's member may`);
+}
+
+export function mayGovern(config: DeliveryConfig, actor: Actor, environment: string, action: string): Check {
+  const from = config.environments[environment]?.approvals.from ?? [];
+  if (from.length > 0) {
+    return isInApproverGroups(config, actor, from) ? allowed : refuse(`<@${actor.userId}> may not ${action} ${environment}: only its approvers (${from.join(', ')}) may`);
+  }
+  const allGroups = Object.keys(config.approverGroups);
+  if (allGroups.length === 0 || isInApproverGroups(config, actor, allGroups)) return allowed;
+  return refuse(`<@${actor.userId}> may not ${action} ${environment}: only configured approvers may`);
+}
+
+export type ApprovalCheck = { ok: true } | { ok: false; refusal: Refusal };
+
+export function mayApprove(config: DeliveryConfig, actor: Actor, environment: string, requesterId: string): ApprovalCheck {
+  const policy = config.environments[environment]?.approvals;
+  if (!policy) return { ok: false, refusal: { code: 'unknown_environment', message: `No environment named ${environment}` } };
+  if (policy.excludeRequester && actor.userId === requesterId) {
+    return { ok: false, refusal: { code: 'self_approval', message: `The requester cannot approve their own release in ${environment}` } };
+  }
+  if (!isInApproverGroups(config, actor, policy.from)) {
+    return {
+      ok: false,
+      refusal: { code: 'not_authorized', message: `<@${actor.userId}> is not in ${policy.from.join(' or ') || 'any approver group'} for ${environment}` },
+    };
+  }
+  return { ok: true };
+}

@@ -1,0 +1,328 @@
+import type { HealthCheckConfig } from '../../config/delivery-schema.js';
+import type { HealthReading, Verdict } from '../../ports/health.js';
+import type { InfraOutcome } from '../../ports/infra.js';
+import type { TrafficOutcome, Weights } from '../../ports/traffic.js';
+
+/**
+ * The release engine's vocabulary. Everything here is plain JSON-friendly data (times are ISO
+ * strings) because the state is persisted as jsonb and re-read on every tick.
+ */
+
+/** A Slack user and the Slack user groups they belong to; config approver groups list either. */
+export interface Actor {
+  userId: string;
+  userGroupIds: string[];
+}
+
+export type DeployTarget = { kind: 'service'; service: string; version: string } | { kind: 'set'; versionSetId: number };
+
+export interface DeployRequest {
+  actor: Actor;
+  target: DeployTarget;
+  environment: string;
+}
+
+// ── Outcomes ──────────────────────────────────────────────────────────────────────────────────
+
+/** Stable reason codes of every expected refusal (shown to users, asserted by tests, kept stable). */
+export type RefusalCode =
+  | 'unknown_service'
+  | 'unknown_environment'
+  | 'unknown_version_set'
+  | 'unknown_release'
+  | 'unknown_infra_set'
+  | 'nothing_to_deploy'
+  | 'dependency_cycle'
+  | 'constraint_violated'
+  | 'not_authorized'
+  | 'self_approval'
+  | 'already_approved'
+  | 'no_approval_needed'
+  | 'release_finished'
+  | 'already_paused'
+  | 'not_paused'
+  | 'not_baking'
+  | 'not_in_release'
+  | 'not_in_flight'
+  | 'environment_busy'
+  | 'frozen'
+  | 'not_frozen'
+  | 'locked'
+  | 'not_locked'
+  | 'no_warm_infra_set'
+  | 'invalid_input';
+
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+}
+
+/** What every mutating service method answers. */
+export type Outcome<T = ReleaseView> = ({ kind: 'accepted' } & AcceptedPayload<T>) | ({ kind: 'refused' } & Refusal);
+type AcceptedPayload<T> = { view: T };
+
+// ── Gates ─────────────────────────────────────────────────────────────────────────────────────
+
+export type GateName = 'approvals' | 'window' | 'freeze' | 'lock' | 'dependencies' | 'previous_environment';
+
+export type GateCode =
+  | 'approvals_missing'
+  | 'window_closed'
+  | 'frozen'
+  | 'environment_locked'
+  | 'dependencies_not_converged'
+  | 'previous_environment_not_converged';
+
+/** One precondition of a step, as a value: passed, or closed with a stable code and (where known) when it opens. */
+export type GateResult =
+  | { gate: GateName; ok: true; detail?: string }
+  | { gate: GateName; ok: false; code: GateCode; message: string; opensAt?: string };
+
+export type GateFailure = Extract<GateResult, { ok: false }>;
+
+// ── Plan ──────────────────────────────────────────────────────────────────────────────────────
+
+export interface PlannedStage {
+  name: string;
+  weight: number;
+  bakeSeconds: number;
+}
+
+export interface ServiceChange {
+  service: string;
+  /** What serves now (null for a first deploy) — also the rollback target. */
+  fromVersion: string | null;
+  fromInfraSetId: string | null;
+  toVersion: string;
+  /** The immutable infra-set this release mints for the new version. */
+  toInfraSetId: string;
+}
+
+export interface EnvironmentPlan {
+  environment: string;
+  /** Services that change here, providers before consumers. */
+  changes: ServiceChange[];
+  stages: PlannedStage[];
+  approvalsRequired: number;
+  /** Reverse dependency order: what a rollback in this environment moves, and where to. */
+  rollbackOrder: Array<{ service: string; toInfraSetId: string | null; toVersion: string | null }>;
+  /** Said up front, e.g. a canary too small to judge within its bake. */
+  warnings: string[];
+}
+
+/** One step of the flattened plan; a cursor walks them in order. */
+export type PlanStep =
+  | { kind: 'provision'; environment: string; service: string; infraSetId: string; version: string }
+  | {
+      kind: 'stage';
+      environment: string;
+      service: string;
+      infraSetId: string;
+      version: string;
+      stage: string;
+      stageIndex: number;
+      weight: number;
+      bakeSeconds: number;
+    }
+  | { kind: 'finalize'; environment: string; service: string; infraSetId: string; version: string };
+
+export interface ReleasePlan {
+  versionSetId: number;
+  /** The whole set being shipped, service → version. */
+  versions: Record<string, string>;
+  /** Environments in order; the last is the requested one. */
+  path: string[];
+  environments: EnvironmentPlan[];
+  steps: PlanStep[];
+}
+
+// ── State ─────────────────────────────────────────────────────────────────────────────────────
+
+export interface HealthSnapshot {
+  at: string;
+  environment: string;
+  service: string;
+  stage: string;
+  verdict: Verdict;
+  checks: Array<{ check: string; verdict: Verdict; summary: string }>;
+}
+
+export interface RollbackMove {
+  environment: string;
+  service: string;
+  /** The last-known-good infra-set, or null when nothing served before (traffic then goes nowhere). */
+  toInfraSetId: string | null;
+  toVersion: string | null;
+}
+
+export type Phase =
+  /** Gates of the step at the cursor are closed. */
+  | { kind: 'waiting'; since: string; blockedBy: GateFailure[] }
+  | { kind: 'provisioning'; since: string; token: string }
+  | { kind: 'shifting'; since: string; token: string; weights: Weights }
+  | {
+      kind: 'baking';
+      startedAt: string;
+      bakeUntil: string;
+      nextMeasureAt: string | null;
+      /** The end of the last measured interval: the next measurement covers only what came after. */
+      measuredUntil: string;
+      /** The token of the measurement in flight, if any; readings with another token are stale. */
+      measuring: string | null;
+      evidence: unknown;
+      consecutiveFails: number;
+      consecutiveUnclear: number;
+      /** The stage's latest verdict; only `pass` lets a finished bake promote. */
+      lastVerdict: Verdict | null;
+      /** A human was asked after `holdAfter` inconclusive/error readings in a row. */
+      askedHuman: boolean;
+    }
+  | { kind: 'rolling_back'; since: string; reason: string; outcome: 'rolled_back' | 'aborted'; pending: RollbackMove[]; inFlight: (RollbackMove & { token: string }) | null }
+  | { kind: 'finished'; at: string; outcome: 'succeeded' | 'rolled_back' | 'aborted'; reason: string | null };
+
+export interface ApprovalRecord {
+  environment: string;
+  userId: string;
+  at: string;
+}
+
+export interface ReleaseState {
+  id: string;
+  requester: Actor;
+  createdAt: string;
+  plan: ReleasePlan;
+  cursor: number;
+  phase: Phase;
+  paused: { by: string; at: string } | null;
+  approvals: ApprovalRecord[];
+  /** Services whose traffic this release moved, per environment (what a rollback must restore). */
+  moved: Array<{ environment: string; service: string }>;
+  lastHealth: HealthSnapshot | null;
+  /** Monotonic counter for effect tokens, so a stale result is recognised. */
+  seq: number;
+  /** Infra-sets of this release that must never turn warm (superseded or rolled back); they retire. */
+  discarded: string[];
+  supersededBy: Array<{ service: string; version: string; at: string; by: string }>;
+}
+
+export type ReleaseStatus = 'waiting' | 'running' | 'paused' | 'rolling_back' | 'succeeded' | 'rolled_back' | 'aborted';
+
+// ── Inputs ────────────────────────────────────────────────────────────────────────────────────
+
+export type OperatorAction = 'approve' | 'pause' | 'resume' | 'promote' | 'rollback' | 'abort' | 'supersede';
+
+export type ReleaseInput =
+  | { type: 'tick' }
+  | { type: 'approve'; actor: Actor }
+  | { type: 'pause'; actor: Actor }
+  | { type: 'resume'; actor: Actor }
+  | { type: 'promote'; actor: Actor }
+  | { type: 'rollback'; actor: Actor; reason?: string }
+  | { type: 'abort'; actor: Actor }
+  | { type: 'supersede'; actor: Actor; service: string; version: string; versionSetId: number }
+  | { type: 'provisioned'; token: string; outcome: InfraOutcome }
+  | { type: 'traffic_applied'; token: string; outcome: TrafficOutcome }
+  | { type: 'health_reading'; token: string; reading: HealthReading };
+
+// ── Effects decided by the domain ─────────────────────────────────────────────────────────────
+
+/** Effects run by the outbox worker (critical/health/chat lanes) or applied to the store in the same transaction. */
+export type ReleaseEffect =
+  | { kind: 'provision'; token: string; environment: string; service: string; infraSetId: string; version: string }
+  | { kind: 'set_weights'; token: string; environment: string; service: string; weights: Weights; purpose: 'stage' | 'rollback' }
+  | {
+      kind: 'measure';
+      token: string;
+      environment: string;
+      service: string;
+      canary: { infraSetId: string; version: string };
+      baseline: { infraSetId: string; version: string } | null;
+      weight: number;
+      checks: HealthCheckConfig[];
+      window: { from: string; to: string };
+      evidence: unknown;
+    }
+  /** Confirmed traffic, applied to the infra-set rows in the same transaction; sets left out turn warm unless discarded (then they retire). */
+  | { kind: 'record_weights'; environment: string; service: string; weights: Weights; discard: string[] }
+  | { kind: 'record_provisioned'; infraSetId: string }
+  /** Finishing a service in an environment: the new infra-set serves alone, the old one turns warm. */
+  | { kind: 'converged'; environment: string; service: string; infraSetId: string; previousInfraSetId: string | null }
+  | { kind: 'retire_infra_set'; infraSetId: string; environment: string; service: string }
+  | { kind: 'card' }
+  | { kind: 'thread'; text: string }
+  | { kind: 'notify'; channel: string; text: string }
+  | {
+      kind: 'annotate';
+      annotation: 'release_started' | 'stage_changed' | 'rolled_back' | 'release_finished';
+      environment: string;
+      service: string;
+      version: string;
+      text: string;
+      alert: 'info' | 'success' | 'warning' | 'error';
+    };
+
+export type Decision =
+  | { kind: 'accepted'; state: ReleaseState; events: ReleaseEventData[]; effects: ReleaseEffect[]; nextTickAt: string | null }
+  | { kind: 'refused'; code: RefusalCode; message: string };
+
+/** What the audit log records for a transition. */
+export interface ReleaseEventData {
+  type: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+// ── The card ──────────────────────────────────────────────────────────────────────────────────
+
+export type StageView =
+  | { stage: string; weight: number; state: 'done' }
+  | { stage: string; weight: number; state: 'pending' }
+  | { stage: string; weight: number; state: 'running'; bakeSecondsLeft: number; startedAt: string; holding: boolean }
+  | { stage: string; weight: number; state: 'shifting' }
+  | { stage: string; weight: number; state: 'waiting'; reasons: GateFailure[] }
+  | { stage: string; weight: number; state: 'failed'; reason: string }
+  | { stage: string; weight: number; state: 'rolled_back' };
+
+export interface ServiceProgressView {
+  service: string;
+  from: string | null;
+  to: string;
+  infraSetId: string;
+  provisioning: 'pending' | 'running' | 'done';
+  stages: StageView[];
+  converged: boolean;
+}
+
+export interface EnvironmentView {
+  environment: string;
+  state: 'pending' | 'active' | 'done' | 'rolled_back';
+  services: ServiceProgressView[];
+  gates: GateResult[];
+  approvals: { required: number; by: Array<{ userId: string; at: string }> };
+  warnings: string[];
+}
+
+/** Everything a release card needs, denormalised: the Slack renderer draws from this alone. */
+export interface ReleaseView {
+  id: string;
+  status: ReleaseStatus;
+  /** Optimistic version of the stored row: a card rendered from an older one is stale. */
+  version: number;
+  requester: { userId: string };
+  versionSetId: number;
+  targetEnvironment: string;
+  path: string[];
+  createdAt: string;
+  updatedAt: string;
+  /** Old → new per service, in the target environment's plan. */
+  changes: Array<{ service: string; from: string | null; to: string }>;
+  environments: EnvironmentView[];
+  /** One line describing where the release is now ("production · checkout · canary-10 baking, 4m left"). */
+  summary: string;
+  paused: { by: string; at: string } | null;
+  health: HealthSnapshot | null;
+  rollbackOrder: Array<{ environment: string; moves: RollbackMove[] }>;
+  /** Operator actions that make sense in the current state (each is still checked against the presser). */
+  allowedActions: OperatorAction[];
+  outcome: { kind: 'succeeded' | 'rolled_back' | 'aborted'; at: string; reason: string | null } | null;
+}

@@ -1,0 +1,154 @@
+import type { DeliveryConfig } from '../../config/delivery-schema.js';
+import { formatDuration } from '../../config/duration.js';
+import { assertNever } from '../assert-never.js';
+import { currentEnvironment, currentStep, environmentAwaitingApproval, releaseStatus } from './decide.js';
+import { environmentGates, type WorldFacts } from './gates.js';
+import type { EnvironmentView, OperatorAction, ReleaseState, ReleaseView, ServiceProgressView, StageView } from './types.js';
+
+export interface ViewMeta {
+  version: number;
+  updatedAt: string;
+}
+
+/**
+ * Everything a release card shows, computed from the state alone (plus the world's facts for the
+ * gates of environments not yet done). Pure, so the card is the same wherever it is rendered.
+ */
+export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: DeliveryConfig, facts: WorldFacts | null, now: Date): ReleaseView {
+  const status = releaseStatus(state);
+  const target = state.plan.path[state.plan.path.length - 1]!;
+  const targetPlan = state.plan.environments.find((env) => env.environment === target) ?? state.plan.environments[state.plan.environments.length - 1];
+  const rollbackEnv = state.phase.kind === 'rolling_back' || (state.phase.kind === 'finished' && state.phase.outcome !== 'succeeded') ? currentEnvironment(state) : null;
+  const failureReason = state.phase.kind === 'rolling_back' || state.phase.kind === 'finished' ? (state.phase.reason ?? '') : '';
+
+  const environments: EnvironmentView[] = state.plan.environments.map((envPlan) => {
+    const env = envPlan.environment;
+    const steps = state.plan.steps.map((step, index) => ({ step, index })).filter(({ step }) => step.environment === env);
+    const lastIndex = steps[steps.length - 1]?.index ?? -1;
+    const firstIndex = steps[0]?.index ?? 0;
+    const services: ServiceProgressView[] = envPlan.changes.map((change) => {
+      const own = steps.filter(({ step }) => step.service === change.service);
+      const provisions = own.filter(({ step }) => step.kind === 'provision');
+      const lastProvision = provisions[provisions.length - 1]?.index ?? -1;
+      const finalize = own.find(({ step }) => step.kind === 'finalize')?.index ?? -1;
+      const moved = state.moved.some((entry) => entry.environment === env && entry.service === change.service);
+      const rolledBack = rollbackEnv === env && moved;
+      const stages: StageView[] = own.flatMap(({ step, index }): StageView[] => {
+        if (step.kind !== 'stage') return [];
+        const base = { stage: step.stage, weight: step.weight };
+        if (rolledBack && index <= state.cursor) return [index === state.cursor ? { ...base, state: 'failed', reason: failureReason } : { ...base, state: 'rolled_back' }];
+        if (index < state.cursor) return [{ ...base, state: 'done' }];
+        // Gates closed before provisioning: the first stage shows what it waits for.
+        const cursorStep = state.plan.steps[state.cursor];
+        if (
+          state.phase.kind === 'waiting' &&
+          state.phase.blockedBy.length > 0 &&
+          cursorStep?.kind === 'provision' &&
+          cursorStep.service === step.service &&
+          cursorStep.environment === env &&
+          step.stageIndex === 0
+        ) {
+          return [{ ...base, state: 'waiting', reasons: state.phase.blockedBy }];
+        }
+        if (index > state.cursor || state.phase.kind === 'finished') return [{ ...base, state: 'pending' }];
+        const phase = state.phase;
+        switch (phase.kind) {
+          case 'shifting':
+            return [{ ...base, state: 'shifting' }];
+          case 'baking': {
+            const left = Math.max(0, Math.ceil((Date.parse(phase.bakeUntil) - now.getTime()) / 1000));
+            return [{ ...base, state: 'running', bakeSecondsLeft: left, startedAt: phase.startedAt, holding: phase.askedHuman || (left === 0 && phase.lastVerdict !== 'pass') }];
+          }
+          case 'waiting':
+            return [phase.blockedBy.length > 0 ? { ...base, state: 'waiting', reasons: phase.blockedBy } : { ...base, state: 'pending' }];
+          case 'provisioning':
+          case 'rolling_back':
+            return [{ ...base, state: 'pending' }];
+          default:
+            return assertNever(phase, 'phase');
+        }
+      });
+      return {
+        service: change.service,
+        from: change.fromVersion,
+        to: change.toVersion,
+        infraSetId: change.toInfraSetId,
+        provisioning: state.cursor > lastProvision ? 'done' : state.cursor === lastProvision && state.phase.kind === 'provisioning' ? 'running' : 'pending',
+        stages,
+        converged: finalize !== -1 && finalize < state.cursor,
+      };
+    });
+    const envState: EnvironmentView['state'] = rollbackEnv === env ? 'rolled_back' : state.cursor > lastIndex ? 'done' : state.cursor >= firstIndex ? 'active' : 'pending';
+    const approvalsBy = state.approvals.filter((approval) => approval.environment === env).map(({ userId, at }) => ({ userId, at }));
+    return {
+      environment: env,
+      state: envState,
+      services,
+      gates: facts && envState !== 'done' && state.phase.kind !== 'finished' ? environmentGates(state, env, facts, config) : [],
+      approvals: { required: envPlan.approvalsRequired, by: approvalsBy },
+      warnings: envPlan.warnings,
+    };
+  });
+
+  return {
+    id: state.id,
+    status,
+    version: meta.version,
+    requester: { userId: state.requester.userId },
+    versionSetId: state.plan.versionSetId,
+    targetEnvironment: target,
+    path: state.plan.path,
+    createdAt: state.createdAt,
+    updatedAt: meta.updatedAt,
+    changes: (targetPlan?.changes ?? []).map((change) => ({ service: change.service, from: change.fromVersion, to: change.toVersion })),
+    environments,
+    summary: summarize(state, now),
+    paused: state.paused,
+    health: state.lastHealth,
+    rollbackOrder: state.plan.environments.map((env) => ({
+      environment: env.environment,
+      moves: env.rollbackOrder.map((entry) => ({ environment: env.environment, ...entry })),
+    })),
+    allowedActions: allowedActions(state),
+    outcome: state.phase.kind === 'finished' ? { kind: state.phase.outcome, at: state.phase.at, reason: state.phase.reason } : null,
+  };
+}
+
+export function allowedActions(state: ReleaseState): OperatorAction[] {
+  const phase = state.phase;
+  if (phase.kind === 'finished' || phase.kind === 'rolling_back') return [];
+  const actions: OperatorAction[] = [];
+  if (environmentAwaitingApproval(state)) actions.push('approve');
+  if (state.paused || (phase.kind === 'baking' && phase.askedHuman)) actions.push('resume');
+  if (!state.paused) actions.push('pause');
+  if (phase.kind === 'baking') actions.push('promote');
+  actions.push('rollback', 'abort', 'supersede');
+  return actions;
+}
+
+function summarize(state: ReleaseState, now: Date): string {
+  const phase = state.phase;
+  const step = currentStep(state);
+  const where = step ? `${step.environment} · ${step.service}` : state.plan.path.join(' → ');
+  switch (phase.kind) {
+    case 'finished':
+      return phase.outcome === 'succeeded' ? `Converged in ${state.plan.path.join(' → ')}` : `${phase.outcome === 'aborted' ? 'Aborted' : 'Rolled back'}: ${phase.reason ?? ''}`;
+    case 'rolling_back':
+      return `Rolling back: ${phase.reason}`;
+    case 'waiting':
+      if (state.paused) return `${where} · paused by <@${state.paused.by}>`;
+      return phase.blockedBy.length > 0 ? `${where} · waiting: ${phase.blockedBy.map((failure) => failure.message).join('; ')}` : `${where} · starting`;
+    case 'provisioning':
+      return `${where} · provisioning ${step?.infraSetId ?? ''}`;
+    case 'shifting':
+      return `${where} · shifting traffic`;
+    case 'baking': {
+      const left = Math.max(0, (Date.parse(phase.bakeUntil) - now.getTime()) / 1000);
+      const label = step?.kind === 'stage' ? `${step.stage} ${step.weight}%` : '';
+      if (phase.askedHuman) return `${where} · ${label} held: health unclear, a human must decide`;
+      return left > 0 ? `${where} · ${label} baking, ${formatDuration(left)} left` : `${where} · ${label} bake done, waiting for a passing health reading`;
+    }
+    default:
+      return assertNever(phase, 'phase');
+  }
+}

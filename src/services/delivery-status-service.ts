@@ -1,0 +1,30 @@
+import type { DeliveryStatus, FreezeStatus } from '../ports/delivery-status.js';
+import { currentStep } from '../domain/release/decide.js';
+import { listActiveReleases } from '../store/repos/drizzle-release-repo.js';
+import type { ReleaseRuntime } from './release-runtime.js';
+
+/** Freezes and canary health as the merge queue and App Home ask for them. */
+export class DrizzleDeliveryStatus implements DeliveryStatus {
+  constructor(private readonly runtime: ReleaseRuntime) {}
+
+  async freezeOf(environment: string, at: Date): Promise<FreezeStatus> {
+    const facts = await this.runtime.loadFacts(this.runtime.db, [environment], at);
+    const freeze = facts.environments[environment]?.freeze;
+    if (!freeze || !freeze.frozen) return { frozen: false };
+    return { frozen: true, reason: freeze.reason, until: freeze.until ? new Date(freeze.until) : null };
+  }
+
+  /** Canaries failing health (a fail not yet enough to roll back), held for a human, or rolling back. */
+  async unhealthyCanaries(): Promise<Array<{ releaseId: string; service: string; environment: string }>> {
+    const rows = await listActiveReleases(this.runtime.db);
+    const unhealthy: Array<{ releaseId: string; service: string; environment: string }> = [];
+    for (const row of rows) {
+      const phase = row.state.phase;
+      const step = currentStep(row.state);
+      if (!step) continue;
+      const bad = phase.kind === 'rolling_back' || (phase.kind === 'baking' && (phase.consecutiveFails > 0 || phase.askedHuman));
+      if (bad) unhealthy.push({ releaseId: row.id, service: step.service, environment: step.environment });
+    }
+    return unhealthy;
+  }
+}

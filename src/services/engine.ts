@@ -1,0 +1,131 @@
+import type { Logger } from 'pino';
+import type { DeliveryConfig } from '../config/delivery-schema.js';
+import type { Annotations } from '../ports/annotations.js';
+import type { Chat } from '../ports/chat.js';
+import type { Clock } from '../ports/clock.js';
+import type { DeliveryStatus } from '../ports/delivery-status.js';
+import type { HealthProbe } from '../ports/health.js';
+import type { Infra } from '../ports/infra.js';
+import type { Traffic } from '../ports/traffic.js';
+import type { VersionSets } from '../ports/version-sets.js';
+import type { Db } from '../store/db.js';
+import { claimDueRelease } from '../store/repos/drizzle-release-repo.js';
+import { syncCatalog } from './catalog-service.js';
+import { DrizzleDeliveryStatus } from './delivery-status-service.js';
+import { OutboxWorker, defaultOutboxOptions, type OutboxWorkerOptions } from './outbox-worker.js';
+import { ReleaseRuntime, type OutboxLane } from './release-runtime.js';
+import { DrizzleReleaseService, type ReleaseService } from './release-service.js';
+import { DrizzleVersionSets } from './version-set-service.js';
+
+export type { OutboxLane } from './release-runtime.js';
+export const OUTBOX_LANES: readonly OutboxLane[] = ['critical', 'health', 'chat'];
+
+export interface EnginePorts {
+  traffic: Traffic;
+  infra: Infra;
+  health: HealthProbe;
+  chat: Chat;
+  annotations: Annotations;
+}
+
+export interface EngineOptions {
+  db: Db;
+  config: DeliveryConfig;
+  clock: Clock;
+  ports: EnginePorts;
+  logger: Logger;
+  /** Outbox tuning (lease, attempts, batch size); defaults suit production. */
+  outbox?: Partial<OutboxWorkerOptions>;
+}
+
+export interface Engine {
+  releases: ReleaseService;
+  versionSets: VersionSets;
+  deliveryStatus: DeliveryStatus;
+  /** Seeds services and environments from the config (start-up). */
+  syncCatalog(): Promise<void>;
+  /** Claims releases whose timer is due and advances each; answers how many it looked at. */
+  tick(now?: Date): Promise<number>;
+  /** Runs due outbox rows of one lane; answers how many ran. */
+  runOutbox(lane: OutboxLane, limit?: number): Promise<number>;
+  /** Ticks and runs every lane until nothing more is due at the clock's current time (tests, sandbox). */
+  runUntilIdle(maxRounds?: number): Promise<number>;
+  /** Waits for lane runs started by a kick (a rollback runs its traffic calls at once). */
+  settle(): Promise<void>;
+  /** Stops kicking new runs and waits for those in flight. */
+  stop(): Promise<void>;
+}
+
+/** The composition the app calls: every engine service over one database and the given ports. */
+export function createEngine(options: EngineOptions): Engine {
+  const { db, config, clock, logger } = options;
+  const inFlight = new Set<Promise<unknown>>();
+  let stopped = false;
+  const running: Record<OutboxLane, boolean> = { critical: false, health: false, chat: false };
+
+  const runLane = async (lane: OutboxLane, limit?: number): Promise<number> => worker.run(lane, limit);
+  const kick = (lane: OutboxLane) => {
+    if (stopped || running[lane]) return;
+    running[lane] = true;
+    const run = (async () => {
+      try {
+        // Keep going while rows keep coming: a rollback's moves are chained through their results.
+        for (let round = 0; round < 50 && !stopped; round += 1) {
+          if ((await runLane(lane)) === 0) break;
+        }
+      } catch (error) {
+        logger.error({ err: error, lane }, 'kicked outbox run failed');
+      } finally {
+        running[lane] = false;
+      }
+    })();
+    inFlight.add(run);
+    void run.finally(() => inFlight.delete(run));
+  };
+
+  const runtime = new ReleaseRuntime(db, config, logger, kick);
+  const worker = new OutboxWorker(runtime, options.ports, clock, logger, { ...defaultOutboxOptions, ...options.outbox });
+  const releases = new DrizzleReleaseService(runtime, clock);
+
+  const tick = async (at?: Date): Promise<number> => {
+    const now = at ?? clock.now();
+    const seen: string[] = [];
+    for (let handled = 0; handled < 500; handled += 1) {
+      const id = await runtime.transaction(async (tx, after) => {
+        const row = await claimDueRelease(tx, now, seen);
+        if (!row) return null;
+        await runtime.apply(tx, row.id, { type: 'tick' }, now, after);
+        return row.id;
+      });
+      if (!id) break;
+      seen.push(id);
+    }
+    return seen.length;
+  };
+
+  return {
+    releases,
+    versionSets: new DrizzleVersionSets(db),
+    deliveryStatus: new DrizzleDeliveryStatus(runtime),
+    syncCatalog: () => syncCatalog(db, config, clock.now()),
+    tick,
+    runOutbox: runLane,
+    async runUntilIdle(maxRounds = 200) {
+      let total = 0;
+      for (let round = 0; round < maxRounds; round += 1) {
+        let work = await tick();
+        for (const lane of OUTBOX_LANES) work += await runLane(lane);
+        total += work;
+        if (work === 0) return total;
+      }
+      return total;
+    },
+    async settle() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    async stop() {
+      stopped = true;
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
+}

@@ -1,0 +1,234 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { DeliveryConfig } from '../config/delivery-schema.js';
+import { infraSetsToRetire } from '../domain/infra-set/keep-warm.js';
+import { decide, releaseStatus } from '../domain/release/decide.js';
+import type { EnvironmentFacts, WorldFacts } from '../domain/release/gates.js';
+import type { Decision, ReleaseEffect, ReleaseInput, ReleaseState, ReleaseView } from '../domain/release/types.js';
+import { toReleaseView } from '../domain/release/view.js';
+import { frozenAt, windowStatus } from '../domain/windows/window-status.js';
+import type { Db, DbOrTx } from '../store/db.js';
+import {
+  activeFreezes,
+  appendRefusal,
+  appendTransition,
+  insertInfraSet,
+  locksOf,
+  lockRelease,
+  markInfraSetReady,
+  recordWeights,
+  retireInfraSets,
+  servingMap,
+  updateRelease,
+  warmInfraSets,
+  type ReleaseRow,
+} from '../store/repos/drizzle-release-repo.js';
+import { outbox } from '../store/schema/index.js';
+
+/** Outbox lanes, each claimed by its own loop: a slow metrics source or a rate-limited Slack never delays traffic. */
+export type OutboxLane = 'critical' | 'health' | 'chat';
+
+/** What the outbox stores for a release effect: the effect plus the release it belongs to. */
+export type StoredEffect =
+  | (Extract<ReleaseEffect, { kind: 'provision' | 'set_weights' | 'measure' | 'card' | 'thread' | 'notify' | 'annotate' }> & { releaseId: string })
+  | { kind: 'retire_infra_set'; infraSetId: string; environment: string; service: string; releaseId: string | null }
+  /** /rollback outside a release. */
+  | { kind: 'manual_weights'; environment: string; service: string; weights: Record<string, number>; requestedBy: string; releaseId: null };
+
+/** The transaction `Db.transaction` hands its callback (db.ts's Tx lacks the relations generic). */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+export type AfterCommit = (hook: () => void) => void;
+
+export type ApplyResult =
+  | { kind: 'missing' }
+  | { kind: 'refused'; code: Decision extends infer D ? (D extends { kind: 'refused'; code: infer C } ? C : never) : never; message: string; row: ReleaseRow }
+  | { kind: 'accepted'; row: ReleaseRow; rollbackStarted: boolean };
+
+/**
+ * The one flow every input takes: lock the release row, load the world's facts, decide, and write
+ * the new state, one audit row and the outbox rows in the caller's transaction.
+ */
+export class ReleaseRuntime {
+  constructor(
+    readonly db: Db,
+    readonly config: DeliveryConfig,
+    readonly logger: Logger,
+    private readonly kick: (lane: OutboxLane) => void,
+  ) {}
+
+  kickCritical(): void {
+    this.kick('critical');
+  }
+
+  /** Runs `work` in one transaction, then the hooks it registered (e.g. kicking the critical lane). */
+  async transaction<T>(work: (tx: Tx, after: AfterCommit) => Promise<T>): Promise<T> {
+    const hooks: Array<() => void> = [];
+    const result = await this.db.transaction((tx) => work(tx, (hook) => hooks.push(hook)));
+    for (const hook of hooks) hook();
+    return result;
+  }
+
+  async loadFacts(db: DbOrTx, environmentNames: readonly string[], now: Date): Promise<WorldFacts> {
+    const [adhoc, locks, serving] = await Promise.all([activeFreezes(db, now), locksOf(db), servingMap(db, environmentNames)]);
+    const environments: Record<string, EnvironmentFacts> = {};
+    for (const name of environmentNames) {
+      const envConfig = this.config.environments[name];
+      if (!envConfig) continue;
+      const window = windowStatus(envConfig.windows, now);
+      const scheduled = frozenAt(envConfig.freezes, now);
+      const manual = adhoc.find((freeze) => freeze.environment === name);
+      const lock = locks.find((row) => row.environment === name);
+      environments[name] = {
+        window: window.open
+          ? { open: true, closesAt: window.closesAt?.toISOString() ?? null }
+          : { open: false, reopensAt: window.reopensAt?.toISOString() ?? null, reason: window.reason },
+        freeze: manual
+          ? { frozen: true, reason: manual.reason, until: manual.until?.toISOString() ?? null }
+          : scheduled.frozen
+            ? { frozen: true, reason: scheduled.reason, until: scheduled.until.toISOString() }
+            : { frozen: false },
+        lock: lock ? { holder: lock.holder, reason: lock.reason } : null,
+      };
+    }
+    return { environments, serving };
+  }
+
+  view(row: ReleaseRow, facts: WorldFacts | null, now: Date): ReleaseView {
+    return toReleaseView(row.state, { version: row.version, updatedAt: row.updatedAt.toISOString() }, this.config, facts, now);
+  }
+
+  async viewOf(db: DbOrTx, row: ReleaseRow, now: Date): Promise<ReleaseView> {
+    const finished = row.state.phase.kind === 'finished';
+    return this.view(row, finished ? null : await this.loadFacts(db, row.state.plan.path, now), now);
+  }
+
+  /** Applies one input to one release inside `tx`. */
+  async apply(tx: Tx, releaseId: string, input: ReleaseInput, now: Date, after: AfterCommit): Promise<ApplyResult> {
+    const row = await lockRelease(tx, releaseId);
+    if (!row) return { kind: 'missing' };
+    const facts = await this.loadFacts(tx, row.state.plan.path, now);
+    const decision = decide(row.state, input, now, { config: this.config, facts });
+    const actor = 'actor' in input ? input.actor.userId : null;
+    if (decision.kind === 'refused') {
+      await appendRefusal(tx, { releaseId, version: row.version, input: input.type, actor, code: decision.code, message: decision.message, at: now });
+      return { kind: 'refused', code: decision.code, message: decision.message, row };
+    }
+    const updated = await this.persist(tx, row, decision, input.type, actor, now, after);
+    return { kind: 'accepted', row: updated, rollbackStarted: decision.state.phase.kind === 'rolling_back' && row.state.phase.kind !== 'rolling_back' };
+  }
+
+  async persist(tx: Tx, row: ReleaseRow, decision: Extract<Decision, { kind: 'accepted' }>, inputLabel: string, actor: string | null, now: Date, after: AfterCommit): Promise<ReleaseRow> {
+    const changed = decision.events.length > 0 || decision.effects.length > 0 || JSON.stringify(decision.state) !== JSON.stringify(row.state);
+    const status = releaseStatus(decision.state);
+    const nextTickAt = decision.nextTickAt ? new Date(decision.nextTickAt) : null;
+    const version = await updateRelease(tx, row.id, row.version, { status, state: decision.state, nextTickAt, versionSetId: decision.state.plan.versionSetId, now, bump: changed });
+    if (changed) {
+      await appendTransition(tx, { releaseId: row.id, version, events: decision.events, input: inputLabel, actor, at: now });
+      const rollbackStarted = decision.state.phase.kind === 'rolling_back' && row.state.phase.kind !== 'rolling_back';
+      if (rollbackStarted) {
+        // Forward steps never started are cancelled so the rollback is next in its lane; ones already
+        // attempted stay, and the lane's per-release order runs them (and their retries) first.
+        await tx
+          .update(outbox)
+          .set({ status: 'dead', lastError: 'cancelled: the release is rolling back', finishedAt: now })
+          .where(and(eq(outbox.releaseId, row.id), eq(outbox.status, 'pending'), eq(outbox.attempts, 0), inArray(outbox.kind, ['provision', 'set_weights', 'measure'])));
+        after(() => this.kick('critical'));
+      }
+      await this.writeEffects(tx, decision.state, version, decision.effects, now);
+    }
+    return { ...row, status, state: decision.state, nextTickAt, version, updatedAt: now, versionSetId: decision.state.plan.versionSetId };
+  }
+
+  async writeEffects(tx: Tx, state: ReleaseState, version: number, effects: readonly ReleaseEffect[], now: Date): Promise<void> {
+    const releaseId = state.id;
+    // The card goes first in its lane, so thread lines find it posted.
+    const ordered = [...effects].sort((a, b) => Number(b.kind === 'card') - Number(a.kind === 'card'));
+    let index = 0;
+    for (const effect of ordered) {
+      index += 1;
+      switch (effect.kind) {
+        case 'provision':
+          await insertInfraSet(tx, { id: effect.infraSetId, service: effect.service, environment: effect.environment, version: effect.version, releaseId, now });
+          await enqueue(tx, { lane: 'critical', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
+          break;
+        case 'set_weights':
+          await enqueue(tx, { lane: 'critical', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
+          break;
+        case 'measure':
+          await enqueue(tx, { lane: 'health', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
+          break;
+        case 'record_provisioned':
+          await markInfraSetReady(tx, effect.infraSetId);
+          break;
+        case 'record_weights': {
+          const retire = await recordWeights(tx, { service: effect.service, environment: effect.environment, weights: effect.weights, discard: effect.discard, now });
+          for (const infraSetId of retire) await this.enqueueRetire(tx, { infraSetId, service: effect.service, environment: effect.environment, releaseId, now });
+          break;
+        }
+        case 'converged': {
+          const keep = this.config.services[effect.service]?.keepWarm ?? 1;
+          const warm = await warmInfraSets(tx, effect.service, effect.environment);
+          const retire = infraSetsToRetire(
+            warm.map((row) => ({ id: row.id, warmedAt: (row.warmedAt ?? row.createdAt).toISOString() })),
+            keep,
+          );
+          await retireInfraSets(tx, retire, now);
+          for (const infraSetId of retire) await this.enqueueRetire(tx, { infraSetId, service: effect.service, environment: effect.environment, releaseId, now });
+          break;
+        }
+        case 'retire_infra_set':
+          await retireInfraSets(tx, [effect.infraSetId], now);
+          await this.enqueueRetire(tx, { ...effect, releaseId, now });
+          break;
+        case 'card':
+          await enqueue(tx, { lane: 'chat', key: `card:${releaseId}:${version}`, coalesceKey: `card:${releaseId}`, releaseId, effect: { ...effect, releaseId }, now });
+          break;
+        case 'thread':
+        case 'notify':
+          await enqueue(tx, { lane: 'chat', key: `${effect.kind}:${releaseId}:${version}:${index}`, releaseId, effect: { ...effect, releaseId }, now });
+          break;
+        case 'annotate':
+          // Outside the release's lane order: a dashboard outage must never hold up its measurements.
+          await enqueue(tx, { lane: 'health', key: `annotate:${releaseId}:${version}:${index}`, releaseId: null, effect: { ...effect, releaseId }, now });
+          break;
+        default: {
+          const never: never = effect;
+          throw new Error(`unknown effect ${JSON.stringify(never)}`);
+        }
+      }
+    }
+  }
+
+  private async enqueueRetire(tx: Tx, entry: { infraSetId: string; service: string; environment: string; releaseId: string | null; now: Date }): Promise<void> {
+    await enqueue(tx, {
+      lane: 'critical',
+      key: `retire:${entry.infraSetId}`,
+      // Not tied to the release's lane order: tearing down an unused set must not hold up its traffic steps.
+      releaseId: null,
+      effect: { kind: 'retire_infra_set', infraSetId: entry.infraSetId, service: entry.service, environment: entry.environment, releaseId: entry.releaseId },
+      now: entry.now,
+    });
+  }
+}
+
+export async function enqueue(
+  tx: DbOrTx,
+  row: { lane: OutboxLane; key: string; coalesceKey?: string; releaseId: string | null; effect: StoredEffect; now: Date },
+): Promise<void> {
+  // Conflicts on the idempotency key (decided twice) or the pending coalesce key (a card update
+  // already queued renders the latest state when it runs) both mean "already queued".
+  await tx
+    .insert(outbox)
+    .values({
+      kind: row.effect.kind,
+      lane: row.lane,
+      effect: row.effect,
+      idempotencyKey: row.key,
+      coalesceKey: row.coalesceKey ?? null,
+      releaseId: row.releaseId,
+      nextAttemptAt: row.now,
+      createdAt: row.now,
+    })
+    .onConflictDoNothing();
+}

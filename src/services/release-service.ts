@@ -1,0 +1,358 @@
+import { randomBytes } from 'node:crypto';
+import type { DeliveryConfig } from '../config/delivery-schema.js';
+import { lastKnownGood } from '../domain/infra-set/keep-warm.js';
+import { mayDeploy, mayGovern } from '../domain/release/authorization.js';
+import { newReleaseState, releaseStatus, startRelease } from '../domain/release/decide.js';
+import { planRelease } from '../domain/release/plan.js';
+import type { Actor, DeployRequest, Outcome, ReleaseInput, ReleasePlan, Refusal } from '../domain/release/types.js';
+import { checkConstraints } from '../domain/version-set/constraints.js';
+import type { Clock } from '../ports/clock.js';
+import type { DbOrTx } from '../store/db.js';
+import {
+  activeFreezes,
+  appendRefusal,
+  appendTransition,
+  getInfraSet,
+  getRelease,
+  infraSetsOf,
+  insertFreeze,
+  insertRelease,
+  listActiveReleases,
+  liftFreezes,
+  releaseLock,
+  takeLock,
+  warmInfraSets,
+  getLock,
+  wakeWaitingReleases,
+} from '../store/repos/drizzle-release-repo.js';
+import { approvals } from '../store/schema/index.js';
+import type {
+  EnvironmentOutcome,
+  FreezeView,
+  InfraSetView,
+  LockView,
+  ManualRollbackResult,
+  PlanPreview,
+  ReleaseActionRequest,
+  ReleaseService,
+} from './release-service-api.js';
+import { enqueue, type ReleaseRuntime } from './release-runtime.js';
+import { latestVersionSet, lockMinting, mintWithVersion, versionSetById, type VersionSetSnapshot } from './version-set-service.js';
+
+export * from './release-service-api.js';
+
+/** Thrown inside a transaction to undo its writes (a version set minted for a refused supersede). */
+class Refused extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal.message);
+  }
+}
+
+function refused(code: Refusal['code'], message: string): { kind: 'refused' } & Refusal {
+  return { kind: 'refused', code, message };
+}
+
+function newReleaseId(): string {
+  return `r${randomBytes(5).toString('hex')}`;
+}
+
+type Prepared =
+  | { ok: false; refusal: Refusal }
+  | { ok: true; plan: ReleasePlan; base: VersionSetSnapshot | undefined; versions: Record<string, string>; mint: { service: string; version: string } | null };
+
+/** The release engine's use cases over Postgres/PGlite: load (row lock) → decide → one transaction. */
+export class DrizzleReleaseService implements ReleaseService {
+  constructor(
+    private readonly runtime: ReleaseRuntime,
+    private readonly clock: Clock,
+  ) {}
+
+  private get config(): DeliveryConfig {
+    return this.runtime.config;
+  }
+
+  // ── Deploy ────────────────────────────────────────────────────────────────────────────────
+
+  private async prepare(db: DbOrTx, request: DeployRequest, releaseId: string): Promise<Prepared> {
+    const { environment, target } = request;
+    if (!this.config.environments[environment]) return { ok: false, refusal: { code: 'unknown_environment', message: `No environment named ${environment}` } };
+    let versions: Record<string, string>;
+    let base: VersionSetSnapshot | undefined;
+    let mint: { service: string; version: string } | null = null;
+    let scope: string[] | undefined;
+    let versionSetId: number;
+    if (target.kind === 'service') {
+      if (!this.config.services[target.service]) return { ok: false, refusal: { code: 'unknown_service', message: `No service named ${target.service}` } };
+      base = await latestVersionSet(db);
+      versions = { ...(base?.versions ?? {}), [target.service]: target.version };
+      scope = [target.service];
+      if (base?.versions[target.service] !== target.version) mint = { service: target.service, version: target.version };
+      versionSetId = mint ? 0 : base!.id;
+    } else {
+      base = await versionSetById(db, target.versionSetId);
+      if (!base) return { ok: false, refusal: { code: 'unknown_version_set', message: `No version set #${target.versionSetId}` } };
+      versions = base.versions;
+      versionSetId = base.id;
+    }
+    const facts = await this.runtime.loadFacts(db, Object.keys(this.config.environments), this.clock.now());
+    const planned = planRelease({ releaseId, config: this.config, versionSetId, versions, environment, serving: facts.serving, ...(scope ? { scope } : {}) });
+    if (!planned.ok) return planned;
+    const targetPlan = planned.plan.environments.find((env) => env.environment === environment);
+    const shipped = [...new Set(planned.plan.environments.flatMap((env) => env.changes.map((change) => change.service)))];
+
+    // What will run together in the target: the deployed versions with this release's on top.
+    const running = Object.fromEntries(Object.entries(facts.serving[environment] ?? {}).map(([service, entry]) => [service, entry.version]));
+    for (const change of targetPlan?.changes ?? []) running[change.service] = change.toVersion;
+    const dependsOn = Object.fromEntries(Object.entries(this.config.services).map(([name, service]) => [name, service.dependsOn]));
+    const violations = checkConstraints(running, dependsOn).filter(
+      (violation) => violation.code !== 'missing_provider' && (shipped.includes(violation.consumer) || shipped.includes(violation.provider)),
+    );
+    if (violations.length > 0) return { ok: false, refusal: { code: 'constraint_violated', message: violations.map((violation) => violation.message).join('; ') } };
+
+    const allowed = mayDeploy(this.config, request.actor, environment, shipped);
+    if (!allowed.ok) return { ok: false, refusal: allowed.refusal };
+
+    const busy = (await listActiveReleases(db)).find((row) =>
+      row.state.plan.environments.some((env) => env.changes.some((change) => planned.plan.environments.some((mine) => mine.environment === env.environment && mine.changes.some((c) => c.service === change.service)))),
+    );
+    if (busy) {
+      return { ok: false, refusal: { code: 'environment_busy', message: `Release ${busy.id} is already shipping some of these services; wait for it, supersede it or roll it back` } };
+    }
+    return { ok: true, plan: planned.plan, base, versions, mint };
+  }
+
+  async previewPlan(request: DeployRequest): Promise<PlanPreview> {
+    const prepared = await this.prepare(this.runtime.db, request, 'preview');
+    if (!prepared.ok) return { kind: 'refused', ...prepared.refusal };
+    const summary = prepared.plan.environments.map(
+      (env) =>
+        `${env.environment}: ${env.changes.map((change) => `${change.service} ${change.fromVersion ?? '∅'} → ${change.toVersion}`).join(', ')} · stages ${env.stages.map((stage) => `${stage.weight}%`).join(' → ')}` +
+        `${env.approvalsRequired > 0 ? ` · ${env.approvalsRequired} approval(s)` : ''} · rollback order ${env.rollbackOrder.map((entry) => entry.service).join(' → ')}`,
+    );
+    return { kind: 'planned', plan: prepared.plan, versionSetId: prepared.plan.versionSetId, summary: prepared.mint ? [`a new version set will be minted with ${prepared.mint.service}@${prepared.mint.version}`, ...summary] : summary };
+  }
+
+  async requestDeploy(request: DeployRequest): Promise<Outcome> {
+    const now = this.clock.now();
+    const id = newReleaseId();
+    try {
+      return await this.runtime.transaction(async (tx) => {
+        // One deploy decision at a time across replicas: the busy check and the mint are not raced.
+        await lockMinting(tx);
+        const prepared = await this.prepare(tx, request, id);
+        if (!prepared.ok) throw new Refused(prepared.refusal);
+        const plan = prepared.plan;
+        if (prepared.mint) {
+          const minted = await mintWithVersion(tx, { base: prepared.base, service: prepared.mint.service, version: prepared.mint.version, source: 'deploy' });
+          plan.versionSetId = minted.id;
+        }
+        const state = newReleaseState({ id, requester: request.actor, plan, now });
+        const facts = await this.runtime.loadFacts(tx, plan.path, now);
+        const decision = startRelease(state, now, { config: this.config, facts });
+        if (decision.kind !== 'accepted') throw new Refused(decision);
+        await insertRelease(tx, {
+          id,
+          status: releaseStatus(decision.state),
+          environment: request.environment,
+          versionSetId: plan.versionSetId,
+          requester: request.actor.userId,
+          state: decision.state,
+          nextTickAt: decision.nextTickAt ? new Date(decision.nextTickAt) : null,
+          now,
+        });
+        await appendTransition(tx, { releaseId: id, version: 1, events: decision.events, input: 'deploy', actor: request.actor.userId, at: now });
+        await this.runtime.writeEffects(tx, decision.state, 1, decision.effects, now);
+        const row = (await getRelease(tx, id))!;
+        return { kind: 'accepted', view: await this.runtime.viewOf(tx, row, now) } as const;
+      });
+    } catch (error) {
+      if (error instanceof Refused) return { kind: 'refused', ...error.refusal };
+      throw error;
+    }
+  }
+
+  // ── Operator inputs on a release ─────────────────────────────────────────────────────────
+
+  private async act(releaseId: string, input: ReleaseInput): Promise<Outcome> {
+    const now = this.clock.now();
+    return this.runtime.transaction(async (tx, after) => {
+      const result = await this.runtime.apply(tx, releaseId, input, now, after);
+      if (result.kind === 'missing') return refused('unknown_release', `No release ${releaseId}`);
+      if (result.kind === 'refused') return { kind: 'refused', code: result.code, message: result.message };
+      if (input.type === 'approve') {
+        const approval = result.row.state.approvals[result.row.state.approvals.length - 1]!;
+        await tx.insert(approvals).values({ releaseId, environment: approval.environment, userId: approval.userId, at: now }).onConflictDoNothing();
+      }
+      return { kind: 'accepted', view: await this.runtime.viewOf(tx, result.row, now) };
+    });
+  }
+
+  approve({ actor, releaseId }: ReleaseActionRequest): Promise<Outcome> {
+    return this.act(releaseId, { type: 'approve', actor });
+  }
+  pause({ actor, releaseId }: ReleaseActionRequest): Promise<Outcome> {
+    return this.act(releaseId, { type: 'pause', actor });
+  }
+  resume({ actor, releaseId }: ReleaseActionRequest): Promise<Outcome> {
+    return this.act(releaseId, { type: 'resume', actor });
+  }
+  promote({ actor, releaseId }: ReleaseActionRequest): Promise<Outcome> {
+    return this.act(releaseId, { type: 'promote', actor });
+  }
+  rollback({ actor, releaseId, reason }: ReleaseActionRequest & { reason?: string }): Promise<Outcome> {
+    return this.act(releaseId, reason ? { type: 'rollback', actor, reason } : { type: 'rollback', actor });
+  }
+  abort({ actor, releaseId }: ReleaseActionRequest): Promise<Outcome> {
+    return this.act(releaseId, { type: 'abort', actor });
+  }
+
+  async supersede({ actor, releaseId, service, version }: ReleaseActionRequest & { service: string; version: string }): Promise<Outcome> {
+    const now = this.clock.now();
+    try {
+      return await this.runtime.transaction(async (tx, after) => {
+        await lockMinting(tx);
+        const current = await getRelease(tx, releaseId);
+        if (!current) return refused('unknown_release', `No release ${releaseId}`);
+        if (!(service in current.state.plan.versions)) return refused('not_in_release', `${service} is not shipped by release ${releaseId}`);
+        const base = await versionSetById(tx, current.state.plan.versionSetId);
+        const minted = await mintWithVersion(tx, { base, service, version, source: 'supersede' });
+        const result = await this.runtime.apply(tx, releaseId, { type: 'supersede', actor, service, version, versionSetId: minted.id }, now, after);
+        if (result.kind === 'missing') return refused('unknown_release', `No release ${releaseId}`);
+        // Undo the mint; the refusal is logged again outside the rolled-back transaction.
+        if (result.kind === 'refused') throw new Refused({ code: result.code, message: result.message });
+        return { kind: 'accepted', view: await this.runtime.viewOf(tx, result.row, now) } as const;
+      });
+    } catch (error) {
+      if (!(error instanceof Refused)) throw error;
+      const row = await getRelease(this.runtime.db, releaseId);
+      if (row) await appendRefusal(this.runtime.db, { releaseId, version: row.version, input: 'supersede', actor: actor.userId, code: error.refusal.code, message: error.refusal.message, at: now });
+      return { kind: 'refused', ...error.refusal };
+    }
+  }
+
+  // ── Environment-level inputs ──────────────────────────────────────────────────────────────
+
+  async manualRollback(request: { actor: Actor; service: string; environment: string; toInfraSetId?: string }): Promise<EnvironmentOutcome<ManualRollbackResult>> {
+    const { service, environment, actor } = request;
+    if (!this.config.services[service]) return refused('unknown_service', `No service named ${service}`);
+    if (!this.config.environments[environment]) return refused('unknown_environment', `No environment named ${environment}`);
+    const allowed = mayDeploy(this.config, actor, environment, [service]);
+    if (!allowed.ok) return { kind: 'refused', ...allowed.refusal };
+    const now = this.clock.now();
+    return this.runtime.transaction(async (tx, after) => {
+      const busy = (await listActiveReleases(tx)).find((row) => row.state.plan.environments.some((env) => env.environment === environment && env.changes.some((change) => change.service === service)));
+      if (busy) return refused('environment_busy', `Release ${busy.id} is moving ${service} in ${environment}: use its Roll back instead`);
+      let target;
+      if (request.toInfraSetId) {
+        target = await getInfraSet(tx, request.toInfraSetId);
+        if (!target || target.service !== service || target.environment !== environment || !['warm', 'ready'].includes(target.state)) {
+          return refused('unknown_infra_set', `${request.toInfraSetId} is not a warm infra-set of ${service} in ${environment}`);
+        }
+      } else {
+        target = lastKnownGood((await warmInfraSets(tx, service, environment)).map((row) => ({ ...row, warmedAt: (row.warmedAt ?? row.createdAt).toISOString() })));
+        if (!target) return refused('no_warm_infra_set', `No warm infra-set of ${service} in ${environment} to roll back to`);
+      }
+      await enqueue(tx, {
+        lane: 'critical',
+        key: `manual:${service}:${environment}:${target.id}:${now.getTime()}`,
+        releaseId: null,
+        effect: { kind: 'manual_weights', environment, service, weights: { [target.id]: 100 }, requestedBy: actor.userId, releaseId: null },
+        now,
+      });
+      after(() => this.runtime.kickCritical());
+      return { kind: 'accepted', value: { service, environment, toInfraSetId: target.id, toVersion: target.version } };
+    });
+  }
+
+  async freeze(request: { actor: Actor; environment: string; durationSeconds: number; reason: string }): Promise<EnvironmentOutcome<FreezeView>> {
+    const check = this.governCheck(request.actor, request.environment, 'freeze');
+    if (check) return check;
+    if (!(request.durationSeconds > 0)) return refused('invalid_input', 'A freeze needs a positive duration');
+    const now = this.clock.now();
+    const row = await insertFreeze(this.runtime.db, {
+      environment: request.environment,
+      reason: request.reason,
+      from: now,
+      until: new Date(now.getTime() + request.durationSeconds * 1000),
+      createdBy: request.actor.userId,
+    });
+    return { kind: 'accepted', value: { id: row.id, environment: row.environment, reason: row.reason, from: row.from.toISOString(), until: row.until?.toISOString() ?? null, by: row.createdBy, source: 'adhoc' } };
+  }
+
+  async unfreeze(request: { actor: Actor; environment: string }): Promise<EnvironmentOutcome<{ lifted: number }>> {
+    const check = this.governCheck(request.actor, request.environment, 'unfreeze');
+    if (check) return check;
+    const lifted = await liftFreezes(this.runtime.db, request.environment, request.actor.userId, this.clock.now());
+    if (lifted === 0) return refused('not_frozen', `${request.environment} has no ad-hoc freeze to lift (scheduled freezes change in the config)`);
+    await wakeWaitingReleases(this.runtime.db, this.clock.now());
+    return { kind: 'accepted', value: { lifted } };
+  }
+
+  async lock(request: { actor: Actor; environment: string; reason?: string }): Promise<EnvironmentOutcome<LockView>> {
+    const check = this.governCheck(request.actor, request.environment, 'lock');
+    if (check) return check;
+    const at = this.clock.now();
+    const taken = await takeLock(this.runtime.db, { environment: request.environment, holder: request.actor.userId, reason: request.reason ?? null, at });
+    if (!taken) {
+      const held = await getLock(this.runtime.db, request.environment);
+      return refused('locked', `${request.environment} is already locked by <@${held?.holder ?? '?'}>${held?.reason ? `: ${held.reason}` : ''}`);
+    }
+    return { kind: 'accepted', value: { environment: request.environment, holder: request.actor.userId, reason: request.reason ?? null, at: at.toISOString() } };
+  }
+
+  async unlock(request: { actor: Actor; environment: string }): Promise<EnvironmentOutcome<{ environment: string }>> {
+    if (!this.config.environments[request.environment]) return refused('unknown_environment', `No environment named ${request.environment}`);
+    const held = await getLock(this.runtime.db, request.environment);
+    if (!held) return refused('not_locked', `${request.environment} is not locked`);
+    // Whoever took the lock may always release it.
+    if (held.holder !== request.actor.userId) {
+      const check = this.governCheck(request.actor, request.environment, 'unlock');
+      if (check) return check;
+    }
+    await releaseLock(this.runtime.db, request.environment);
+    await wakeWaitingReleases(this.runtime.db, this.clock.now());
+    return { kind: 'accepted', value: { environment: request.environment } };
+  }
+
+  private governCheck(actor: Actor, environment: string, action: string): ({ kind: 'refused' } & Refusal) | null {
+    if (!this.config.environments[environment]) return refused('unknown_environment', `No environment named ${environment}`);
+    const check = mayGovern(this.config, actor, environment, action);
+    return check.ok ? null : { kind: 'refused', ...check.refusal };
+  }
+
+  // ── Queries ───────────────────────────────────────────────────────────────────────────────
+
+  async status(releaseId: string) {
+    const row = await getRelease(this.runtime.db, releaseId);
+    return row ? this.runtime.viewOf(this.runtime.db, row, this.clock.now()) : undefined;
+  }
+
+  async listActive() {
+    const now = this.clock.now();
+    const rows = await listActiveReleases(this.runtime.db);
+    if (rows.length === 0) return [];
+    // One load of the world's facts for every card.
+    const facts = await this.runtime.loadFacts(this.runtime.db, Object.keys(this.config.environments), now);
+    return rows.map((row) => this.runtime.view(row, facts, now));
+  }
+
+  async listFreezes(): Promise<FreezeView[]> {
+    const now = this.clock.now();
+    const adhoc = await activeFreezes(this.runtime.db, now);
+    const views: FreezeView[] = adhoc.map((row) => ({ id: row.id, environment: row.environment, reason: row.reason, from: row.from.toISOString(), until: row.until?.toISOString() ?? null, by: row.createdBy, source: 'adhoc' }));
+    let scheduledId = -1;
+    for (const [environment, env] of Object.entries(this.config.environments)) {
+      for (const freeze of env.freezes) {
+        if (freeze.to.getTime() <= now.getTime()) continue;
+        views.push({ id: scheduledId--, environment, reason: freeze.reason, from: freeze.from.toISOString(), until: freeze.to.toISOString(), by: null, source: 'scheduled' });
+      }
+    }
+    return views;
+  }
+
+  async listInfraSets(service: string, environment: string): Promise<InfraSetView[]> {
+    const rows = await infraSetsOf(this.runtime.db, service, environment);
+    return rows.map((row) => ({ id: row.id, service: row.service, environment: row.environment, version: row.version, state: row.state, weight: row.weight, releaseId: row.releaseId, createdAt: row.createdAt.toISOString() }));
+  }
+}
+

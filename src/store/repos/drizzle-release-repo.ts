@@ -1,0 +1,261 @@
+import { and, asc, desc, eq, inArray, isNull, lte, notInArray, or, gt, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../db.js';
+import type { ReleaseEventData, ReleaseState, ReleaseStatus } from '../../domain/release/types.js';
+import { environmentLocks, freezes, infraSets, releaseCards, releaseEvents, releases, type InfraSetRow } from '../schema/index.js';
+
+/**
+ * The release engine's rows: releases (state as jsonb), their audit log, infra-sets, freezes and
+ * locks. Functions over `DbOrTx` so a service composes them inside one transaction.
+ */
+
+export const FINISHED_STATUSES: ReleaseStatus[] = ['succeeded', 'rolled_back', 'aborted'];
+
+export type ReleaseRow = typeof releases.$inferSelect;
+
+export async function lockRelease(tx: DbOrTx, id: string): Promise<ReleaseRow | undefined> {
+  const [row] = await tx.select().from(releases).where(eq(releases.id, id)).for('update');
+  return row;
+}
+
+export async function getRelease(db: DbOrTx, id: string): Promise<ReleaseRow | undefined> {
+  const [row] = await db.select().from(releases).where(eq(releases.id, id));
+  return row;
+}
+
+export async function listActiveReleases(db: DbOrTx): Promise<ReleaseRow[]> {
+  return db.select().from(releases).where(notInArray(releases.status, FINISHED_STATUSES)).orderBy(asc(releases.createdAt));
+}
+
+/** Claims one release whose timer is due, skipping any another replica holds. */
+export async function claimDueRelease(tx: DbOrTx, now: Date, skip: readonly string[]): Promise<ReleaseRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(releases)
+    .where(
+      and(
+        notInArray(releases.status, FINISHED_STATUSES),
+        lte(releases.nextTickAt, now),
+        skip.length > 0 ? notInArray(releases.id, [...skip]) : undefined,
+      ),
+    )
+    .orderBy(asc(releases.nextTickAt))
+    .limit(1)
+    .for('update', { skipLocked: true });
+  return row;
+}
+
+export async function insertRelease(
+  tx: DbOrTx,
+  row: { id: string; status: ReleaseStatus; environment: string; versionSetId: number; requester: string; state: ReleaseState; nextTickAt: Date | null; now: Date },
+): Promise<void> {
+  await tx.insert(releases).values({
+    id: row.id,
+    status: row.status,
+    environment: row.environment,
+    versionSetId: row.versionSetId,
+    requester: row.requester,
+    state: row.state,
+    nextTickAt: row.nextTickAt,
+    version: 1,
+    createdAt: row.now,
+    updatedAt: row.now,
+  });
+}
+
+export async function updateRelease(
+  tx: DbOrTx,
+  id: string,
+  expectedVersion: number,
+  change: { status: ReleaseStatus; state: ReleaseState; nextTickAt: Date | null; versionSetId: number; now: Date; bump: boolean },
+): Promise<number> {
+  const nextVersion = change.bump ? expectedVersion + 1 : expectedVersion;
+  const updated = await tx
+    .update(releases)
+    .set({ status: change.status, state: change.state, nextTickAt: change.nextTickAt, versionSetId: change.versionSetId, version: nextVersion, updatedAt: change.now })
+    .where(and(eq(releases.id, id), eq(releases.version, expectedVersion)))
+    .returning({ id: releases.id });
+  // The row is locked, so a mismatch is a bug, not a race: fail the transaction loudly.
+  if (updated.length !== 1) throw new Error(`release ${id} changed under its row lock (expected version ${expectedVersion})`);
+  return nextVersion;
+}
+
+export async function appendTransition(
+  tx: DbOrTx,
+  entry: { releaseId: string; version: number; events: ReleaseEventData[]; input: string; actor: string | null; at: Date },
+): Promise<void> {
+  const type = entry.events.length > 0 ? entry.events.map((event) => event.type).join('+') : entry.input;
+  await tx.insert(releaseEvents).values({
+    releaseId: entry.releaseId,
+    kind: 'transition',
+    version: entry.version,
+    type,
+    actor: entry.actor,
+    message: entry.events.map((event) => event.message).join('\n') || entry.input,
+    data: { input: entry.input, events: entry.events },
+    at: entry.at,
+  });
+}
+
+export async function appendRefusal(tx: DbOrTx, entry: { releaseId: string; version: number; input: string; actor: string | null; code: string; message: string; at: Date }): Promise<void> {
+  await tx.insert(releaseEvents).values({
+    releaseId: entry.releaseId,
+    kind: 'refusal',
+    version: entry.version,
+    type: entry.input,
+    actor: entry.actor,
+    message: entry.message,
+    data: { code: entry.code },
+    at: entry.at,
+  });
+}
+
+export async function releaseEventsOf(db: DbOrTx, releaseId: string) {
+  return db.select().from(releaseEvents).where(eq(releaseEvents.releaseId, releaseId)).orderBy(asc(releaseEvents.id));
+}
+
+// ── Infra-sets ───────────────────────────────────────────────────────────────────────────────
+
+export async function insertInfraSet(tx: DbOrTx, row: { id: string; service: string; environment: string; version: string; releaseId: string | null; now: Date }): Promise<void> {
+  await tx
+    .insert(infraSets)
+    .values({ id: row.id, service: row.service, environment: row.environment, version: row.version, releaseId: row.releaseId, state: 'provisioning', weight: 0, createdAt: row.now })
+    .onConflictDoNothing();
+}
+
+export async function markInfraSetReady(tx: DbOrTx, id: string): Promise<void> {
+  await tx.update(infraSets).set({ state: 'ready' }).where(and(eq(infraSets.id, id), eq(infraSets.state, 'provisioning')));
+}
+
+export async function infraSetsOf(db: DbOrTx, service: string, environment: string): Promise<InfraSetRow[]> {
+  return db.select().from(infraSets).where(and(eq(infraSets.service, service), eq(infraSets.environment, environment))).orderBy(desc(infraSets.createdAt), desc(infraSets.id));
+}
+
+export async function getInfraSet(db: DbOrTx, id: string): Promise<InfraSetRow | undefined> {
+  const [row] = await db.select().from(infraSets).where(eq(infraSets.id, id));
+  return row;
+}
+
+/**
+ * Applies confirmed traffic to the rows: sets in `weights` serve with their weight; sets that served
+ * and are left out turn warm (kept for an instant rollback), unless discarded, then they retire.
+ * Answers the ids that must be torn down.
+ */
+export async function recordWeights(
+  tx: DbOrTx,
+  change: { service: string; environment: string; weights: Record<string, number>; discard: readonly string[]; now: Date },
+): Promise<string[]> {
+  const rows = await tx
+    .select()
+    .from(infraSets)
+    .where(and(eq(infraSets.service, change.service), eq(infraSets.environment, change.environment), notInArray(infraSets.state, ['retired'])));
+  const retire: string[] = [];
+  for (const row of rows) {
+    const weight = change.weights[row.id] ?? 0;
+    if (weight > 0) {
+      await tx.update(infraSets).set({ state: 'serving', weight }).where(eq(infraSets.id, row.id));
+    } else if (change.discard.includes(row.id)) {
+      await tx.update(infraSets).set({ state: 'retired', weight: 0, retiredAt: change.now }).where(eq(infraSets.id, row.id));
+      retire.push(row.id);
+    } else if (row.state === 'serving') {
+      await tx.update(infraSets).set({ state: 'warm', weight: 0, warmedAt: change.now }).where(eq(infraSets.id, row.id));
+    }
+  }
+  return retire;
+}
+
+export async function warmInfraSets(db: DbOrTx, service: string, environment: string): Promise<InfraSetRow[]> {
+  return db
+    .select()
+    .from(infraSets)
+    .where(and(eq(infraSets.service, service), eq(infraSets.environment, environment), eq(infraSets.state, 'warm')))
+    .orderBy(desc(infraSets.warmedAt), desc(infraSets.id));
+}
+
+export async function retireInfraSets(tx: DbOrTx, ids: readonly string[], now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.update(infraSets).set({ state: 'retired', weight: 0, retiredAt: now }).where(inArray(infraSets.id, [...ids]));
+}
+
+/** What serves now: per environment and service, the serving infra-set with the most traffic. */
+export async function servingMap(db: DbOrTx, environmentNames: readonly string[]): Promise<Record<string, Record<string, { version: string; infraSetId: string }>>> {
+  if (environmentNames.length === 0) return {};
+  const rows = await db
+    .select()
+    .from(infraSets)
+    .where(and(inArray(infraSets.environment, [...environmentNames]), eq(infraSets.state, 'serving')))
+    .orderBy(asc(infraSets.weight), asc(infraSets.createdAt));
+  const map: Record<string, Record<string, { version: string; infraSetId: string }>> = {};
+  // Ascending weight: the heaviest set is written last and wins.
+  for (const row of rows) (map[row.environment] ??= {})[row.service] = { version: row.version, infraSetId: row.id };
+  return map;
+}
+
+// ── Freezes, locks, cards ────────────────────────────────────────────────────────────────────
+
+export async function activeFreezes(db: DbOrTx, now: Date, environment?: string) {
+  return db
+    .select()
+    .from(freezes)
+    .where(
+      and(
+        environment ? eq(freezes.environment, environment) : undefined,
+        isNull(freezes.liftedAt),
+        lte(freezes.from, now),
+        or(isNull(freezes.until), gt(freezes.until, now)),
+      ),
+    )
+    .orderBy(asc(freezes.id));
+}
+
+export async function insertFreeze(tx: DbOrTx, row: { environment: string; reason: string; from: Date; until: Date | null; createdBy: string }) {
+  const [inserted] = await tx.insert(freezes).values(row).returning();
+  return inserted!;
+}
+
+export async function liftFreezes(tx: DbOrTx, environment: string, by: string, now: Date): Promise<number> {
+  const lifted = await tx
+    .update(freezes)
+    .set({ liftedAt: now, liftedBy: by })
+    .where(and(eq(freezes.environment, environment), isNull(freezes.liftedAt), or(isNull(freezes.until), gt(freezes.until, now))))
+    .returning({ id: freezes.id });
+  return lifted.length;
+}
+
+export async function locksOf(db: DbOrTx) {
+  return db.select().from(environmentLocks);
+}
+
+export async function getLock(db: DbOrTx, environment: string) {
+  const [row] = await db.select().from(environmentLocks).where(eq(environmentLocks.environment, environment));
+  return row;
+}
+
+export async function takeLock(tx: DbOrTx, row: { environment: string; holder: string; reason: string | null; at: Date }): Promise<boolean> {
+  const inserted = await tx.insert(environmentLocks).values(row).onConflictDoNothing().returning();
+  return inserted.length === 1;
+}
+
+export async function releaseLock(tx: DbOrTx, environment: string): Promise<boolean> {
+  const deleted = await tx.delete(environmentLocks).where(eq(environmentLocks.environment, environment)).returning();
+  return deleted.length === 1;
+}
+
+export async function getCard(db: DbOrTx, releaseId: string) {
+  const [row] = await db.select().from(releaseCards).where(eq(releaseCards.releaseId, releaseId));
+  return row;
+}
+
+export async function saveCard(tx: DbOrTx, row: { releaseId: string; channel: string; ts: string; renderedVersion: number; now: Date }): Promise<void> {
+  await tx
+    .insert(releaseCards)
+    .values({ releaseId: row.releaseId, channel: row.channel, ts: row.ts, renderedVersion: row.renderedVersion, updatedAt: row.now })
+    .onConflictDoUpdate({
+      target: releaseCards.releaseId,
+      set: { channel: row.channel, ts: row.ts, renderedVersion: sql`GREATEST(${releaseCards.renderedVersion}, ${row.renderedVersion})`, updatedAt: row.now },
+    });
+}
+
+/** Lifting a freeze or a lock is not an input to any release: wake the waiting ones to recheck now. */
+export async function wakeWaitingReleases(tx: DbOrTx, now: Date): Promise<void> {
+  await tx.update(releases).set({ nextTickAt: now }).where(eq(releases.status, 'waiting'));
+}

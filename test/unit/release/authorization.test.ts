@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { mergeQueueSchema } from '../../../src/config/delivery-schema.js';
+import { MERGE_QUEUE_ACTOR, mayApprove, mayDeploy, mayGovern, mayOperate } from '../../../src/domain/release/authorization.js';
+import { exampleShopConfig } from '../../support/fakes/example-config.js';
+
+const config = exampleShopConfig();
+const who = (userId: string, userGroupIds: string[] = []) => ({ userId, userGroupIds });
+
+describe('authorization', () => {
+  it.each([
+    ['a team member deploys their service', who('U0ALICE'), ['checkout'], true],
+    ['a release manager deploys anything', who('U0BOB'), ['payments', 'web'], true],
+    ['a member of another team may not', who('U0FRANK'), ['checkout'], false],
+    ['a member of one team may not ship a set with another team\'s service', who('U0ERIN'), ['payments', 'checkout'], false],
+  ] as const)('deploy: %s', (_name, actor, services, ok) => {
+    expect(mayDeploy(config, actor, 'production', services).ok).toBe(ok);
+  });
+
+  it.each([
+    ['a release manager', who('U0CAROL'), 'U0ALICE', { ok: true }],
+    ['a member of a listed user group', who('U0ZED', ['S0RELEASE']), 'U0ALICE', { ok: true }],
+    ['the requester', who('U0BOB'), 'U0BOB', { ok: false, refusal: { code: 'self_approval' } }],
+    ['anyone else', who('U0ALICE'), 'U0BOB', { ok: false, refusal: { code: 'not_authorized' } }],
+  ] as const)('approve: %s', (_name, actor, requester, expected) => {
+    expect(mayApprove(config, actor, 'production', requester)).toMatchObject(expected);
+  });
+
+  it('the merge queue deploys only to its autoDeployTo environment', () => {
+    const withQueue = { ...config, mergeQueue: mergeQueueSchema.parse({ autoDeployTo: 'staging' }) };
+    expect(mayDeploy(withQueue, MERGE_QUEUE_ACTOR, 'staging', ['checkout', 'web']).ok).toBe(true);
+    expect(mayDeploy(withQueue, MERGE_QUEUE_ACTOR, 'production', ['checkout']).ok).toBe(false);
+    expect(mayDeploy(config, MERGE_QUEUE_ACTOR, 'staging', ['checkout']).ok).toBe(false);
+  });
+
+  it('operate: requester, approvers and owning teams; nobody else', () => {
+    const release = { requesterId: 'U0DAVE', environment: 'production', services: ['checkout'] };
+    expect(mayOperate(config, who('U0DAVE'), release, 'pause').ok).toBe(true);
+    expect(mayOperate(config, who('U0BOB'), release, 'pause').ok).toBe(true);
+    expect(mayOperate(config, who('U0ALICE'), release, 'pause').ok).toBe(true);
+    expect(mayOperate(config, who('U0FRANK'), release, 'pause')).toMatchObject({ ok: false, refusal: { code: 'not_authorized', message: expect.stringContaining('pause') } });
+  });
+
+  it('govern: an environment\'s approvers; with none listed, any configured approver', () => {
+    expect(mayGovern(config, who('U0BOB'), 'production', 'freeze').ok).toBe(true);
+    expect(mayGovern(config, who('U0ALICE'), 'production', 'freeze').ok).toBe(false);
+    expect(mayGovern(config, who('U0CAROL'), 'staging', 'lock').ok).toBe(true);
+    expect(mayGovern(config, who('U0ALICE'), 'staging', 'lock').ok).toBe(false);
+  });
+});

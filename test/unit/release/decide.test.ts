@@ -1,0 +1,314 @@
+import { describe, expect, it } from 'vitest';
+import { decide, newReleaseState, nextTickAt, releaseStatus, startRelease, type DecideContext } from '../../../src/domain/release/decide.js';
+import type { EnvironmentFacts, WorldFacts } from '../../../src/domain/release/gates.js';
+import { planRelease } from '../../../src/domain/release/plan.js';
+import type { Actor, Decision, ReleaseEffect, ReleaseInput, ReleaseState } from '../../../src/domain/release/types.js';
+import type { Verdict } from '../../../src/ports/health.js';
+import { exampleShopConfig } from '../../support/fakes/example-config.js';
+
+const actor = (userId: string, userGroupIds: string[] = []): Actor => ({ userId, userGroupIds });
+const alice = actor('U0ALICE');
+const bob = actor('U0BOB');
+const carol = actor('U0CAROL');
+const frank = actor('U0FRANK');
+const T0 = new Date('2026-11-17T15:00:00.000Z');
+const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
+
+const open: EnvironmentFacts = { window: { open: true, closesAt: null }, freeze: { frozen: false }, lock: null };
+
+function facts(production: Partial<EnvironmentFacts> = {}, serving: WorldFacts['serving'] = {}): WorldFacts {
+  return {
+    environments: { staging: open, production: { ...open, ...production } },
+    serving: {
+      staging: { checkout: { version: 'v2', infraSetId: 'is-stg-v2' }, payments: { version: 'v2', infraSetId: 'is-stg-pay-v2' } },
+      production: { checkout: { version: 'v1', infraSetId: 'is-prod-v1' }, payments: { version: 'v1', infraSetId: 'is-prod-pay-v1' } },
+      ...serving,
+    },
+  };
+}
+
+function context(world = facts(), config = exampleShopConfig()): DecideContext {
+  return { config, facts: world };
+}
+
+function accepted(decision: Decision): Extract<Decision, { kind: 'accepted' }> {
+  if (decision.kind !== 'accepted') throw new Error(`refused: ${decision.code} ${decision.message}`);
+  return decision;
+}
+
+/** A production release of checkout v2 (staging already serves it), started at T0 by alice. */
+function started(ctx = context(), versions: Record<string, string> = { checkout: 'v2' }, requester = alice): ReleaseState {
+  const planned = planRelease({ releaseId: 'r1', config: ctx.config, versionSetId: 7, versions, environment: 'production', serving: ctx.facts.serving });
+  if (!planned.ok) throw new Error(planned.refusal.message);
+  return accepted(startRelease(newReleaseState({ id: 'r1', requester, plan: planned.plan, now: T0 }), T0, ctx)).state;
+}
+
+function step(state: ReleaseState, input: ReleaseInput, now = T0, ctx = context()) {
+  return accepted(decide(state, input, now, ctx));
+}
+
+function effectOf<K extends ReleaseEffect['kind']>(decision: { effects: ReleaseEffect[] }, kind: K): Extract<ReleaseEffect, { kind: K }> {
+  const found = decision.effects.find((effect) => effect.kind === kind);
+  if (!found) throw new Error(`no ${kind} effect in ${decision.effects.map((effect) => effect.kind).join(', ')}`);
+  return found as Extract<ReleaseEffect, { kind: K }>;
+}
+
+function token(state: ReleaseState): string {
+  const phase = state.phase;
+  if (phase.kind === 'provisioning' || phase.kind === 'shifting') return phase.token;
+  if (phase.kind === 'baking' && phase.measuring) return phase.measuring;
+  if (phase.kind === 'rolling_back' && phase.inFlight) return phase.inFlight.token;
+  throw new Error(`no token in ${phase.kind}`);
+}
+
+/** approve → provisioned → traffic applied: the canary bakes from T0. */
+function baking(ctx = context()): ReleaseState {
+  let state = step(started(ctx), { type: 'approve', actor: bob }, T0, ctx).state;
+  state = step(state, { type: 'provisioned', token: token(state), outcome: { kind: 'done' } }, T0, ctx).state;
+  return step(state, { type: 'traffic_applied', token: token(state), outcome: { kind: 'applied', verified: true } }, T0, ctx).state;
+}
+
+function reading(state: ReleaseState, verdict: Verdict, now: Date, ctx = context()) {
+  const measured = step(state, { type: 'tick' }, now, ctx);
+  return step(measured.state, { type: 'health_reading', token: token(measured.state), reading: { verdict, checks: [{ check: 'errors', verdict, summary: verdict, values: {} }], evidence: { n: 1 } } }, now, ctx);
+}
+
+const finishedState = (): ReleaseState => ({ ...started(), phase: { kind: 'finished', at: T0.toISOString(), outcome: 'succeeded', reason: null } });
+const rollingBackState = (): ReleaseState => step(baking(), { type: 'rollback', actor: alice }).state;
+const pausedState = (): ReleaseState => step(baking(), { type: 'pause', actor: alice }).state;
+const approvedState = (): ReleaseState => step(started(), { type: 'approve', actor: bob }).state;
+
+describe('refusals', () => {
+  const twoApprovals = exampleShopConfig({ production: { approvals: { required: 2, from: ['release-managers'], excludeRequester: true } } });
+  const cases: Array<[string, () => ReleaseState, ReleaseInput, string, DecideContext?]> = [
+    ['the requester approving their own release', () => started(context(), { checkout: 'v2' }, bob), { type: 'approve', actor: bob }, 'self_approval'],
+    ['a non-approver approving', () => started(context(), { checkout: 'v2' }, carol), { type: 'approve', actor: alice }, 'not_authorized'],
+    ['approving once enough approved', approvedState, { type: 'approve', actor: carol }, 'no_approval_needed'],
+    ['approving twice', () => step(started(context(facts(), twoApprovals)), { type: 'approve', actor: bob }, T0, context(facts(), twoApprovals)).state, { type: 'approve', actor: bob }, 'already_approved', context(facts(), twoApprovals)],
+    ['promoting when nothing bakes', started, { type: 'promote', actor: alice }, 'not_baking'],
+    ['resuming what is not paused', baking, { type: 'resume', actor: alice }, 'not_paused'],
+    ['pausing twice', pausedState, { type: 'pause', actor: alice }, 'already_paused'],
+    ['an outsider pausing', baking, { type: 'pause', actor: frank }, 'not_authorized'],
+    ['an outsider promoting', baking, { type: 'promote', actor: frank }, 'not_authorized'],
+    ['an outsider rolling back', baking, { type: 'rollback', actor: frank }, 'not_authorized'],
+    ['an outsider aborting', baking, { type: 'abort', actor: frank }, 'not_authorized'],
+    ['an outsider superseding', baking, { type: 'supersede', actor: frank, service: 'checkout', version: 'v3', versionSetId: 8 }, 'not_authorized'],
+    ['superseding a service not shipped', baking, { type: 'supersede', actor: alice, service: 'web', version: 'v3', versionSetId: 8 }, 'not_in_release'],
+    ['rolling back twice', rollingBackState, { type: 'rollback', actor: alice }, 'invalid_input'],
+    ['pausing a rollback', rollingBackState, { type: 'pause', actor: alice }, 'release_finished'],
+    ['superseding during a rollback', rollingBackState, { type: 'supersede', actor: alice, service: 'checkout', version: 'v3', versionSetId: 8 }, 'invalid_input'],
+    ['approving a finished release', finishedState, { type: 'approve', actor: carol }, 'release_finished'],
+    ['pausing a finished release', finishedState, { type: 'pause', actor: alice }, 'release_finished'],
+    ['resuming a finished release', finishedState, { type: 'resume', actor: alice }, 'release_finished'],
+    ['promoting a finished release', finishedState, { type: 'promote', actor: alice }, 'release_finished'],
+    ['rolling back a finished release', finishedState, { type: 'rollback', actor: alice }, 'release_finished'],
+    ['aborting a finished release', finishedState, { type: 'abort', actor: alice }, 'release_finished'],
+    ['superseding a finished release', finishedState, { type: 'supersede', actor: alice, service: 'checkout', version: 'v3', versionSetId: 8 }, 'release_finished'],
+  ];
+  it.each(cases)('refuses %s', (_name, state, input, code, ctx) => {
+    const decision = decide(state(), input, T0, ctx ?? context());
+    expect(decision).toMatchObject({ kind: 'refused', code });
+    expect(decision.kind === 'refused' && decision.message.length).toBeGreaterThan(10);
+  });
+
+  it('refuses superseding a service already converged in the current environment', () => {
+    const ctx = context(facts({}, { staging: { checkout: { version: 'v2', infraSetId: 's' }, payments: { version: 'v2', infraSetId: 'p' } } }));
+    // payments converges first, then checkout: once the cursor is past payments' finalize, payments is done.
+    let state = started(ctx, { checkout: 'v2', payments: 'v2' });
+    state = { ...state, cursor: state.plan.steps.findIndex((s) => s.service === 'checkout'), phase: { kind: 'waiting', since: T0.toISOString(), blockedBy: [] } };
+    expect(decide(state, { type: 'supersede', actor: alice, service: 'payments', version: 'v3', versionSetId: 9 }, T0, ctx)).toMatchObject({ kind: 'refused', code: 'not_in_flight' });
+  });
+});
+
+describe('transitions', () => {
+  it('starts by waiting for approval, with the reason as a value', () => {
+    const state = started();
+    expect(state.phase).toMatchObject({ kind: 'waiting', blockedBy: [{ gate: 'approvals', code: 'approvals_missing' }] });
+    expect(releaseStatus(state)).toBe('waiting');
+  });
+
+  it('approve → provision → shift 1% → bake → measure → pass → 10% → … → finalize → succeeded', () => {
+    const approved = step(started(), { type: 'approve', actor: bob });
+    expect(approved.state.phase.kind).toBe('provisioning');
+    expect(effectOf(approved, 'provision')).toMatchObject({ service: 'checkout', version: 'v2', infraSetId: 'is-r1-production-checkout' });
+
+    const provisioned = step(approved.state, { type: 'provisioned', token: token(approved.state), outcome: { kind: 'done' } });
+    expect(effectOf(provisioned, 'set_weights').weights).toEqual({ 'is-r1-production-checkout': 1, 'is-prod-v1': 99 });
+    expect(effectOf(provisioned, 'record_provisioned').infraSetId).toBe('is-r1-production-checkout');
+
+    const shifted = step(provisioned.state, { type: 'traffic_applied', token: token(provisioned.state), outcome: { kind: 'applied', verified: true } });
+    expect(shifted.state.phase).toMatchObject({ kind: 'baking', bakeUntil: at(10).toISOString(), nextMeasureAt: at(1).toISOString() });
+    expect(effectOf(shifted, 'record_weights')).toMatchObject({ weights: { 'is-r1-production-checkout': 1, 'is-prod-v1': 99 } });
+    expect(shifted.nextTickAt).toBe(at(1).toISOString());
+
+    // Nothing due yet: a tick changes nothing.
+    const early = step(shifted.state, { type: 'tick' }, at(0.5));
+    expect(early.events).toEqual([]);
+    expect(early.effects).toEqual([]);
+
+    let state = shifted.state;
+    for (let minute = 1; minute <= 10; minute += 1) state = reading(state, 'pass', at(minute)).state;
+    expect(state.phase).toMatchObject({ kind: 'shifting', weights: { 'is-r1-production-checkout': 10, 'is-prod-v1': 90 } });
+    expect(state.lastHealth).toMatchObject({ verdict: 'pass', stage: 'canary' });
+  });
+
+  it('finalizes after the 100% stage: converged effect, then succeeded', () => {
+    let state = baking();
+    const last = state.plan.steps.findIndex((s) => s.kind === 'stage' && s.weight === 100);
+    state = { ...state, cursor: last, phase: { kind: 'waiting', since: T0.toISOString(), blockedBy: [] } };
+    const shifting = step(state, { type: 'tick' });
+    expect(effectOf(shifting, 'set_weights').weights).toEqual({ 'is-r1-production-checkout': 100 });
+    const applied = step(shifting.state, { type: 'traffic_applied', token: token(shifting.state), outcome: { kind: 'applied', verified: true } });
+    const promoted = step(applied.state, { type: 'promote', actor: bob });
+    expect(effectOf(promoted, 'converged')).toEqual({ kind: 'converged', environment: 'production', service: 'checkout', infraSetId: 'is-r1-production-checkout', previousInfraSetId: 'is-prod-v1' });
+    expect(promoted.state.phase).toMatchObject({ kind: 'finished', outcome: 'succeeded' });
+    expect(promoted.nextTickAt).toBeNull();
+    expect(promoted.effects.map((effect) => effect.kind)).toContain('card');
+  });
+
+  it('a finished bake without a passing reading holds; a pass then promotes', () => {
+    let state = baking();
+    for (let minute = 1; minute <= 10; minute += 1) state = reading(state, 'inconclusive', at(minute)).state;
+    expect(state.phase.kind).toBe('baking');
+    state = reading(state, 'pass', at(11)).state;
+    expect(state.phase.kind).toBe('shifting');
+  });
+
+  it('N consecutive fails roll back at once; a pass in between resets the count', () => {
+    let state = reading(baking(), 'fail', at(1)).state;
+    state = reading(state, 'pass', at(2)).state;
+    state = reading(state, 'fail', at(3)).state;
+    expect(state.phase.kind).toBe('baking');
+    const failed = reading(state, 'fail', at(4));
+    expect(failed.state.phase).toMatchObject({ kind: 'rolling_back', outcome: 'rolled_back' });
+    expect(effectOf(failed, 'set_weights')).toMatchObject({ purpose: 'rollback', weights: { 'is-prod-v1': 100 } });
+    expect(failed.effects).toContainEqual(expect.objectContaining({ kind: 'notify', channel: '#team-checkout' }));
+    expect(failed.state.discarded).toContain('is-r1-production-checkout');
+    const done = step(failed.state, { type: 'traffic_applied', token: token(failed.state), outcome: { kind: 'applied', verified: true } }, at(4));
+    expect(done.state.phase).toMatchObject({ kind: 'finished', outcome: 'rolled_back' });
+    expect(effectOf(done, 'record_weights')).toMatchObject({ weights: { 'is-prod-v1': 100 }, discard: ['is-r1-production-checkout'] });
+  });
+
+  it('inconclusive or error N times in a row asks a human once, and never promotes', () => {
+    let state = baking();
+    const verdicts: Verdict[] = ['error', 'inconclusive'];
+    let asked = 0;
+    for (let minute = 1; minute <= 12; minute += 1) {
+      const decision = reading(state, verdicts[minute % 2]!, at(minute));
+      asked += decision.events.filter((event) => event.type === 'held').length;
+      state = decision.state;
+    }
+    expect(asked).toBe(1);
+    expect(state.phase).toMatchObject({ kind: 'baking', askedHuman: true });
+    const resumed = step(state, { type: 'resume', actor: alice }, at(12));
+    expect(resumed.state.phase).toMatchObject({ kind: 'baking', askedHuman: false, consecutiveUnclear: 0 });
+  });
+
+  it('ignores stale results (another token) without any event', () => {
+    const state = baking();
+    for (const input of [
+      { type: 'provisioned', token: 'r1:999', outcome: { kind: 'done' } },
+      { type: 'traffic_applied', token: 'r1:999', outcome: { kind: 'applied', verified: true } },
+      { type: 'health_reading', token: 'r1:999', reading: { verdict: 'fail', checks: [], evidence: null } },
+    ] satisfies ReleaseInput[]) {
+      const decision = step(state, input, at(0.1));
+      expect(decision.events).toEqual([]);
+      expect(decision.state).toEqual(state);
+    }
+  });
+
+  it('a failed provisioning or traffic shift rolls back', () => {
+    const approved = step(started(), { type: 'approve', actor: bob }).state;
+    const failed = step(approved, { type: 'provisioned', token: token(approved), outcome: { kind: 'failed', retryable: false, reason: 'no capacity' } });
+    // Nothing moved yet: the rollback has nothing to do and the release ends at once.
+    expect(failed.state.phase).toMatchObject({ kind: 'finished', outcome: 'rolled_back', reason: expect.stringContaining('no capacity') });
+
+    const provisioned = step(approved, { type: 'provisioned', token: token(approved), outcome: { kind: 'done' } }).state;
+    const refused = step(provisioned, { type: 'traffic_applied', token: token(provisioned), outcome: { kind: 'failed', retryable: false, reason: 'router down' } });
+    expect(refused.state.phase).toMatchObject({ kind: 'rolling_back' });
+    expect(effectOf(refused, 'set_weights').weights).toEqual({ 'is-prod-v1': 100 });
+  });
+
+  it('pause stops the cursor but not measuring or rolling back', () => {
+    let state = step(baking(), { type: 'pause', actor: alice }).state;
+    expect(releaseStatus(state)).toBe('paused');
+    for (let minute = 1; minute <= 12; minute += 1) state = reading(state, 'pass', at(minute)).state;
+    expect(state.phase.kind).toBe('baking');
+    expect(step(state, { type: 'resume', actor: alice }, at(12.5)).state.phase.kind).toBe('shifting');
+    state = reading(state, 'fail', at(13)).state;
+    expect(reading(state, 'fail', at(14)).state.phase.kind).toBe('rolling_back');
+  });
+
+  it('abort rolls traffic back and ends as aborted', () => {
+    const aborted = step(baking(), { type: 'abort', actor: bob });
+    expect(aborted.state.phase).toMatchObject({ kind: 'rolling_back', outcome: 'aborted' });
+    const done = step(aborted.state, { type: 'traffic_applied', token: token(aborted.state), outcome: { kind: 'applied', verified: true } });
+    expect(releaseStatus(done.state)).toBe('aborted');
+  });
+
+  it('supersede ships the fix through staging first, then redoes the current stage with a fresh infra-set', () => {
+    const decision = step(baking(), { type: 'supersede', actor: alice, service: 'checkout', version: 'v2.1', versionSetId: 8 });
+    expect(decision.state.discarded).toContain('is-r1-production-checkout');
+    expect(decision.state.plan.versionSetId).toBe(8);
+    expect(effectOf(decision, 'provision')).toMatchObject({ environment: 'staging', version: 'v2.1', infraSetId: 'is-r1-staging-checkout-s1' });
+    const upcoming = decision.state.plan.steps.slice(decision.state.cursor).map((s) => `${s.kind}:${s.environment}:${s.kind === 'stage' ? s.weight : ''}`);
+    expect(upcoming).toEqual(['provision:staging:', 'stage:staging:100', 'finalize:staging:', 'provision:production:', 'stage:production:1', 'stage:production:10', 'stage:production:100', 'finalize:production:']);
+    // Staging now serves the fix: production mints its infra-set and redoes the canary with it.
+    const stagingDone: ReleaseState = { ...decision.state, cursor: decision.state.cursor + 3, phase: { kind: 'waiting', since: T0.toISOString(), blockedBy: [] } };
+    const ctx = context(facts({}, { staging: { checkout: { version: 'v2.1', infraSetId: 'is-r1-staging-checkout-s1' } } }));
+    const provisioning = step(stagingDone, { type: 'tick' }, T0, ctx);
+    expect(effectOf(provisioning, 'provision')).toMatchObject({ environment: 'production', infraSetId: 'is-r1-production-checkout-s1' });
+    const next = step(provisioning.state, { type: 'provisioned', token: token(provisioning.state), outcome: { kind: 'done' } }, T0, ctx);
+    expect(effectOf(next, 'set_weights').weights).toEqual({ 'is-r1-production-checkout-s1': 1, 'is-prod-v1': 99 });
+  });
+});
+
+describe('gates', () => {
+  const gateCases: Array<[string, Partial<EnvironmentFacts>, string, string | undefined]> = [
+    ['a closed window', { window: { open: false, reopensAt: '2026-11-18T14:00:00.000Z', reason: 'outside the maintenance window' } }, 'window_closed', '2026-11-18T14:00:00.000Z'],
+    ['a freeze', { freeze: { frozen: true, reason: 'incident 123', until: '2026-11-17T17:00:00.000Z' } }, 'frozen', '2026-11-17T17:00:00.000Z'],
+    ['a lock held by someone else', { lock: { holder: 'U0BOB', reason: 'migration' } }, 'environment_locked', undefined],
+  ];
+  it.each(gateCases)('waits on %s, saying when it opens', (_name, production, code, opensAt) => {
+    const ctx = context(facts(production));
+    const state = step(started(ctx), { type: 'approve', actor: bob }, T0, ctx);
+    expect(state.state.phase).toMatchObject({ kind: 'waiting', blockedBy: [expect.objectContaining({ code, ...(opensAt ? { opensAt } : {}) })] });
+    expect(state.effects.some((effect) => effect.kind === 'provision')).toBe(false);
+    expect(Date.parse(state.nextTickAt!)).toBeLessThanOrEqual(opensAt ? Date.parse(opensAt) : at(60).getTime());
+  });
+
+  it('lets the lock holder through their own lock', () => {
+    const ctx = context(facts({ lock: { holder: 'U0ALICE', reason: null } }));
+    expect(step(started(ctx), { type: 'approve', actor: bob }, T0, ctx).state.phase.kind).toBe('provisioning');
+  });
+
+  it('waits for the previous environment to converge, polling every minute', () => {
+    const ctx = context(facts({}, { staging: { checkout: { version: 'v1', infraSetId: 'is-stg-v1' } } }));
+    const planned = planRelease({ releaseId: 'r1', config: ctx.config, versionSetId: 7, versions: { checkout: 'v2' }, environment: 'production', serving: ctx.facts.serving });
+    if (!planned.ok) throw new Error();
+    // Skip staging's steps, as if someone else had moved staging meanwhile.
+    const state = { ...newReleaseState({ id: 'r1', requester: alice, plan: planned.plan, now: T0 }), approvals: [{ environment: 'production', userId: 'U0BOB', at: T0.toISOString() }] };
+    state.cursor = state.plan.steps.findIndex((s) => s.environment === 'production');
+    const decision = step(state, { type: 'tick' }, T0, ctx);
+    expect(decision.state.phase).toMatchObject({ blockedBy: [expect.objectContaining({ code: 'previous_environment_not_converged' })] });
+    expect(decision.nextTickAt).toBe(at(1).toISOString());
+  });
+
+  it('a consumer waits for its provider in the same release', () => {
+    const ctx = context(facts({}, { staging: { checkout: { version: 'v2', infraSetId: 'a' }, web: { version: 'v2', infraSetId: 'b' } }, production: {} }));
+    const state = started(ctx, { checkout: 'v2', web: 'v2' });
+    const webStage = state.plan.steps.findIndex((s) => s.service === 'web' && s.kind === 'stage');
+    const jumped = { ...state, approvals: [{ environment: 'production', userId: 'U0BOB', at: T0.toISOString() }], cursor: webStage, phase: { kind: 'waiting' as const, since: T0.toISOString(), blockedBy: [] } };
+    expect(step(jumped, { type: 'tick' }, T0, ctx).state.phase).toMatchObject({ blockedBy: [expect.objectContaining({ gate: 'dependencies', code: 'dependencies_not_converged' })] });
+  });
+});
+
+describe('timers', () => {
+  it('next tick: measurement or bake end while baking, none when finished, none when paused and waiting', () => {
+    const state = baking();
+    expect(nextTickAt(state, T0, exampleShopConfig())).toBe(at(1).toISOString());
+    expect(nextTickAt(finishedState(), T0, exampleShopConfig())).toBeNull();
+    const pausedWaiting: ReleaseState = { ...started(), paused: { by: 'U0ALICE', at: T0.toISOString() } };
+    expect(nextTickAt(pausedWaiting, T0, exampleShopConfig())).toBeNull();
+  });
+});

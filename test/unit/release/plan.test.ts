@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { deliveryConfigSchema } from '../../../src/config/delivery-schema.js';
+import { environmentPath, planRelease } from '../../../src/domain/release/plan.js';
+import { exampleShopConfig } from '../../support/fakes/example-config.js';
+
+const config = exampleShopConfig();
+const v1Everywhere = Object.fromEntries(
+  ['staging', 'production'].map((env) => [env, Object.fromEntries(['web', 'checkout', 'payments', 'inventory'].map((service) => [service, { version: 'v1', infraSetId: `is-${env}-${service}-v1` }]))]),
+);
+const allV2 = { web: 'v2', checkout: 'v2', payments: 'v2', inventory: 'v2' };
+
+describe('planRelease', () => {
+  it('walks the required environments first, providers before consumers, each provision → stages → finalize', () => {
+    const result = planRelease({ releaseId: 'r1', config, versionSetId: 3, versions: allV2, environment: 'production', serving: v1Everywhere });
+    if (!result.ok) throw new Error(result.refusal.message);
+    expect(result.plan.path).toEqual(['staging', 'production']);
+    const production = result.plan.environments[1]!;
+    expect(production.changes.map((change) => change.service)).toEqual(['inventory', 'payments', 'checkout', 'web']);
+    expect(production.rollbackOrder).toEqual([
+      { service: 'web', toInfraSetId: 'is-production-web-v1', toVersion: 'v1' },
+      { service: 'checkout', toInfraSetId: 'is-production-checkout-v1', toVersion: 'v1' },
+      { service: 'payments', toInfraSetId: 'is-production-payments-v1', toVersion: 'v1' },
+      { service: 'inventory', toInfraSetId: 'is-production-inventory-v1', toVersion: 'v1' },
+    ]);
+    const inventorySteps = result.plan.steps.filter((step) => step.environment === 'production' && step.service === 'inventory');
+    expect(inventorySteps.map((step) => (step.kind === 'stage' ? `${step.kind}:${step.weight}` : step.kind))).toEqual(['provision', 'stage:1', 'stage:10', 'stage:100', 'finalize']);
+    // 4 services × (1 + 1 + 1) in staging, 4 × (1 + 3 + 1) in production.
+    expect(result.plan.steps).toHaveLength(12 + 20);
+  });
+
+  it('skips environments and services already serving the version; a scoped deploy ships only its service', () => {
+    const serving = { ...v1Everywhere, staging: { ...v1Everywhere.staging, checkout: { version: 'v2', infraSetId: 'is-s' } } };
+    const result = planRelease({ releaseId: 'r1', config, versionSetId: 3, versions: allV2, environment: 'production', serving, scope: ['checkout'] });
+    if (!result.ok) throw new Error(result.refusal.message);
+    expect(result.plan.environments.map((env) => env.environment)).toEqual(['production']);
+    expect(result.plan.environments[0]!.changes.map((change) => change.service)).toEqual(['checkout']);
+  });
+
+  it('refuses nothing to ship, unknown names and dependency cycles', () => {
+    expect(planRelease({ releaseId: 'r', config, versionSetId: 1, versions: { checkout: 'v1' }, environment: 'production', serving: v1Everywhere })).toMatchObject({ ok: false, refusal: { code: 'nothing_to_deploy' } });
+    expect(planRelease({ releaseId: 'r', config, versionSetId: 1, versions: { nope: 'v1' }, environment: 'production', serving: {} })).toMatchObject({ ok: false, refusal: { code: 'unknown_service' } });
+    expect(planRelease({ releaseId: 'r', config, versionSetId: 1, versions: { checkout: 'v1' }, environment: 'moon', serving: {} })).toMatchObject({ ok: false, refusal: { code: 'unknown_environment' } });
+    const cyclic = { ...config, services: { ...config.services, payments: { ...config.services.payments!, dependsOn: [{ service: 'web' }] } } };
+    const result = planRelease({ releaseId: 'r', config: cyclic, versionSetId: 1, versions: allV2, environment: 'staging', serving: {} });
+    expect(result).toMatchObject({ ok: false, refusal: { code: 'dependency_cycle' } });
+  });
+
+  it('says up front when a canary is too small to judge within its bake', () => {
+    const small = deliveryConfigSchema.parse({
+      teams: { t: { channel: '#t' } },
+      services: { api: { repo: 'a/api', team: 't', checks: [{ name: 'errors', kind: 'error_rate', requests: 'r', errors: 'e' }], expectedLoad: { requestsPerSecond: 5, errorRate: 0.005 } } },
+      environments: { production: { channel: '#d', stages: [{ name: 'canary', weight: 1, bake: '10m' }, { name: 'full', weight: 100, bake: '10m' }] } },
+    });
+    const result = planRelease({ releaseId: 'r', config: small, versionSetId: 1, versions: { api: 'v2' }, environment: 'production', serving: {} });
+    if (!result.ok) throw new Error();
+    expect(result.plan.environments[0]!.warnings).toEqual([expect.stringContaining('stage canary (1%)')]);
+  });
+
+  it('orders the path by the config, including transitive requirements', () => {
+    const chain = deliveryConfigSchema.parse({
+      teams: { t: { channel: '#t' } },
+      services: { api: { repo: 'a/api', team: 't' } },
+      environments: {
+        dev: { channel: '#d', stages: [{ name: 'all', weight: 100 }] },
+        staging: { channel: '#d', requires: ['dev'], stages: [{ name: 'all', weight: 100 }] },
+        sandbox: { channel: '#d', stages: [{ name: 'all', weight: 100 }] },
+        production: { channel: '#d', requires: ['staging'], stages: [{ name: 'all', weight: 100 }] },
+      },
+    });
+    expect(environmentPath(chain, 'production')).toEqual(['dev', 'staging', 'production']);
+    expect(environmentPath(chain, 'sandbox')).toEqual(['sandbox']);
+  });
+});
