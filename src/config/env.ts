@@ -38,6 +38,8 @@ export const envSchema = z
     DD_API_URL: optionalUrl,
     PROMETHEUS_URL: optionalUrl,
     DELIVERY_CONFIG: optionalText,
+    /** Sandbox only: how many times faster than the wall sandbox time runs (default 30). */
+    SANDBOX_SPEED: optionalText.pipe(z.coerce.number<string>().min(1, 'expected a speed of at least 1').max(10_000).optional()),
   })
   .superRefine((env, ctx) => {
     if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {

@@ -1,0 +1,78 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sql } from 'drizzle-orm';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { queryRows, type Database } from '../store/db.js';
+
+/** The shape Bolt's receivers accept as customRoutes (and that a plain node:http server can dispatch). */
+export interface HttpRoute {
+  path: string;
+  method: string | string[];
+  handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * /healthz answers while the process runs; /readyz only when the database answers and every
+ * migration is applied; /metrics is Prometheus text, with store gauges read at scrape time so the
+ * engine needs no metrics plumbing of its own.
+ */
+export function operationalRoutes(database: Database): { routes: HttpRoute[]; registry: Registry } {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  new Gauge({
+    name: 'durable_delivery_releases',
+    help: 'Releases by status',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await queryRows<{ status: string; n: number }>(
+        database.db,
+        sql`SELECT status, count(*)::int AS n FROM releases GROUP BY status`,
+      ).catch(() => []);
+      for (const row of rows) this.set({ status: row.status }, row.n);
+    },
+  });
+
+  new Gauge({
+    name: 'durable_delivery_outbox_pending',
+    help: 'Effects waiting in the outbox, by lane',
+    labelNames: ['lane'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await queryRows<{ lane: string; n: number }>(
+        database.db,
+        sql`SELECT lane, count(*)::int AS n FROM outbox WHERE status = 'pending' GROUP BY lane`,
+      ).catch(() => []);
+      for (const row of rows) this.set({ lane: row.lane }, row.n);
+    },
+  });
+
+  const routes: HttpRoute[] = [
+    { path: '/healthz', method: 'GET', handler: (_req, res) => sendJson(res, 200, { ok: true }) },
+    {
+      path: '/readyz',
+      method: 'GET',
+      handler: async (_req, res) => {
+        const ready = await database.ready();
+        sendJson(res, ready.ok ? 200 : 503, ready);
+      },
+    },
+    {
+      path: '/metrics',
+      method: 'GET',
+      handler: async (_req, res) => {
+        const text = await registry.metrics();
+        res.writeHead(200, { 'content-type': registry.contentType });
+        res.end(text);
+      },
+    },
+  ];
+  return { routes, registry };
+}

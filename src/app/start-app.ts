@@ -1,0 +1,199 @@
+import { DatadogAnnotations } from '../adapters/datadog/datadog-annotations.js';
+import { DatadogMetrics } from '../adapters/datadog/datadog-metrics.js';
+import { DatadogMonitors } from '../adapters/datadog/datadog-monitors.js';
+import { createInfra } from '../adapters/infra/create-infra.js';
+import { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics.js';
+import { createTraffic } from '../adapters/traffic/create-traffic.js';
+import type { DeliveryConfig } from '../config/delivery-schema.js';
+import { datadogBaseUrl, isSandbox, type Env } from '../config/env.js';
+import type { Annotations } from '../ports/annotations.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import type { Infra } from '../ports/infra.js';
+import type { Metrics } from '../ports/metrics.js';
+import type { Traffic } from '../ports/traffic.js';
+import { SimulatedFleet } from '../sandbox/fleet/simulated-fleet.js';
+import { SimulatedInfra } from '../sandbox/fleet/simulated-infra.js';
+import { SimulatedMetrics } from '../sandbox/fleet/simulated-metrics.js';
+import { SimulatedTraffic } from '../sandbox/fleet/simulated-traffic.js';
+import { syncFleetFromStore } from '../sandbox/sandbox-seed.js';
+import { runSandbox } from '../sandbox/run-sandbox.js';
+import { MetricsHealthProbe } from '../services/health/metrics-health-probe.js';
+import { databaseOptionsFromEnv, openDatabase, type Database } from '../store/db.js';
+import { operationalRoutes } from './http-routes.js';
+import type { Logger } from './logger.js';
+import { RoutedInfra, RoutedTraffic } from './routed-ports.js';
+import { startBot, type MergeQueueParts } from './start-bot.js';
+import { createGitHubOctokit, GitHubScm, githubAuthFromEnv } from '../adapters/github/index.js';
+import { githubWebhookRoute } from './github/webhook-route.js';
+import { ChatMergeQueueNotifier } from '../services/merge-queue/chat-notifier.js';
+import { MergeQueueService } from '../services/merge-queue/merge-queue-service.js';
+import { ReleaseServiceDeployer } from '../services/merge-queue/release-deployer.js';
+import type { Engine } from '../services/engine.js';
+import type { SlackChat } from '../adapters/slack/slack-chat.js';
+import { MERGE_QUEUE_ACTOR } from '../domain/release/authorization.js';
+
+export interface StartAppOptions {
+  env: Env;
+  config: DeliveryConfig;
+  logger: Logger;
+  /** Where `secretEnv` names in the config are looked up (the process environment, in main.ts). */
+  secrets?: Readonly<Record<string, string | undefined>>;
+  clock?: Clock;
+  /** An already open database (tests); by default DATABASE_URL or PGlite in DATA_DIR. */
+  database?: Database;
+}
+
+export interface RunningApp {
+  /** 'sandbox' without Slack tokens: Slack's end, the fleet and a console run locally. */
+  mode: 'slack' | 'sandbox';
+  url: string;
+  database: Database;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: the only place that constructs adapters. Opens and migrates the database,
+ * builds the ports the config asks for, and starts the bot — against Slack, or in sandbox mode
+ * against the local emulator with the web console.
+ */
+export async function startApp(options: StartAppOptions): Promise<RunningApp> {
+  const { env, logger } = options;
+  const ownsDatabase = options.database === undefined;
+  const database = options.database ?? (await openDatabase(databaseOptionsFromEnv(env)));
+  await database.migrate();
+  const { routes: operational } = operationalRoutes(database);
+
+  if (isSandbox(env)) {
+    const sandbox = await runSandbox({
+      config: options.config,
+      database,
+      logger,
+      port: env.PORT,
+      host: env.HOST,
+      extraRoutes: operational,
+      ...(env.SANDBOX_SPEED === undefined ? {} : { speed: env.SANDBOX_SPEED }),
+    });
+    return {
+      mode: 'sandbox',
+      url: sandbox.url,
+      database,
+      async stop() {
+        await sandbox.stop();
+        if (ownsDatabase) await database.close();
+      },
+    };
+  }
+
+  const clock = options.clock ?? systemClock;
+  const ports = await buildPorts(options, database, clock);
+  const bot = await startBot({
+    config: options.config,
+    database,
+    clock,
+    logger,
+    ports,
+    slack: {
+      botToken: env.SLACK_BOT_TOKEN!,
+      ...(env.SLACK_SIGNING_SECRET ? { signingSecret: env.SLACK_SIGNING_SECRET } : {}),
+      ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),
+      ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}),
+      port: env.PORT,
+      host: env.HOST,
+      customRoutes: operational,
+    },
+    drive: { kind: 'cron' },
+    mergeQueue: (engine, chat) => mergeQueueFor(options, database, clock, engine, chat),
+  });
+  return {
+    mode: 'slack',
+    url: bot.url ?? `http://${env.HOST}:${env.PORT}`,
+    database,
+    async stop() {
+      await bot.stop();
+      if (ownsDatabase) await database.close();
+    },
+  };
+}
+
+/** Traffic, infra, health and annotations as the config and environment ask for them. */
+async function buildPorts(options: StartAppOptions, database: Database, clock: Clock) {
+  const { env, config, logger } = options;
+  const secrets = options.secrets ?? {};
+
+  // A config may keep some services (or all, as the example shop does) on the simulated fleet.
+  const usesFleet =
+    config.metrics.provider === 'simulated' ||
+    Object.values(config.services).some((service) => service.traffic.kind === 'simulated' || service.infra.kind === 'simulated');
+  const fleet = usesFleet ? SimulatedFleet.fromConfig(config, { clock }) : null;
+  if (fleet) await syncFleetFromStore(database.db, fleet, clock.now());
+  const simulatedTraffic = fleet ? new SimulatedTraffic(fleet) : undefined;
+  const simulatedInfra = fleet ? new SimulatedInfra(fleet) : undefined;
+
+  const traffic: Record<string, Traffic> = {};
+  const infra: Record<string, Infra> = {};
+  for (const [service, settings] of Object.entries(config.services)) {
+    const deps = { secrets, clock, logger: logger.child({ service }) };
+    traffic[service] = createTraffic(settings.traffic, { ...deps, ...(simulatedTraffic ? { simulated: simulatedTraffic } : {}) });
+    infra[service] = createInfra(settings.infra, { ...deps, ...(simulatedInfra ? { simulated: simulatedInfra } : {}) });
+  }
+
+  const metrics = metricsFor(config, env, fleet, clock, logger);
+  const annotations: Annotations =
+    env.DD_API_KEY !== undefined
+      ? new DatadogAnnotations({ baseUrl: datadogBaseUrl(env), apiKey: env.DD_API_KEY, clock, logger })
+      : { record: async () => {} };
+
+  return {
+    traffic: new RoutedTraffic(traffic),
+    infra: new RoutedInfra(infra),
+    health: new MetricsHealthProbe({
+      metrics,
+      logger,
+      // With Datadog, a monitor in Alert for the service and environment fails the canary too.
+      ...(config.metrics.provider === 'datadog' && env.DD_API_KEY && env.DD_APP_KEY
+        ? { monitors: new DatadogMonitors({ baseUrl: datadogBaseUrl(env), apiKey: env.DD_API_KEY, appKey: env.DD_APP_KEY, clock, logger }) }
+        : {}),
+    }),
+    annotations,
+  };
+}
+
+function metricsFor(config: DeliveryConfig, env: Env, fleet: SimulatedFleet | null, clock: Clock, logger: Logger): Metrics {
+  switch (config.metrics.provider) {
+    case 'datadog':
+      if (!env.DD_API_KEY || !env.DD_APP_KEY) throw new Error('metrics.provider is datadog: set DD_API_KEY and DD_APP_KEY');
+      return new DatadogMetrics({ baseUrl: datadogBaseUrl(env), apiKey: env.DD_API_KEY, appKey: env.DD_APP_KEY, clock, logger });
+    case 'prometheus':
+      if (!env.PROMETHEUS_URL) throw new Error('metrics.provider is prometheus: set PROMETHEUS_URL');
+      return new PrometheusMetrics({ baseUrl: env.PROMETHEUS_URL, logger });
+    case 'simulated':
+      return new SimulatedMetrics(fleet!);
+  }
+}
+
+/**
+ * The merge queue runs when the config has a `mergeQueue` section and GitHub credentials are set;
+ * otherwise /queue says it is not enabled.
+ */
+function mergeQueueFor(options: StartAppOptions, database: Database, clock: Clock, engine: Engine, chat: SlackChat): MergeQueueParts | null {
+  const { env, config, logger } = options;
+  const auth = githubAuthFromEnv(env);
+  if (!config.mergeQueue || !auth) return null;
+  const octokit = createGitHubOctokit({ auth, ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}), logger: logger.child({ component: 'github' }) });
+  const queue = new MergeQueueService({
+    db: database.db,
+    scm: new GitHubScm(octokit),
+    versionSets: engine.versionSets,
+    deliveryStatus: engine.deliveryStatus,
+    deployer: new ReleaseServiceDeployer(engine.releases, MERGE_QUEUE_ACTOR),
+    notifier: new ChatMergeQueueNotifier(chat),
+    clock,
+    config,
+    logger: logger.child({ component: 'merge-queue' }),
+  });
+  const routes = env.GITHUB_WEBHOOK_SECRET
+    ? [githubWebhookRoute({ secret: env.GITHUB_WEBHOOK_SECRET, queue, db: database.db, logger })]
+    : [];
+  if (!env.GITHUB_WEBHOOK_SECRET) logger.warn('GITHUB_WEBHOOK_SECRET is not set: labelled PRs enter the queue by the periodic reconcile only');
+  return { queue, routes };
+}

@@ -1,0 +1,147 @@
+import type { Logger } from 'pino';
+import { SlackChat } from '../adapters/slack/slack-chat.js';
+import type { DeliveryConfig } from '../config/delivery-schema.js';
+import type { Clock } from '../ports/clock.js';
+import { createEngine, type Engine, type EnginePorts } from '../services/engine.js';
+import type { Database } from '../store/db.js';
+import { DrizzleProcessedRequests } from '../store/repos/processed-requests-repo.js';
+import type { HttpRoute } from './http-routes.js';
+import { startScheduler } from './scheduler.js';
+import { createSlackApp, type SlackApp } from './slack/create-slack-app.js';
+import type { MergeQueueCommands } from './slack/slack-deps.js';
+
+/**
+ * One running bot: the engine over the database, its Slack app, and what drives it (node-cron ticks
+ * in production; a tight loop in the sandbox, whose clock runs faster than cron could beat). The
+ * production app and the sandbox both build it here, so the sandbox runs the production code path.
+ */
+export interface BotOptions {
+  config: DeliveryConfig;
+  database: Database;
+  clock: Clock;
+  logger: Logger;
+  /** Every engine port but Chat, which is Slack, built here. */
+  ports: Omit<EnginePorts, 'chat'>;
+  slack: {
+    botToken: string;
+    signingSecret?: string;
+    appToken?: string;
+    apiUrl?: string;
+    port: number;
+    host?: string;
+    customRoutes: HttpRoute[];
+    /** Gap between two posts to one channel; Slack allows about one a second. */
+    minPostIntervalMs?: number;
+    /** Card updates per minute across the workspace (Slack's chat.update tier allows about 50). */
+    updatesPerMinute?: number;
+  };
+  /** The merge queue, when enabled: built on the running engine and the bot's Slack chat. */
+  mergeQueue?: (engine: Engine, chat: SlackChat) => MergeQueueParts | null;
+  drive: { kind: 'cron' } | { kind: 'loop'; everyMs: number };
+}
+
+export interface MergeQueueParts {
+  queue: MergeQueueCommands & { tick(now: Date): Promise<unknown>; reconcile(): Promise<unknown> };
+  /** POST /github/webhook. */
+  routes: HttpRoute[];
+}
+
+export interface Bot {
+  engine: Engine;
+  slack: SlackApp;
+  /** The HTTP server's base URL (null in Socket Mode without custom routes). */
+  url: string | null;
+  stop(): Promise<void>;
+}
+
+export async function startBot(options: BotOptions): Promise<Bot> {
+  const { config, database, clock, logger } = options;
+  const chat = new SlackChat({
+    token: options.slack.botToken,
+    ...(options.slack.apiUrl ? { apiUrl: options.slack.apiUrl } : {}),
+    cardChannel: (view) => config.environments[view.targetEnvironment]?.channel ?? Object.values(config.environments)[0]!.channel,
+    ...(options.slack.minPostIntervalMs === undefined ? {} : { minPostIntervalMs: options.slack.minPostIntervalMs }),
+    ...(options.slack.updatesPerMinute === undefined ? {} : { updatesPerMinute: options.slack.updatesPerMinute }),
+  });
+  const engine = createEngine({ db: database.db, config, clock, logger, ports: { ...options.ports, chat } });
+  await engine.syncCatalog();
+  const mergeQueue = options.mergeQueue?.(engine, chat) ?? null;
+
+  const slack = createSlackApp(
+    {
+      botToken: options.slack.botToken,
+      ...(options.slack.signingSecret ? { signingSecret: options.slack.signingSecret } : {}),
+      ...(options.slack.appToken ? { appToken: options.slack.appToken } : {}),
+      ...(options.slack.apiUrl ? { apiUrl: options.slack.apiUrl } : {}),
+      customRoutes: [...options.slack.customRoutes, ...(mergeQueue?.routes ?? [])],
+      port: options.slack.port,
+      ...(options.slack.host ? { host: options.slack.host } : {}),
+      logger,
+    },
+    { releases: engine.releases, mergeQueue: mergeQueue?.queue ?? null, config, requests: new DrizzleProcessedRequests(database.db), clock },
+  );
+  const { url } = await slack.start();
+
+  const driver = options.drive.kind === 'cron' ? startScheduler(engine, logger) : driveLoop(engine, options.drive.everyMs, logger);
+  const queueDriver = mergeQueue ? startMergeQueueLoop(mergeQueue.queue, clock, logger) : null;
+
+  return {
+    engine,
+    slack,
+    url,
+    async stop() {
+      await queueDriver?.stop();
+      await driver.stop();
+      await engine.stop();
+      await slack.stop();
+    },
+  };
+}
+
+/**
+ * Ticks the engine and drains its outbox over and over: with the sandbox's clock accelerated,
+ * cron's one-second beat would be minutes of sandbox time.
+ */
+function driveLoop(engine: Engine, everyMs: number, logger: Logger): { stop(): Promise<void> } {
+  return repeat(everyMs, async () => {
+    await engine.runUntilIdle(20);
+  }, (error) => logger.error({ err: error }, 'engine round failed'));
+}
+
+/** The merge queue advances every few seconds and reconciles labelled PRs once a minute. */
+function startMergeQueueLoop(
+  queue: { tick(now: Date): Promise<unknown>; reconcile(): Promise<unknown> },
+  clock: Clock,
+  logger: Logger,
+): { stop(): Promise<void> } {
+  let rounds = 0;
+  return repeat(5_000, async () => {
+    if (rounds++ % 12 === 0) await queue.reconcile();
+    await queue.tick(clock.now());
+  }, (error) => logger.error({ err: error }, 'merge queue round failed'));
+}
+
+function repeat(everyMs: number, work: () => Promise<void>, onError: (error: unknown) => void): { stop(): Promise<void> } {
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        await work();
+      } catch (error) {
+        onError(error);
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, everyMs).unref();
+      });
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+    },
+  };
+}
