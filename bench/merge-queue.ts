@@ -9,6 +9,7 @@ import {
   type PullSnapshot,
   type QueuePolicy,
 } from '../src/domain/merge-queue/index.js';
+import { mulberry32 } from '../src/sandbox/fleet/prng.js';
 
 /**
  * A busy day of pull requests through the merge queue, in virtual time, driven by the same pure
@@ -53,18 +54,6 @@ const MINUTE = 60_000;
 const DAY_START = Date.parse('2026-03-02T08:00:00Z');
 const policy: QueuePolicy = { baseBranch: 'main', requiredApprovals: 1, updateTimeoutMs: 5 * MINUTE, maxRechecks: 5 };
 
-/** A small deterministic PRNG (mulberry32), so every run simulates the same day. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface SimPull {
   id: number;
   arrivesAt: number;
@@ -72,7 +61,7 @@ interface SimPull {
 }
 
 function day(options: Required<MergeQueueBenchOptions>): SimPull[] {
-  const next = random(options.seed);
+  const next = mulberry32(options.seed);
   const pulls: SimPull[] = [];
   let at = DAY_START;
   for (let id = 1; id <= options.pullRequests; id++) {

@@ -2,25 +2,17 @@ import type { HealthCheckConfig } from '../../src/config/delivery-schema.js';
 import type { ErrorRateEvidence } from '../../src/domain/health/evidence.js';
 import { judgeErrorRate } from '../../src/domain/health/judge.js';
 import { defaultJudgeOptions, type JudgeOptions } from '../../src/domain/health/judge-options.js';
+import { mulberry32, type Random } from '../../src/sandbox/fleet/prng.js';
 
 /**
  * Seeded simulation of canary traffic: pure arithmetic, so tens of thousands of canaries run in
  * seconds, and the same seed always gives the same runs.
  */
 
-export type Rng = () => number;
+export type Rng = Random;
 
-/** mulberry32: tiny, fast, good enough for simulation (not for secrets). */
-export function seededRng(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The sandbox fleet's seeded PRNG (mulberry32): one implementation for simulations everywhere. */
+export const seededRng: (seed: number) => Rng = mulberry32;
 
 function logFactorial(k: number): number {
   if (k < 2) return 0;
