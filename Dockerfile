@@ -17,7 +17,6 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
 COPY examples ./examples
-COPY src/sandbox/console ./dist/sandbox/console
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 3000

@@ -2,12 +2,33 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sql } from 'drizzle-orm';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { queryRows, type Database } from '../store/db.js';
+import type { Logger } from './logger.js';
 
 /** The shape Bolt's receivers accept as customRoutes (and that a plain node:http server can dispatch). */
 export interface HttpRoute {
   path: string;
   method: string | string[];
   handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+}
+
+/**
+ * Bolt calls a custom route's handler without awaiting it: a rejected promise would be unhandled and
+ * end the process. Every route served next to /slack/events goes through this, so a failing
+ * handler answers 500 and is logged instead.
+ */
+export function guardRoute(route: HttpRoute, logger: Logger): HttpRoute {
+  return {
+    ...route,
+    handler: (req, res) => {
+      Promise.resolve()
+        .then(() => route.handler(req, res))
+        .catch((error: unknown) => {
+          logger.error({ err: error, path: route.path }, 'route handler failed');
+          if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'internal error' });
+          else res.end();
+        });
+    },
+  };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -5,7 +5,7 @@ import type { Clock } from '../ports/clock.js';
 import { createEngine, type Engine, type EnginePorts } from '../services/engine.js';
 import type { Database } from '../store/db.js';
 import { DrizzleProcessedRequests } from '../store/repos/processed-requests-repo.js';
-import type { HttpRoute } from './http-routes.js';
+import { guardRoute, type HttpRoute } from './http-routes.js';
 import { startScheduler } from './scheduler.js';
 import { createSlackApp, type SlackApp } from './slack/create-slack-app.js';
 import type { MergeQueueCommands } from './slack/slack-deps.js';
@@ -73,7 +73,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       ...(options.slack.signingSecret ? { signingSecret: options.slack.signingSecret } : {}),
       ...(options.slack.appToken ? { appToken: options.slack.appToken } : {}),
       ...(options.slack.apiUrl ? { apiUrl: options.slack.apiUrl } : {}),
-      customRoutes: [...options.slack.customRoutes, ...(mergeQueue?.routes ?? [])],
+      customRoutes: [...options.slack.customRoutes, ...(mergeQueue?.routes ?? [])].map((route) => guardRoute(route, logger)),
       port: options.slack.port,
       ...(options.slack.host ? { host: options.slack.host } : {}),
       logger,
