@@ -2,8 +2,8 @@ import type { RequestSource } from '../../../store/repos/processed-requests-repo
 import type { SlackDeps } from '../slack-deps.js';
 
 /**
- * Claims a request key before acknowledging (the only write allowed before ack). Answers false for a
- * retry, a double click or a replay: the caller then acknowledges and does nothing else.
+ * Claims a request key, right after the acknowledgement. Answers false for a retry, a double click
+ * or a replay: the caller then does nothing else.
  */
 export async function claimFirst(deps: SlackDeps, key: string, source: RequestSource): Promise<boolean> {
   try {

@@ -49,15 +49,17 @@ export function releaseCardButton(deps: SlackDeps) {
     }
     const { r: releaseId, v: version } = value.data;
     const user = body.user.id;
+    // Acknowledge before touching the database: a busy store (a tick over thousands of releases)
+    // must never push the ack past Slack's 3 s. The claim right after still makes a retry or a
+    // double click act once.
+    await ack();
     let first: boolean;
     try {
       first = await claimFirst(deps, `action:${releaseId}:${version}:${kind}:${user}`, 'slack_action');
     } catch {
-      await ack();
       await tell(renderNotice('Durable Delivery cannot reach its database right now; nothing was done.'));
       return;
     }
-    await ack();
     if (!first) return;
 
     async function tell(content: MessageContent): Promise<void> {

@@ -33,14 +33,17 @@ export async function runCommand(deps: SlackDeps, args: CommandArgs, step: Comma
     case 'work':
       break;
   }
+  // Acknowledge before touching the database, so a busy store never delays the ack; the claim right
+  // after still makes a retried or replayed command run once.
+  await ack();
   let first: boolean;
   try {
     first = await claimFirst(deps, `command:${command.trigger_id}`, 'slack_command');
   } catch {
-    return ack(ephemeral(renderNotice('Durable Delivery cannot reach its database right now; nothing was done. Try again in a minute.')));
+    await respond(ephemeral(renderNotice('Durable Delivery cannot reach its database right now; nothing was done. Try again in a minute.'))).catch(() => {});
+    return;
   }
-  if (!first) return ack();
-  await ack();
+  if (!first) return;
   const log = deps.logger.child({ command: command.command, user: command.user_id });
   try {
     const actor = await deps.actors.resolve(command.user_id);
