@@ -111,7 +111,7 @@ CREATE TABLE "release_cards" (
 --> statement-breakpoint
 CREATE TABLE "release_events" (
 	"id" bigserial PRIMARY KEY NOT NULL,
-	"release_id" text NOT NULL,
+	"release_id" text,
 	"kind" text NOT NULL,
 	"version" integer NOT NULL,
 	"type" text NOT NULL,

@@ -69,8 +69,13 @@ export class ReleaseRuntime {
     return result;
   }
 
-  async loadFacts(db: DbOrTx, environmentNames: readonly string[], now: Date): Promise<WorldFacts> {
-    const [adhoc, locks, serving] = await Promise.all([activeFreezes(db, now), locksOf(db), servingMap(db, environmentNames)]);
+  /**
+   * What the gates need to know of the world. `services`, when given, narrows the serving map to
+   * the services a release ships and their providers: a tick over thousands of releases must not
+   * read every serving infra-set for each of them.
+   */
+  async loadFacts(db: DbOrTx, environmentNames: readonly string[], now: Date, services?: readonly string[]): Promise<WorldFacts> {
+    const [adhoc, locks, serving] = await Promise.all([activeFreezes(db, now), locksOf(db), servingMap(db, environmentNames, services)]);
     const environments: Record<string, EnvironmentFacts> = {};
     for (const name of environmentNames) {
       const envConfig = this.config.environments[name];
@@ -94,20 +99,29 @@ export class ReleaseRuntime {
     return { environments, serving };
   }
 
+  /** The services a release's gates look at: those it ships and the providers they depend on. */
+  servicesConcerned(state: ReleaseState): string[] {
+    const services = new Set(Object.keys(state.plan.versions));
+    for (const service of [...services]) {
+      for (const dependency of this.config.services[service]?.dependsOn ?? []) services.add(dependency.service);
+    }
+    return [...services];
+  }
+
   view(row: ReleaseRow, facts: WorldFacts | null, now: Date): ReleaseView {
     return toReleaseView(row.state, { version: row.version, updatedAt: row.updatedAt.toISOString() }, this.config, facts, now);
   }
 
   async viewOf(db: DbOrTx, row: ReleaseRow, now: Date): Promise<ReleaseView> {
     const finished = row.state.phase.kind === 'finished';
-    return this.view(row, finished ? null : await this.loadFacts(db, row.state.plan.path, now), now);
+    return this.view(row, finished ? null : await this.loadFacts(db, row.state.plan.path, now, this.servicesConcerned(row.state)), now);
   }
 
   /** Applies one input to one release inside `tx`. */
   async apply(tx: Tx, releaseId: string, input: ReleaseInput, now: Date, after: AfterCommit): Promise<ApplyResult> {
     const row = await lockRelease(tx, releaseId);
     if (!row) return { kind: 'missing' };
-    const facts = await this.loadFacts(tx, row.state.plan.path, now);
+    const facts = await this.loadFacts(tx, row.state.plan.path, now, this.servicesConcerned(row.state));
     const decision = decide(row.state, input, now, { config: this.config, facts });
     const actor = 'actor' in input ? input.actor.userId : null;
     if (decision.kind === 'refused') {

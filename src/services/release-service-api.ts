@@ -1,4 +1,4 @@
-import type { Actor, DeployRequest, Outcome, ReleasePlan, ReleaseView, Refusal } from '../domain/release/types.js';
+import type { Actor, DeployRequest, Outcome, ReleasePlan, ReleaseView, Refusal, RollbackMove } from '../domain/release/types.js';
 
 /**
  * The engine's use cases, as Slack listeners and the CLI call them. Every mutating method answers
@@ -44,7 +44,10 @@ export type PlanPreview =
 
 export type EnvironmentOutcome<T> = { kind: 'accepted'; value: T } | ({ kind: 'refused' } & Refusal);
 
-export type ManualRollbackResult = { service: string; environment: string; toInfraSetId: string; toVersion: string };
+export type ManualRollbackResult =
+  | { service: string; environment: string; toInfraSetId: string; toVersion: string }
+  /** The service was in an active release: the whole release rolls back, these moves in this order. */
+  | { service: string; environment: string; releaseId: string; moves: RollbackMove[] };
 
 export interface ReleaseService {
   requestDeploy(request: DeployRequest): Promise<Outcome>;
@@ -59,7 +62,10 @@ export interface ReleaseService {
   abort(request: ReleaseActionRequest): Promise<Outcome>;
   /** Replaces the in-flight version of a service by a fix and rolls forward from the current stage. */
   supersede(request: ReleaseActionRequest & { service: string; version: string }): Promise<Outcome>;
-  /** /rollback outside a release: traffic to the last-known-good warm infra-set, or the one named. */
+  /**
+   * /rollback: traffic to the last-known-good warm infra-set, or the one named. A service an active
+   * release is moving rolls that whole release back instead, as its card shows.
+   */
   manualRollback(request: { actor: Actor; service: string; environment: string; toInfraSetId?: string }): Promise<EnvironmentOutcome<ManualRollbackResult>>;
   freeze(request: { actor: Actor; environment: string; durationSeconds: number; reason: string }): Promise<EnvironmentOutcome<FreezeView>>;
   unfreeze(request: { actor: Actor; environment: string }): Promise<EnvironmentOutcome<{ lifted: number }>>;

@@ -4,7 +4,8 @@ import { lastKnownGood } from '../domain/infra-set/keep-warm.js';
 import { mayDeploy, mayGovern } from '../domain/release/authorization.js';
 import { newReleaseState, releaseStatus, startRelease } from '../domain/release/decide.js';
 import { planRelease } from '../domain/release/plan.js';
-import type { Actor, DeployRequest, Outcome, ReleaseInput, ReleasePlan, Refusal } from '../domain/release/types.js';
+import { rollbackOrder } from '../domain/release/rollback-order.js';
+import type { Actor, DeployRequest, DeployTarget, Outcome, ReleaseInput, ReleasePlan, ReleaseState, Refusal } from '../domain/release/types.js';
 import { checkConstraints } from '../domain/version-set/constraints.js';
 import type { Clock } from '../ports/clock.js';
 import type { DbOrTx } from '../store/db.js';
@@ -24,6 +25,7 @@ import {
   warmInfraSets,
   getLock,
   wakeWaitingReleases,
+  type ReleaseRow,
 } from '../store/repos/drizzle-release-repo.js';
 import { approvals } from '../store/schema/index.js';
 import type {
@@ -50,6 +52,22 @@ class Refused extends Error {
 
 function refused(code: Refusal['code'], message: string): { kind: 'refused' } & Refusal {
   return { kind: 'refused', code, message };
+}
+
+/** Whether an active release is what this target asks for, still unchanged by a supersede. */
+function shipsTarget(state: ReleaseState, target: DeployTarget): boolean {
+  const asked = state.target;
+  if (!asked) return false;
+  switch (target.kind) {
+    case 'service':
+      return asked.kind === 'service' && asked.service === target.service && asked.version === target.version && state.plan.versions[target.service] === target.version;
+    case 'set':
+      return asked.kind === 'set' && asked.versionSetId === target.versionSetId && state.plan.versionSetId === target.versionSetId;
+  }
+}
+
+function describeTarget(target: DeployTarget): string {
+  return target.kind === 'service' ? `${target.service}@${target.version}` : `version set #${target.versionSetId}`;
 }
 
 function newReleaseId(): string {
@@ -112,22 +130,56 @@ export class DrizzleReleaseService implements ReleaseService {
     const allowed = mayDeploy(this.config, request.actor, environment, shipped);
     if (!allowed.ok) return { ok: false, refusal: allowed.refusal };
 
-    const busy = (await listActiveReleases(db)).find((row) =>
-      row.state.plan.environments.some((env) => env.changes.some((change) => planned.plan.environments.some((mine) => mine.environment === env.environment && mine.changes.some((c) => c.service === change.service)))),
-    );
+    const overlap = (row: ReleaseRow) => [
+      ...new Set(
+        row.state.plan.environments.flatMap((env) =>
+          env.changes
+            .filter((change) => planned.plan.environments.some((mine) => mine.environment === env.environment && mine.changes.some((c) => c.service === change.service)))
+            .map((change) => change.service),
+        ),
+      ),
+    ];
+    const busy = (await listActiveReleases(db)).find((row) => overlap(row).length > 0);
     if (busy) {
-      return { ok: false, refusal: { code: 'environment_busy', message: `Release ${busy.id} is already shipping some of these services; wait for it, supersede it or roll it back` } };
+      const ships = Object.entries(busy.state.plan.versions)
+        .filter(([service]) => busy.state.plan.environments.some((env) => env.changes.some((change) => change.service === service)))
+        .map(([service, version]) => `${service}@${version}`)
+        .join(', ');
+      return {
+        ok: false,
+        refusal: {
+          code: 'environment_busy',
+          message: `Release ${busy.id} (${ships} → ${busy.environment}, requested by <@${busy.requester}>, ${busy.status}) is already shipping ${overlap(busy).join(', ')}; wait for it, supersede it or roll it back`,
+        },
+      };
     }
     return { ok: true, plan: planned.plan, base, versions, mint };
   }
 
+  /** The active release this very request (same person, same target, same environment) already started. */
+  private async sameRequestInFlight(db: DbOrTx, request: DeployRequest): Promise<ReleaseRow | undefined> {
+    return (await listActiveReleases(db)).find(
+      (row) => row.requester === request.actor.userId && row.environment === request.environment && shipsTarget(row.state, request.target),
+    );
+  }
+
   async previewPlan(request: DeployRequest): Promise<PlanPreview> {
+    const repeated = await this.sameRequestInFlight(this.runtime.db, request);
+    if (repeated) {
+      return {
+        kind: 'planned',
+        plan: repeated.state.plan,
+        versionSetId: repeated.state.plan.versionSetId,
+        summary: [`You are already deploying ${describeTarget(request.target)} to ${request.environment}: release ${repeated.id} (${repeated.status}). Deploy answers with it; no second release starts.`],
+      };
+    }
     const prepared = await this.prepare(this.runtime.db, request, 'preview');
     if (!prepared.ok) return { kind: 'refused', ...prepared.refusal };
     const summary = prepared.plan.environments.map(
       (env) =>
         `${env.environment}: ${env.changes.map((change) => `${change.service} ${change.fromVersion ?? '∅'} → ${change.toVersion}`).join(', ')} · stages ${env.stages.map((stage) => `${stage.weight}%`).join(' → ')}` +
-        `${env.approvalsRequired > 0 ? ` · ${env.approvalsRequired} approval(s)` : ''} · rollback order ${env.rollbackOrder.map((entry) => entry.service).join(' → ')}`,
+        `${env.approvalsRequired > 0 ? ` · ${env.approvalsRequired} approval(s)` : ''} · rollback order ${env.rollbackOrder.map((entry) => entry.service).join(' → ')}` +
+        [...env.warnings.map((warning) => `\n  ⚠ ${warning}`), ...(env.notes ?? []).map((note) => `\n  ${note}`)].join(''),
     );
     return { kind: 'planned', plan: prepared.plan, versionSetId: prepared.plan.versionSetId, summary: prepared.mint ? [`a new version set will be minted with ${prepared.mint.service}@${prepared.mint.version}`, ...summary] : summary };
   }
@@ -139,6 +191,9 @@ export class DrizzleReleaseService implements ReleaseService {
       return await this.runtime.transaction(async (tx) => {
         // One deploy decision at a time across replicas: the busy check and the mint are not raced.
         await lockMinting(tx);
+        // The same request again (a double submit, a retyped command) answers with the release it started.
+        const repeated = await this.sameRequestInFlight(tx, request);
+        if (repeated) return { kind: 'accepted', view: await this.runtime.viewOf(tx, repeated, now), existing: true } as const;
         const prepared = await this.prepare(tx, request, id);
         if (!prepared.ok) throw new Refused(prepared.refusal);
         const plan = prepared.plan;
@@ -146,7 +201,7 @@ export class DrizzleReleaseService implements ReleaseService {
           const minted = await mintWithVersion(tx, { base: prepared.base, service: prepared.mint.service, version: prepared.mint.version, source: 'deploy' });
           plan.versionSetId = minted.id;
         }
-        const state = newReleaseState({ id, requester: request.actor, plan, now });
+        const state = newReleaseState({ id, requester: request.actor, plan, now, target: request.target });
         const facts = await this.runtime.loadFacts(tx, plan.path, now);
         const decision = startRelease(state, now, { config: this.config, facts });
         if (decision.kind !== 'accepted') throw new Refused(decision);
@@ -166,8 +221,19 @@ export class DrizzleReleaseService implements ReleaseService {
         return { kind: 'accepted', view: await this.runtime.viewOf(tx, row, now) } as const;
       });
     } catch (error) {
-      if (error instanceof Refused) return { kind: 'refused', ...error.refusal };
-      throw error;
+      if (!(error instanceof Refused)) throw error;
+      // No release row exists, but the audit log still records who asked for what and why not.
+      await appendRefusal(this.runtime.db, {
+        releaseId: null,
+        version: 0,
+        input: 'deploy',
+        actor: request.actor.userId,
+        code: error.refusal.code,
+        message: error.refusal.message,
+        at: now,
+        data: { target: request.target, environment: request.environment },
+      });
+      return { kind: 'refused', ...error.refusal };
     }
   }
 
@@ -241,7 +307,16 @@ export class DrizzleReleaseService implements ReleaseService {
     const now = this.clock.now();
     return this.runtime.transaction(async (tx, after) => {
       const busy = (await listActiveReleases(tx)).find((row) => row.state.plan.environments.some((env) => env.environment === environment && env.changes.some((change) => change.service === service)));
-      if (busy) return refused('environment_busy', `Release ${busy.id} is moving ${service} in ${environment}: use its Roll back instead`);
+      if (busy && request.toInfraSetId) {
+        return refused('environment_busy', `Release ${busy.id} is moving ${service} in ${environment}: /rollback ${service} without \`to\` rolls the release back, or use its Roll back button`);
+      }
+      if (busy) {
+        // Half a release restored is still half-shipped: the whole release rolls back, as its card shows.
+        const result = await this.runtime.apply(tx, busy.id, { type: 'rollback', actor, reason: `/rollback ${service} in ${environment}` }, now, after);
+        if (result.kind === 'missing') return refused('unknown_release', `No release ${busy.id}`);
+        if (result.kind === 'refused') return refused(result.code, result.message);
+        return { kind: 'accepted', value: { service, environment, releaseId: busy.id, moves: rollbackOrder(result.row.state, { onlyMoved: true }).flatMap((entry) => entry.moves) } };
+      }
       let target;
       if (request.toInfraSetId) {
         target = await getInfraSet(tx, request.toInfraSetId);

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
 import type { ReleaseStatus } from '../../src/domain/release/types.js';
@@ -146,6 +146,33 @@ describe('a release driven from Slack, on the engine', () => {
     expect(slack.thread('deploys', card.ts).length).toBeGreaterThan(0);
     // One card per release, updated in place.
     expect(slack.messages('deploys').filter((message) => message.text.includes(`Release ${id} `))).toHaveLength(1);
+    expect(slack.violations).toEqual([]);
+  }, 90_000);
+
+  it('a repeated /deploy answers with the release in progress; overlapping ones are refused naming it; refusals show mentions and are audited', async () => {
+    const { slack } = harness;
+    const id = await deploy('checkout@v2 to production');
+    const answer = async (user: string, text: string) => {
+      const before = slack.ephemeralsFor(user).length;
+      expect((await slack.sendCommand(user, '/deploy', text, 'deploys')).status).toBe(200);
+      const reply = await eventually(`the answer to /deploy ${text}`, () => slack.ephemeralsFor(user)[before]);
+      return `${reply.text} ${JSON.stringify(reply.blocks)}`;
+    };
+    expect(await answer(PEOPLE.alice, 'checkout@v2 to production')).toContain(`Already deploying: release \`${id}\``);
+    expect((await engine.engine.releases.listActive()).map((view) => view.id)).toEqual([id]);
+
+    const busy = await answer(PEOPLE.alice, 'checkout@v3 to production');
+    expect(busy).toContain('environment_busy');
+    expect(busy).toContain(`Release ${id} (checkout@v2 → production, requested by <@${PEOPLE.alice}>`);
+
+    const outsider = await answer(PEOPLE.mallory, 'web@v9 to staging');
+    expect(outsider).toContain(`<@${PEOPLE.mallory}> may not deploy web to staging`);
+    expect(outsider).not.toContain('&lt;@');
+    const audited = await database.db.select().from(releaseEvents).where(and(isNull(releaseEvents.releaseId), eq(releaseEvents.kind, 'refusal')));
+    expect(audited.map((row) => [row.actor, (row.data as { code: string }).code])).toEqual([
+      [PEOPLE.alice, 'environment_busy'],
+      [PEOPLE.mallory, 'not_authorized'],
+    ]);
     expect(slack.violations).toEqual([]);
   }, 90_000);
 

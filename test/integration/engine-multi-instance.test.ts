@@ -41,7 +41,7 @@ type ScratchPostgres = Database & { url: string; connect(poolSize?: number): Pro
 async function transitionsAreContiguous(database: Database): Promise<void> {
   const rows = await database.db.select({ releaseId: releaseEvents.releaseId, version: releaseEvents.version }).from(releaseEvents).where(eq(releaseEvents.kind, 'transition'));
   const byRelease = new Map<string, number[]>();
-  for (const row of rows) byRelease.set(row.releaseId, [...(byRelease.get(row.releaseId) ?? []), row.version]);
+  for (const row of rows) if (row.releaseId) byRelease.set(row.releaseId, [...(byRelease.get(row.releaseId) ?? []), row.version]);
   const finals = await database.db.select({ id: releases.id, version: releases.version }).from(releases);
   for (const release of finals) {
     // One audit row per transition, none missing: exactly 1..version.

@@ -5,9 +5,11 @@ import { assertNever } from '../assert-never.js';
 import { mayApprove, mayOperate } from './authorization.js';
 import { gatesFor, type WorldFacts } from './gates.js';
 import { infraSetIdFor } from './plan.js';
+import { rollbackOrder } from './rollback-order.js';
 import type {
   Actor,
   Decision,
+  DeployTarget,
   GateFailure,
   Phase,
   PlanStep,
@@ -18,7 +20,6 @@ import type {
   ReleasePlan,
   ReleaseState,
   ReleaseStatus,
-  RollbackMove,
 } from './types.js';
 
 /**
@@ -47,10 +48,11 @@ const IDLE_RECHECK_MS = 60 * 60_000;
 /** A safety tick while waiting on an effect's result; the outbox normally feeds it back long before. */
 const EFFECT_SAFETY_MS = 5 * 60_000;
 
-export function newReleaseState(args: { id: string; requester: Actor; plan: ReleasePlan; now: Date }): ReleaseState {
+export function newReleaseState(args: { id: string; requester: Actor; plan: ReleasePlan; now: Date; target?: DeployTarget }): ReleaseState {
   return {
     id: args.id,
     requester: args.requester,
+    ...(args.target ? { target: args.target } : {}),
     createdAt: args.now.toISOString(),
     plan: args.plan,
     cursor: 0,
@@ -328,7 +330,7 @@ function trafficApplied(draft: Draft, token: string, outcome: { kind: 'applied';
       draft.thread(`↩️ ${move.service} in ${move.environment} back on ${move.toVersion ?? 'no traffic'}`);
     } else {
       draft.event('rollback_step_failed', `Rolling back ${move.service} in ${move.environment} failed: ${outcome.reason}`, { ...move });
-      notifyOwners(draft, move.environment, [move.service], `🚨 Rolling back ${move.service} in ${move.environment} failed: ${outcome.reason}. A human must restore traffic.`);
+      notifyOwners(draft, [move.environment], [move.service], `🚨 Rolling back ${move.service} in ${move.environment} failed: ${outcome.reason}. A human must restore traffic.`);
     }
     phase.inFlight = null;
   }
@@ -376,7 +378,7 @@ function healthReading(draft: Draft, token: string, reading: HealthReading): voi
       if (phase.consecutiveUnclear >= policy.holdAfter && !phase.askedHuman) {
         phase.askedHuman = true;
         draft.event('held', `${step.service} in ${step.environment}: ${phase.consecutiveUnclear} ${reading.verdict} readings in a row; holding for a human (promote, resume or roll back)`);
-        notifyOwners(draft, step.environment, [step.service], `⚠️ Release ${state.id}: ${step.service} in ${step.environment} cannot be judged (${reading.verdict} ${phase.consecutiveUnclear}× in a row). It holds at ${step.weight}% — promote, keep waiting (resume) or roll back.`);
+        notifyOwners(draft, [step.environment], [step.service], `⚠️ Release ${state.id}: ${step.service} in ${step.environment} cannot be judged (${reading.verdict} ${phase.consecutiveUnclear}× in a row). It holds at ${step.weight}% — promote, keep waiting (resume) or roll back.`);
       }
       return;
     }
@@ -385,10 +387,12 @@ function healthReading(draft: Draft, token: string, reading: HealthReading): voi
   }
 }
 
-function notifyOwners(draft: Draft, environment: string, services: string[], text: string): void {
+function notifyOwners(draft: Draft, environments: readonly string[], services: string[], text: string): void {
   const channels = new Set<string>();
-  const envChannel = draft.config.environments[environment]?.channel;
-  if (envChannel) channels.add(envChannel);
+  for (const environment of environments) {
+    const envChannel = draft.config.environments[environment]?.channel;
+    if (envChannel) channels.add(envChannel);
+  }
   for (const service of services) {
     const team = draft.config.services[service]?.team;
     const channel = team ? draft.config.teams[team]?.channel : undefined;
@@ -400,39 +404,31 @@ function notifyOwners(draft: Draft, environment: string, services: string[], tex
 }
 
 /**
- * Traffic of every service this release moved in the current environment returns to its
- * last-known-good infra-set, in reverse dependency order (the order planned up front). The moves
- * run one after another, each as soon as the previous is confirmed.
+ * Traffic of every service this release moved, in every environment of its path, returns to what
+ * served before the release (see rollbackOrder: the order the card shows). The moves run one after
+ * another, each as soon as the previous is confirmed.
  */
 function startRollback(draft: Draft, reason: string, outcome: 'rolled_back' | 'aborted'): void {
   const state = draft.state;
   const env = currentEnvironment(state);
-  // The current environment, and any later one this release already moved (a supersede re-running
-  // an earlier environment leaves the later canary in place): the latest environment goes first.
-  const environments = state.plan.path.slice(state.plan.path.indexOf(env)).reverse();
-  const pending: RollbackMove[] = [];
-  const movedServices: string[] = [];
-  for (const name of environments) {
-    const envPlan = state.plan.environments.find((plan) => plan.environment === name);
-    const moved = new Set(state.moved.filter((entry) => entry.environment === name).map((entry) => entry.service));
-    if (!envPlan || moved.size === 0) continue;
-    for (const entry of envPlan.rollbackOrder) {
-      if (!moved.has(entry.service)) continue;
-      pending.push({ environment: name, service: entry.service, toInfraSetId: entry.toInfraSetId, toVersion: entry.toVersion });
-      movedServices.push(entry.service);
-    }
+  const order = rollbackOrder(state, { onlyMoved: true });
+  const pending = order.flatMap((entry) => entry.moves);
+  for (const envPlan of state.plan.environments) {
     for (const change of envPlan.changes) {
-      if (moved.has(change.service) && !state.discarded.includes(change.toInfraSetId)) state.discarded.push(change.toInfraSetId);
+      const moved = state.moved.some((entry) => entry.environment === envPlan.environment && entry.service === change.service);
+      if (moved && !state.discarded.includes(change.toInfraSetId)) state.discarded.push(change.toInfraSetId);
     }
   }
+  const environments = order.map((entry) => entry.environment);
+  const where = environments.length > 0 ? environments.join(' and ') : env;
   state.paused = null;
   state.phase = { kind: 'rolling_back', since: draft.nowIso, reason, outcome, pending, inFlight: null };
-  draft.event(outcome === 'aborted' ? 'abort_started' : 'rollback_started', `Rolling back in ${env}: ${reason}`, {
+  draft.event(outcome === 'aborted' ? 'abort_started' : 'rollback_started', `Rolling back in ${where}: ${reason}`, {
     environment: env,
     order: pending.map((move) => `${move.service}@${move.environment}`),
   });
-  draft.thread(`↩️ Rolling back ${pending.map((move) => move.service).join(' → ') || 'nothing (no traffic moved yet)'} in ${env}: ${reason}`);
-  notifyOwners(draft, env, [...new Set(movedServices)], `↩️ Release ${state.id} is rolling back in ${env}: ${reason}`);
+  draft.thread(`↩️ Rolling back ${pending.map((move) => `${move.service} in ${move.environment}`).join(' → ') || `nothing in ${env} (no traffic moved yet)`}: ${reason}`);
+  notifyOwners(draft, environments.length > 0 ? environments : [env], [...new Set(pending.map((move) => move.service))], `↩️ Release ${state.id} is rolling back in ${where}: ${reason}`);
   const first = pending[0];
   if (first) {
     draft.effect({ kind: 'annotate', annotation: 'rolled_back', environment: first.environment, service: first.service, version: first.toVersion ?? 'none', text: reason, alert: 'error' });
@@ -551,8 +547,9 @@ function startStep(draft: Draft, step: PlanStep): boolean {
       // A first deploy has nothing to share with: the new infra-set takes all traffic at once.
       const weights: Weights = step.weight >= 100 || !baseline ? { [step.infraSetId]: 100 } : { [step.infraSetId]: step.weight, [baseline]: 100 - step.weight };
       const token = draft.token();
+      // The first move records what served before: a later supersede may re-plan from the release's own set.
       if (!state.moved.some((entry) => entry.environment === step.environment && entry.service === step.service)) {
-        state.moved.push({ environment: step.environment, service: step.service });
+        state.moved.push({ environment: step.environment, service: step.service, fromInfraSetId: baseline, fromVersion: change?.fromVersion ?? null });
       }
       state.phase = { kind: 'shifting', since: draft.nowIso, token, weights };
       draft.effect({ kind: 'set_weights', token, environment: step.environment, service: step.service, weights, purpose: 'stage' });
@@ -646,7 +643,12 @@ function earlierEnvironmentSteps(draft: Draft, envIndex: number, service: string
     const change = { service, fromVersion: serving?.version ?? null, fromInfraSetId: serving?.infraSetId ?? null, toVersion: version, toInfraSetId: infraSetId };
     const existing = envPlan.changes.findIndex((entry) => entry.service === service);
     if (existing === -1) envPlan.changes.push(change);
-    else envPlan.changes[existing] = change;
+    else {
+      // The release's own earlier set here is superseded: it must never turn warm as a rollback target.
+      const replaced = envPlan.changes[existing]!.toInfraSetId;
+      if (replaced !== infraSetId && !state.discarded.includes(replaced)) state.discarded.push(replaced);
+      envPlan.changes[existing] = change;
+    }
     envPlan.rollbackOrder = [...envPlan.changes].reverse().map((entry) => ({ service: entry.service, toInfraSetId: entry.fromInfraSetId, toVersion: entry.fromVersion }));
     const base = { environment: name, service, infraSetId, version };
     steps.push({ kind: 'provision', ...base });

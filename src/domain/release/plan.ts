@@ -1,4 +1,6 @@
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
+import { formatDuration } from '../../config/duration.js';
+import { assessSufficiency } from '../health/sufficiency.js';
 import { dependencyOrder } from '../version-set/dependency-order.js';
 import type { EnvironmentPlan, PlanStep, PlannedStage, ReleasePlan, Refusal, ServiceChange } from './types.js';
 
@@ -72,13 +74,15 @@ export function planRelease(input: PlanInput): PlanResult {
       }));
     if (changes.length === 0) continue;
     const stages: PlannedStage[] = envConfig.stages.map((stage) => ({ name: stage.name, weight: stage.weight, bakeSeconds: stage.bake }));
+    const judgeability = stageJudgeability(config, env, changes, stages);
     environments.push({
       environment: env,
       changes,
       stages,
       approvalsRequired: envConfig.approvals.required,
       rollbackOrder: [...changes].reverse().map((change) => ({ service: change.service, toInfraSetId: change.fromInfraSetId, toVersion: change.fromVersion })),
-      warnings: judgeabilityWarnings(config, env, changes, stages),
+      warnings: judgeability.filter((line) => !line.enough).map((line) => line.text),
+      notes: judgeability.filter((line) => line.enough).map((line) => line.text),
     });
     for (const change of changes) {
       const base = { environment: env, service: change.service, infraSetId: change.toInfraSetId, version: change.toVersion };
@@ -96,24 +100,42 @@ export function planRelease(input: PlanInput): PlanResult {
 }
 
 /**
- * A canary stage too small to judge within its bake is said up front: with the expected load and
- * error rate, fewer than ~5 expected errors over the bake cannot tell a doubled error rate apart
- * (DESIGN.md §7).
+ * Whether each judged stage can reach a verdict within its bake, said up front (DESIGN.md §7). The
+ * judge's own rule (assessSufficiency) decides, so the plan and the judge never disagree; a stage
+ * that cannot is a warning (it will hold for a human), one that can is a note with the expected time.
  */
-function judgeabilityWarnings(config: DeliveryConfig, env: string, changes: ServiceChange[], stages: PlannedStage[]): string[] {
-  const warnings: string[] = [];
+function stageJudgeability(config: DeliveryConfig, env: string, changes: ServiceChange[], stages: PlannedStage[]): Array<{ enough: boolean; text: string }> {
+  const lines: Array<{ enough: boolean; text: string }> = [];
+  const intervalSeconds = config.environments[env]!.health.interval;
   for (const change of changes) {
     const service = config.services[change.service]!;
-    if (!service.expectedLoad || !service.checks.some((check) => check.kind === 'error_rate')) continue;
+    if (!service.expectedLoad || service.checks.length === 0) continue;
+    const { requestsPerSecond, errorRate } = service.expectedLoad;
     for (const stage of stages) {
       if (stage.bakeSeconds === 0) continue;
-      const expectedErrors = service.expectedLoad.requestsPerSecond * (stage.weight / 100) * stage.bakeSeconds * service.expectedLoad.errorRate;
-      if (expectedErrors < 5) {
-        warnings.push(
-          `${change.service} in ${env}: stage ${stage.name} (${stage.weight}%) expects ~${expectedErrors.toFixed(1)} errors over its bake — not enough data to judge error rate; it will hold for a human`,
-        );
-      }
+      const verdicts = service.checks.map((check) =>
+        assessSufficiency({ check, requestsPerSecond, weight: stage.weight, baselineErrorRate: errorRate, bakeSeconds: stage.bakeSeconds, intervalSeconds }),
+      );
+      // A stage is judged when every check is: the slowest one sets the pace.
+      const slowest = verdicts.reduce((worst, verdict) => (verdict.expectedSecondsToVerdict > worst.expectedSecondsToVerdict ? verdict : worst));
+      const enough = verdicts.every((verdict) => verdict.enough);
+      const rate = requestsPerSecond * (stage.weight / 100);
+      const head = `${stage.name} ${stage.weight}% of ${change.service}: ~${formatRate(rate)} req/s, expected verdict ${Number.isFinite(slowest.expectedSecondsToVerdict) ? `in ~${formatMinutes(slowest.expectedSecondsToVerdict)}` : 'never'}; bake ${formatDuration(stage.bakeSeconds)}`;
+      lines.push(
+        enough
+          ? { enough, text: `${head}: enough` }
+          : { enough, text: `${head}: not enough data within the bake (${service.checks.filter((_, index) => !verdicts[index]!.enough).map((check) => check.name).join(', ')}); it will hold for a human` },
+      );
     }
   }
-  return warnings;
+  return lines;
+}
+
+function formatRate(rate: number): string {
+  return rate >= 10 ? String(Math.round(rate)) : rate >= 1 ? rate.toFixed(1).replace(/\.0$/, '') : rate.toFixed(2);
+}
+
+function formatMinutes(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)}s`;
+  return seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`;
 }

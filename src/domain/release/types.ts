@@ -59,7 +59,11 @@ export interface Refusal {
 
 /** What every mutating service method answers. */
 export type Outcome<T = ReleaseView> = ({ kind: 'accepted' } & AcceptedPayload<T>) | ({ kind: 'refused' } & Refusal);
-type AcceptedPayload<T> = { view: T };
+type AcceptedPayload<T> = {
+  view: T;
+  /** True when the request repeated one already in progress: the view is of that release and nothing new started. */
+  existing?: boolean;
+};
 
 // ── Gates ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -108,6 +112,8 @@ export interface EnvironmentPlan {
   rollbackOrder: Array<{ service: string; toInfraSetId: string | null; toVersion: string | null }>;
   /** Said up front, e.g. a canary too small to judge within its bake. */
   warnings: string[];
+  /** Informative lines said up front, e.g. how soon each judged stage can expect a verdict. */
+  notes?: string[];
 }
 
 /** One step of the flattened plan; a cursor walks them in order. */
@@ -195,8 +201,15 @@ export interface ReleaseState {
   phase: Phase;
   paused: { by: string; at: string } | null;
   approvals: ApprovalRecord[];
-  /** Services whose traffic this release moved, per environment (what a rollback must restore). */
-  moved: Array<{ environment: string; service: string }>;
+  /**
+   * Services whose traffic this release moved, per environment (what a rollback must restore), with
+   * what served there before the release first moved it: the rollback target, even after a
+   * supersede re-planned that environment from the release's own infra-set. (Absent on states
+   * persisted before it was recorded; the plan's rollback order stands in.)
+   */
+  moved: Array<{ environment: string; service: string; fromInfraSetId?: string | null; fromVersion?: string | null }>;
+  /** What was asked for, so an identical request while this release is active answers with it. */
+  target?: DeployTarget;
   lastHealth: HealthSnapshot | null;
   /** Monotonic counter for effect tokens, so a stale result is recognised. */
   seq: number;
@@ -300,6 +313,8 @@ export interface EnvironmentView {
   gates: GateResult[];
   approvals: { required: number; by: Array<{ userId: string; at: string }> };
   warnings: string[];
+  /** How soon each judged stage can expect a verdict (informative, unlike warnings). */
+  notes?: string[];
 }
 
 /** Everything a release card needs, denormalised: the Slack renderer draws from this alone. */

@@ -3,6 +3,7 @@ import { formatDuration } from '../../config/duration.js';
 import { assertNever } from '../assert-never.js';
 import { currentEnvironment, currentStep, environmentAwaitingApproval, releaseStatus } from './decide.js';
 import { environmentGates, type WorldFacts } from './gates.js';
+import { rollbackOrder } from './rollback-order.js';
 import type { EnvironmentView, OperatorAction, ReleaseState, ReleaseView, ServiceProgressView, StageView } from './types.js';
 
 export interface ViewMeta {
@@ -18,7 +19,9 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
   const status = releaseStatus(state);
   const target = state.plan.path[state.plan.path.length - 1]!;
   const targetPlan = state.plan.environments.find((env) => env.environment === target) ?? state.plan.environments[state.plan.environments.length - 1];
-  const rollbackEnv = state.phase.kind === 'rolling_back' || (state.phase.kind === 'finished' && state.phase.outcome !== 'succeeded') ? currentEnvironment(state) : null;
+  const rollingBack = state.phase.kind === 'rolling_back' || (state.phase.kind === 'finished' && state.phase.outcome !== 'succeeded');
+  // Where it failed; every environment it moved is rolled back with it.
+  const failedEnv = rollingBack ? currentEnvironment(state) : null;
   const failureReason = state.phase.kind === 'rolling_back' || state.phase.kind === 'finished' ? (state.phase.reason ?? '') : '';
 
   const environments: EnvironmentView[] = state.plan.environments.map((envPlan) => {
@@ -32,11 +35,11 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
       const lastProvision = provisions[provisions.length - 1]?.index ?? -1;
       const finalize = own.find(({ step }) => step.kind === 'finalize')?.index ?? -1;
       const moved = state.moved.some((entry) => entry.environment === env && entry.service === change.service);
-      const rolledBack = rollbackEnv === env && moved;
+      const rolledBack = rollingBack && moved;
       const stages: StageView[] = own.flatMap(({ step, index }): StageView[] => {
         if (step.kind !== 'stage') return [];
         const base = { stage: step.stage, weight: step.weight };
-        if (rolledBack && index <= state.cursor) return [index === state.cursor ? { ...base, state: 'failed', reason: failureReason } : { ...base, state: 'rolled_back' }];
+        if (rolledBack && index <= state.cursor) return [index === state.cursor && failedEnv === env ? { ...base, state: 'failed', reason: failureReason } : { ...base, state: 'rolled_back' }];
         if (index < state.cursor) return [{ ...base, state: 'done' }];
         // Gates closed before provisioning: the first stage shows what it waits for.
         const cursorStep = state.plan.steps[state.cursor];
@@ -75,10 +78,12 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
         infraSetId: change.toInfraSetId,
         provisioning: state.cursor > lastProvision ? 'done' : state.cursor === lastProvision && state.phase.kind === 'provisioning' ? 'running' : 'pending',
         stages,
-        converged: finalize !== -1 && finalize < state.cursor,
+        converged: !rolledBack && finalize !== -1 && finalize < state.cursor,
       };
     });
-    const envState: EnvironmentView['state'] = rollbackEnv === env ? 'rolled_back' : state.cursor > lastIndex ? 'done' : state.cursor >= firstIndex ? 'active' : 'pending';
+    const movedHere = state.moved.some((entry) => entry.environment === env);
+    const envState: EnvironmentView['state'] =
+      rollingBack && (failedEnv === env || movedHere) ? 'rolled_back' : state.cursor > lastIndex ? 'done' : state.cursor >= firstIndex ? 'active' : 'pending';
     const approvalsBy = state.approvals.filter((approval) => approval.environment === env).map(({ userId, at }) => ({ userId, at }));
     return {
       environment: env,
@@ -87,6 +92,7 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
       gates: facts && envState !== 'done' && state.phase.kind !== 'finished' ? environmentGates(state, env, facts, config) : [],
       approvals: { required: envPlan.approvalsRequired, by: approvalsBy },
       warnings: envPlan.warnings,
+      notes: envPlan.notes ?? [],
     };
   });
 
@@ -105,10 +111,8 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
     summary: summarize(state, now),
     paused: state.paused,
     health: state.lastHealth,
-    rollbackOrder: state.plan.environments.map((env) => ({
-      environment: env.environment,
-      moves: env.rollbackOrder.map((entry) => ({ environment: env.environment, ...entry })),
-    })),
+    // Once it rolls back, what it actually moved; before, everything a failure at the end would move.
+    rollbackOrder: rollbackOrder(state, { onlyMoved: rollingBack }),
     allowedActions: allowedActions(state),
     outcome: state.phase.kind === 'finished' ? { kind: state.phase.outcome, at: state.phase.at, reason: state.phase.reason } : null,
   };

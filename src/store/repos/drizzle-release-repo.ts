@@ -96,7 +96,10 @@ export async function appendTransition(
   });
 }
 
-export async function appendRefusal(tx: DbOrTx, entry: { releaseId: string; version: number; input: string; actor: string | null; code: string; message: string; at: Date }): Promise<void> {
+export async function appendRefusal(
+  tx: DbOrTx,
+  entry: { releaseId: string | null; version: number; input: string; actor: string | null; code: string; message: string; at: Date; data?: Record<string, unknown> },
+): Promise<void> {
   await tx.insert(releaseEvents).values({
     releaseId: entry.releaseId,
     kind: 'refusal',
@@ -104,7 +107,7 @@ export async function appendRefusal(tx: DbOrTx, entry: { releaseId: string; vers
     type: entry.input,
     actor: entry.actor,
     message: entry.message,
-    data: { code: entry.code },
+    data: { ...entry.data, code: entry.code },
     at: entry.at,
   });
 }
@@ -177,12 +180,22 @@ export async function retireInfraSets(tx: DbOrTx, ids: readonly string[], now: D
 }
 
 /** What serves now: per environment and service, the serving infra-set with the most traffic. */
-export async function servingMap(db: DbOrTx, environmentNames: readonly string[]): Promise<Record<string, Record<string, { version: string; infraSetId: string }>>> {
-  if (environmentNames.length === 0) return {};
+export async function servingMap(
+  db: DbOrTx,
+  environmentNames: readonly string[],
+  services?: readonly string[],
+): Promise<Record<string, Record<string, { version: string; infraSetId: string }>>> {
+  if (environmentNames.length === 0 || services?.length === 0) return {};
   const rows = await db
     .select()
     .from(infraSets)
-    .where(and(inArray(infraSets.environment, [...environmentNames]), eq(infraSets.state, 'serving')))
+    .where(
+      and(
+        inArray(infraSets.environment, [...environmentNames]),
+        eq(infraSets.state, 'serving'),
+        services ? inArray(infraSets.service, [...services]) : undefined,
+      ),
+    )
     .orderBy(asc(infraSets.weight), asc(infraSets.createdAt));
   const map: Record<string, Record<string, { version: string; infraSetId: string }>> = {};
   // Ascending weight: the heaviest set is written last and wins.

@@ -27,7 +27,8 @@ export const releaseEvents = pgTable(
   'release_events',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    releaseId: text('release_id').notNull(),
+    /** Null for a refused deploy: no release was created, but the audit log still records who asked for what. */
+    releaseId: text('release_id'),
     /** 'transition' rows carry the release version they produced; 'refusal' rows carry the version they saw. */
     kind: text('kind', { enum: ['transition', 'refusal'] }).notNull(),
     version: integer('version').notNull(),

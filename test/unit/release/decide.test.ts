@@ -189,6 +189,56 @@ describe('transitions', () => {
     expect(effectOf(done, 'record_weights')).toMatchObject({ weights: { 'is-prod-v1': 100 }, discard: ['is-r1-production-checkout'] });
   });
 
+  it('a failure rolls back every environment the release moved: the current one first, each in reverse dependency order', () => {
+    const serving: WorldFacts['serving'] = {
+      staging: { checkout: { version: 'v1', infraSetId: 'is-stg-v1' }, payments: { version: 'v1', infraSetId: 'is-stg-pay-v1' } },
+      production: { checkout: { version: 'v1', infraSetId: 'is-prod-v1' }, payments: { version: 'v1', infraSetId: 'is-prod-pay-v1' } },
+    };
+    const planned = planRelease({ releaseId: 'r1', config: exampleShopConfig(), versionSetId: 7, versions: { checkout: 'v2', payments: 'v2' }, environment: 'production', serving });
+    if (!planned.ok) throw new Error(planned.refusal.message);
+    const canary = planned.plan.steps.findIndex((s) => s.kind === 'stage' && s.environment === 'production' && s.service === 'checkout');
+    // Everything before production's checkout canary is done: payments converged in both, checkout in staging.
+    const state: ReleaseState = {
+      ...newReleaseState({ id: 'r1', requester: alice, plan: planned.plan, now: T0, target: { kind: 'set', versionSetId: 7 } }),
+      cursor: canary,
+      approvals: [{ environment: 'production', userId: 'U0BOB', at: T0.toISOString() }],
+      moved: [
+        { environment: 'staging', service: 'payments', fromInfraSetId: 'is-stg-pay-v1', fromVersion: 'v1' },
+        { environment: 'staging', service: 'checkout', fromInfraSetId: 'is-stg-v1', fromVersion: 'v1' },
+        { environment: 'production', service: 'payments', fromInfraSetId: 'is-prod-pay-v1', fromVersion: 'v1' },
+        // Recorded before the first move kept what served: the plan's rollback order stands in.
+        { environment: 'production', service: 'checkout' },
+      ],
+      phase: {
+        kind: 'baking', startedAt: T0.toISOString(), bakeUntil: at(10).toISOString(), nextMeasureAt: at(1).toISOString(), measuredUntil: T0.toISOString(),
+        measuring: null, evidence: null, consecutiveFails: 0, consecutiveUnclear: 0, lastVerdict: null, askedHuman: false,
+      },
+    };
+    const failed = reading(reading(state, 'fail', at(1)).state, 'fail', at(2));
+    const phase = failed.state.phase;
+    if (phase.kind !== 'rolling_back') throw new Error(`expected rolling_back, got ${phase.kind}`);
+    expect([phase.inFlight, ...phase.pending].map((move) => [move!.environment, move!.service, move!.toInfraSetId])).toEqual([
+      ['production', 'checkout', 'is-prod-v1'],
+      ['production', 'payments', 'is-prod-pay-v1'],
+      ['staging', 'checkout', 'is-stg-v1'],
+      ['staging', 'payments', 'is-stg-pay-v1'],
+    ]);
+    expect(failed.state.discarded).toEqual(expect.arrayContaining(['is-r1-staging-payments', 'is-r1-staging-checkout', 'is-r1-production-payments', 'is-r1-production-checkout']));
+    // Both environments' channels and both owning teams hear of it.
+    expect(failed.effects.filter((effect) => effect.kind === 'notify').map((effect) => effect.channel)).toEqual(expect.arrayContaining(['#deploys', '#team-checkout', '#team-payments']));
+    // Each confirmed move starts the next, in that order, then the release ends rolled back.
+    let current = failed.state;
+    const recorded: string[] = [];
+    for (let index = 0; index < 4; index += 1) {
+      const next = step(current, { type: 'traffic_applied', token: token(current), outcome: { kind: 'applied', verified: true } }, at(2));
+      const record = effectOf(next, 'record_weights');
+      recorded.push(`${record.environment}/${record.service}`);
+      current = next.state;
+    }
+    expect(recorded).toEqual(['production/checkout', 'production/payments', 'staging/checkout', 'staging/payments']);
+    expect(current.phase).toMatchObject({ kind: 'finished', outcome: 'rolled_back' });
+  });
+
   it('inconclusive or error N times in a row asks a human once, and never promotes', () => {
     let state = baking();
     const verdicts: Verdict[] = ['error', 'inconclusive'];

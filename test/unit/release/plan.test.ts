@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deliveryConfigSchema } from '../../../src/config/delivery-schema.js';
+import { assessSufficiency } from '../../../src/domain/health/sufficiency.js';
 import { environmentPath, planRelease } from '../../../src/domain/release/plan.js';
 import { exampleShopConfig } from '../../support/fakes/example-config.js';
 
@@ -53,7 +54,27 @@ describe('planRelease', () => {
     });
     const result = planRelease({ releaseId: 'r', config: small, versionSetId: 1, versions: { api: 'v2' }, environment: 'production', serving: {} });
     if (!result.ok) throw new Error();
-    expect(result.plan.environments[0]!.warnings).toEqual([expect.stringContaining('stage canary (1%)')]);
+    // The judge's rule, not a count of expected errors: 5 req/s at 100% expects ~15 errors over
+    // 10 minutes, yet telling 1% from 0.5% takes the SPRT about 13 minutes.
+    expect(result.plan.environments[0]!.warnings).toEqual([
+      'canary 1% of api: ~0.05 req/s, expected verdict in ~20.1 h; bake 10m: not enough data within the bake (errors); it will hold for a human',
+      'full 100% of api: ~5 req/s, expected verdict in ~13 min; bake 10m: not enough data within the bake (errors); it will hold for a human',
+    ]);
+    expect(result.plan.environments[0]!.notes).toEqual([]);
+  });
+
+  it('notes when each judged stage can expect its verdict, by the judge’s sufficiency rule', () => {
+    const result = planRelease({ releaseId: 'r1', config, versionSetId: 3, versions: { checkout: 'v2' }, environment: 'production', serving: v1Everywhere });
+    if (!result.ok) throw new Error(result.refusal.message);
+    const production = result.plan.environments.find((env) => env.environment === 'production')!;
+    expect(production.warnings).toEqual([]);
+    const expected = assessSufficiency({ check: config.services.checkout!.checks[0]!, requestsPerSecond: 2000, weight: 1, baselineErrorRate: 0.005, bakeSeconds: 600, intervalSeconds: 60 });
+    expect(expected.enough).toBe(true);
+    expect(production.notes).toEqual([
+      `canary 1% of checkout: ~20 req/s, expected verdict in ~${Math.round(expected.expectedSecondsToVerdict / 60)} min; bake 10m: enough`,
+      'early 10% of checkout: ~200 req/s, expected verdict in ~60s; bake 10m: enough',
+      'full 100% of checkout: ~2000 req/s, expected verdict in ~60s; bake 5m: enough',
+    ]);
   });
 
   it('orders the path by the config, including transitive requirements', () => {

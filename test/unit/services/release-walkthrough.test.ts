@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Actor, Outcome, ReleaseView } from '../../../src/domain/release/types.js';
 import { mintVersionSet } from '../../../src/services/version-set-service.js';
@@ -136,10 +136,35 @@ describe('refusals at the door', { timeout: 180_000 }, () => {
     expect(await deploy(alice, 'checkout', 'v2', 'staging')).toMatchObject({ kind: 'refused', code: 'nothing_to_deploy' });
     expect(await deploy(frank, 'checkout', 'v2')).toMatchObject({ kind: 'refused', code: 'not_authorized' });
     expect(await h.engine.releases.requestDeploy({ actor: alice, target: { kind: 'set', versionSetId: 999 }, environment: 'production' })).toMatchObject({ kind: 'refused', code: 'unknown_version_set' });
-    accepted(await deploy(alice, 'checkout', 'v2'));
-    expect(await deploy(alice, 'checkout', 'v3')).toMatchObject({ kind: 'refused', code: 'environment_busy' });
+    const first = await deploy(alice, 'checkout', 'v2');
+    const id = accepted(first).id;
+    expect(first.kind === 'accepted' && first.existing).toBeFalsy();
+    // The same request again answers with the release it started; nothing new starts.
+    const again = await deploy(alice, 'checkout', 'v2');
+    expect(again).toMatchObject({ kind: 'accepted', existing: true, view: { id } });
+    expect((await h.engine.releases.listActive()).map((view) => view.id)).toEqual([id]);
+    const preview = await h.engine.releases.previewPlan({ actor: alice, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' });
+    expect(preview).toMatchObject({ kind: 'planned', summary: [expect.stringContaining(`already deploying checkout@v2 to production: release ${id}`)] });
+    // Anything else overlapping is refused, naming the release in the way.
+    const busy = await deploy(alice, 'checkout', 'v3');
+    expect(busy).toMatchObject({ kind: 'refused', code: 'environment_busy' });
+    expect(busy.kind === 'refused' && busy.message).toContain(`Release ${id} (checkout@v2 → production, requested by <@U0ALICE>`);
+    expect(await deploy(bob, 'checkout', 'v2')).toMatchObject({ kind: 'refused', code: 'environment_busy' });
     expect(await h.engine.releases.status('r-missing')).toBeUndefined();
     expect(await h.engine.releases.pause({ actor: alice, releaseId: 'r-missing' })).toMatchObject({ kind: 'refused', code: 'unknown_release' });
+
+    // Refused deploys made no release, yet the audit log has each: who, what, where, why not.
+    const refusals = await database.db.select().from(releaseEvents).where(and(isNull(releaseEvents.releaseId), eq(releaseEvents.kind, 'refusal'))).orderBy(asc(releaseEvents.id));
+    expect(refusals.map((row) => [row.type, row.actor, (row.data as { code: string }).code])).toEqual([
+      ['deploy', 'U0ALICE', 'unknown_service'],
+      ['deploy', 'U0ALICE', 'unknown_environment'],
+      ['deploy', 'U0ALICE', 'nothing_to_deploy'],
+      ['deploy', 'U0FRANK', 'not_authorized'],
+      ['deploy', 'U0ALICE', 'unknown_version_set'],
+      ['deploy', 'U0ALICE', 'environment_busy'],
+      ['deploy', 'U0BOB', 'environment_busy'],
+    ]);
+    expect(refusals[3]).toMatchObject({ message: expect.stringContaining('U0FRANK'), data: { target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' } });
   });
 
   it('refuses a version set whose dependency constraints do not hold', async () => {
@@ -213,6 +238,51 @@ describe('health', { timeout: 180_000 }, () => {
     expect(h.ports.chat.notifications).toContainEqual({ to: '#team-checkout', text: expect.stringContaining('rolling back') });
     const checkoutStages = after.environments.at(-1)!.services.find((service) => service.service === 'checkout')!.stages;
     expect(checkoutStages[0]).toMatchObject({ state: 'failed' });
+  });
+
+  it('a production canary failure returns every environment the release moved: production, then staging, each once', async () => {
+    const h = engineHarness(database.db, exampleShopConfig(), TUESDAY_MORNING);
+    await seedServing(database.db, [
+      { environment: 'staging', service: 'checkout', version: 'v1' },
+      { environment: 'production', service: 'checkout', version: 'v1' },
+    ], h.clock.now());
+    // v2 looks fine in staging and fails at production's 1% canary.
+    const read = h.ports.health.read.bind(h.ports.health);
+    h.ports.health.read = async (request) => {
+      const reading = await read(request);
+      return request.environment === 'production' ? { ...reading, verdict: 'fail', checks: reading.checks.map((check) => ({ ...check, verdict: 'fail' as const })) } : reading;
+    };
+    const id = await deployCheckoutV2(h);
+    const planned = await status(h, id);
+    // The card promises the order the rollback will take.
+    expect(planned.rollbackOrder).toEqual([
+      { environment: 'production', moves: [{ environment: 'production', service: 'checkout', toInfraSetId: 'is-seed-production-checkout-v1', toVersion: 'v1' }] },
+      { environment: 'staging', moves: [{ environment: 'staging', service: 'checkout', toInfraSetId: 'is-seed-staging-checkout-v1', toVersion: 'v1' }] },
+    ]);
+
+    expect(await drive(h, async () => (await status(h, id)).status === 'rolled_back')).toBe(true);
+    const fresh = (env: string) => `is-${id}-${env}-checkout`;
+    expect(h.ports.traffic.calls.map((call) => [call.target.environment, call.weights])).toEqual([
+      ['staging', { [fresh('staging')]: 100 }],
+      ['production', { [fresh('production')]: 1, 'is-seed-production-checkout-v1': 99 }],
+      ['production', { 'is-seed-production-checkout-v1': 100 }],
+      ['staging', { 'is-seed-staging-checkout-v1': 100 }],
+    ]);
+    const after = await status(h, id);
+    expect(after.rollbackOrder).toEqual(planned.rollbackOrder);
+    expect(after.environments.map((env) => [env.environment, env.state])).toEqual([
+      ['staging', 'rolled_back'],
+      ['production', 'rolled_back'],
+    ]);
+    expect(after.environments[0]!.services[0]).toMatchObject({ converged: false, stages: [{ state: 'rolled_back' }] });
+    expect(after.environments[1]!.services[0]!.stages[0]).toMatchObject({ state: 'failed' });
+    // Nothing of v2 is left serving or warm anywhere.
+    for (const env of ['staging', 'production']) {
+      const sets = await h.engine.releases.listInfraSets('checkout', env);
+      expect(sets.find((set) => set.id === `is-seed-${env}-checkout-v1`)).toMatchObject({ state: 'serving', weight: 100 });
+      expect(sets.find((set) => set.id === fresh(env))).toMatchObject({ state: 'retired' });
+    }
+    expect(h.ports.chat.threadLines.map((line) => line.text)).toContainEqual(expect.stringContaining('Rolling back checkout in production → checkout in staging'));
   });
 
   it('holds on inconclusive readings, asks a human, and never promotes on its own', async () => {
@@ -367,6 +437,30 @@ describe('operator inputs', { timeout: 180_000 }, () => {
     ]);
     const sets = await h.engine.releases.listInfraSets('checkout', 'production');
     expect(sets.find((set) => set.id === `is-${id}-production-checkout`)).toMatchObject({ state: 'retired' });
+  });
+
+  it('/rollback of a service an active release is moving rolls the whole release back, as its card shows', async () => {
+    const h = engineHarness(database.db, exampleShopConfig(), TUESDAY_MORNING);
+    await seedServing(database.db, [
+      { environment: 'staging', service: 'checkout', version: 'v1' },
+      { environment: 'production', service: 'checkout', version: 'v1' },
+    ], h.clock.now());
+    const id = await deployCheckoutV2(h);
+    expect(await drive(h, canaryBaking(h, id))).toBe(true);
+    const card = (await status(h, id)).rollbackOrder.flatMap((entry) => entry.moves);
+    expect(await h.engine.releases.manualRollback({ actor: alice, service: 'checkout', environment: 'production', toInfraSetId: 'is-seed-production-checkout-v1' })).toMatchObject({
+      kind: 'refused',
+      code: 'environment_busy',
+      message: expect.stringContaining(id),
+    });
+    const outcome = await h.engine.releases.manualRollback({ actor: alice, service: 'checkout', environment: 'production' });
+    expect(outcome).toEqual({ kind: 'accepted', value: { service: 'checkout', environment: 'production', releaseId: id, moves: card } });
+    expect(card.map((move) => [move.environment, move.toVersion])).toEqual([['production', 'v1'], ['staging', 'v1']]);
+    await h.engine.settle();
+    await h.engine.runUntilIdle();
+    expect(h.ports.traffic.history('checkout', 'production').at(-1)).toEqual({ 'is-seed-production-checkout-v1': 100 });
+    expect(h.ports.traffic.history('checkout', 'staging').at(-1)).toEqual({ 'is-seed-staging-checkout-v1': 100 });
+    expect((await status(h, id)).outcome).toMatchObject({ kind: 'rolled_back', reason: expect.stringContaining('/rollback checkout in production') });
   });
 
   it('/rollback outside a release moves traffic to the last-known-good warm infra-set', async () => {

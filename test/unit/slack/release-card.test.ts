@@ -119,6 +119,26 @@ describe('other surfaces', () => {
     expect(JSON.stringify(many)).toContain('plain_text_input');
   });
 
+  it('renders the mentions the engine wrote, and nothing else a user typed, as mrkdwn', () => {
+    const refusal = 'Actor <@U0ALICE> may not deploy to production (release managers only); see <#C0DEPLOYS>';
+    const sectionsOf = (blocks: unknown[]) => (blocks as Json[]).filter((block) => block.type === 'section').map((block) => (block.text as Json).text as string);
+    // The /deploy modal shows the engine's refusal above the form.
+    const form = renderDeployForm({ services: ['checkout'], environments: ['production'], problem: refusal });
+    expect(checkView(form)).toEqual([]);
+    expect(sectionsOf(form.blocks)[0]).toBe(`:no_entry_sign: ${refusal}`);
+    expect(JSON.stringify(form)).not.toContain('&lt;@');
+    // The same in an ephemeral refusal, and on the card's summary and outcome.
+    expect(sectionsOf(renderProblem({ code: 'not_authorized', message: refusal }).blocks)[0]).toContain('Actor <@U0ALICE> may not deploy');
+    const card = renderReleaseCard(
+      sampleReleaseView({ summary: 'production · checkout · paused by <@U0BOB>', outcome: { kind: 'rolled_back', at: '2026-11-23T15:00:00.000Z', reason: 'rolled back by <@U0CAROL>: wrong <b> & <!channel>' } }),
+    );
+    const text = sectionsOf(card.blocks).join('\n');
+    expect(text).toContain('paused by <@U0BOB>');
+    // User-supplied text stays inert: no broadcast, no markup.
+    expect(text).toContain('rolled back by <@U0CAROL>: wrong &lt;b&gt; &amp; &lt;!channel&gt;');
+    expect(sectionsOf(renderDeployForm({ services: ['checkout'], environments: ['production'], problem: 'No service named <!here>' }).blocks)[0]).toBe(':no_entry_sign: No service named &lt;!here&gt;');
+  });
+
   it('renders App Home with every section', () => {
     const home = renderAppHome({
       userId: 'U0BOB',

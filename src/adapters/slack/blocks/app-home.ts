@@ -1,6 +1,6 @@
 import type { ReleaseView } from '../../../domain/release/types.js';
 import type { FreezeView } from '../../../services/release-service-api.js';
-import { LIMITS, divider, escapeMrkdwn, fitLines, header, mention, section, type Block } from './block-kit.js';
+import { LIMITS, divider, escapeMrkdwn, escapeMrkdwnKeepingMentions, fitLines, header, mention, section, type Block } from './block-kit.js';
 import { statusLabel } from './release-card.js';
 
 /** The App Home tab: what the viewer shipped, what waits for them, the queue, freezes, windows. */
@@ -29,7 +29,7 @@ export interface HomeView {
 
 function releaseLine(view: ReleaseView): string {
   const ships = view.changes.map((change) => `${escapeMrkdwn(change.service)}@${escapeMrkdwn(change.to)}`).join(', ');
-  return `• \`${escapeMrkdwn(view.id)}\` ${statusLabel(view.status)} — ${ships} → ${escapeMrkdwn(view.targetEnvironment)} · ${escapeMrkdwn(view.summary)}`;
+  return `• \`${escapeMrkdwn(view.id)}\` ${statusLabel(view.status)} — ${ships} → ${escapeMrkdwn(view.targetEnvironment)} · ${escapeMrkdwnKeepingMentions(view.summary)}`;
 }
 
 export function renderAppHome(input: AppHomeInput): HomeView {

@@ -77,6 +77,21 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** A user mention or channel link as the engine writes them (`<@U0ALICE>`, `<#C0DEPLOYS>`). */
+const ENGINE_MENTION = /(<@[UW][A-Z0-9]+>|<#C[A-Z0-9]+>)/;
+
+/**
+ * Escapes text the engine composed (refusals, summaries, reasons) for mrkdwn, except the mentions
+ * the engine wrote into it: "<@U0ALICE> may not deploy" names Alice instead of showing raw
+ * brackets. Anything else in angle brackets — a typed `<!channel>`, a link — stays inert text.
+ */
+export function escapeMrkdwnKeepingMentions(text: string): string {
+  return text
+    .split(ENGINE_MENTION)
+    .map((part, index) => (index % 2 === 1 ? part : escapeMrkdwn(part)))
+    .join('');
+}
+
 export function plain(text: string, max: number = LIMITS.sectionText): TextObject {
   return { type: 'plain_text', text: clip(text.length === 0 ? ' ' : text, max), emoji: true };
 }

@@ -1,5 +1,5 @@
 import { ActionIds, BlockIds, CallbackIds } from '../action-ids.js';
-import { LIMITS, clip, escapeMrkdwn, fitLines, option, plain, section, type Block } from './block-kit.js';
+import { LIMITS, clip, escapeMrkdwn, escapeMrkdwnKeepingMentions, fitLines, option, plain, section, type Block } from './block-kit.js';
 
 /**
  * The /deploy modal in two steps: the form (service, version, environment), then the plan preview,
@@ -34,7 +34,7 @@ export function renderDeployForm(input: DeployFormInput): ModalView {
   const initialService = serviceOptions.find((candidate) => candidate.value === input.initial?.service);
   const initialEnvironment = environmentOptions.find((candidate) => candidate.value === (input.initial?.environment ?? input.environments[0]));
   const blocks: Block[] = [
-    ...(input.problem ? [section(`:no_entry_sign: ${escapeMrkdwn(input.problem)}`)] : []),
+    ...(input.problem ? [section(`:no_entry_sign: ${escapeMrkdwnKeepingMentions(input.problem)}`)] : []),
     {
       type: 'input',
       block_id: BlockIds.deployService,
@@ -86,7 +86,7 @@ export function renderDeployPreview(input: DeployPreviewInput): ModalView {
     private_metadata: clip(metadata, LIMITS.privateMetadata),
     blocks: [
       section(`*${escapeMrkdwn(input.service)}@${escapeMrkdwn(input.version)}* → *${escapeMrkdwn(input.environment)}*`),
-      section(fitLines(input.summary.length > 0 ? input.summary.map(escapeMrkdwn) : ['(no steps)'])),
+      section(fitLines(input.summary.length > 0 ? input.summary.map(escapeMrkdwnKeepingMentions) : ['(no steps)'])),
       section('_Press *Deploy* to start; the release card will appear in the deploy channel._'),
     ],
   };

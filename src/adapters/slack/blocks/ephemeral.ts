@@ -1,4 +1,4 @@
-import { context, escapeMrkdwn, fitLines, section, type MessageContent } from './block-kit.js';
+import { context, escapeMrkdwn, escapeMrkdwnKeepingMentions, fitLines, section, type MessageContent } from './block-kit.js';
 
 /** Ephemeral answers to one user: help, refusals with the right form, confirmations. */
 
@@ -15,7 +15,7 @@ export function renderHelp(help: CommandHelp): MessageContent {
 
 /** A refusal or a bad argument: what was wrong, and the right form when there is one. */
 export function renderProblem(problem: { code: string; message: string; usage?: string; suggestion?: string }): MessageContent {
-  const lines = [`:no_entry_sign: ${escapeMrkdwn(problem.message)}`];
+  const lines = [`:no_entry_sign: ${escapeMrkdwnKeepingMentions(problem.message)}`];
   if (problem.suggestion) lines.push(`Did you mean \`${escapeMrkdwn(problem.suggestion)}\`?`);
   if (problem.usage) lines.push(`Usage: \`${escapeMrkdwn(problem.usage)}\``);
   const text = [problem.message, problem.suggestion ? `Did you mean ${problem.suggestion}?` : null].filter(Boolean).join(' ');
@@ -23,5 +23,5 @@ export function renderProblem(problem: { code: string; message: string; usage?: 
 }
 
 export function renderNotice(message: string, details: string[] = []): MessageContent {
-  return { text: message, blocks: [section(fitLines([escapeMrkdwn(message), ...details]))] };
+  return { text: message, blocks: [section(fitLines([escapeMrkdwnKeepingMentions(message), ...details]))] };
 }

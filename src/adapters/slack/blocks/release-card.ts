@@ -18,6 +18,7 @@ import {
   context,
   divider,
   escapeMrkdwn,
+  escapeMrkdwnKeepingMentions,
   fitLines,
   header,
   mention,
@@ -66,12 +67,12 @@ export function renderReleaseCard(view: ReleaseView): MessageContent {
   blocks.push(header(title));
 
   const statusLines = [
-    `*${STATUS_LABEL[view.status]}* · ${escapeMrkdwn(view.summary)}`,
+    `*${STATUS_LABEL[view.status]}* · ${escapeMrkdwnKeepingMentions(view.summary)}`,
     `Requested by ${mention(view.requester.userId)} · version set #${view.versionSetId} · path ${view.path.map(escapeMrkdwn).join(' → ')}`,
   ];
   if (view.paused) statusLines.push(`:double_vertical_bar: Paused by ${mention(view.paused.by)} at ${view.paused.at}`);
   if (view.outcome) {
-    statusLines.push(`Finished ${view.outcome.at}: *${view.outcome.kind.replace('_', ' ')}*${view.outcome.reason ? ` — ${escapeMrkdwn(view.outcome.reason)}` : ''}`);
+    statusLines.push(`Finished ${view.outcome.at}: *${view.outcome.kind.replace('_', ' ')}*${view.outcome.reason ? ` — ${escapeMrkdwnKeepingMentions(view.outcome.reason)}` : ''}`);
   }
   blocks.push(section(fitLines(statusLines)));
 
@@ -112,7 +113,7 @@ function renderEnvironment(environment: EnvironmentView): string {
   const lines = [`*${escapeMrkdwn(environment.environment)}* — ${ENVIRONMENT_STATE[environment.state]}`];
   for (const service of environment.services) lines.push(...renderService(service));
   lines.push(`_Preconditions_: ${renderGates(environment)}`);
-  for (const warning of environment.warnings) lines.push(`:warning: ${escapeMrkdwn(warning)}`);
+  for (const warning of environment.warnings) lines.push(`:warning: ${escapeMrkdwnKeepingMentions(warning)}`);
   return fitLines(lines);
 }
 
@@ -138,9 +139,9 @@ export function renderStage(stage: StageView): string {
     case 'shifting':
       return `:arrow_right: ${name} shifting traffic`;
     case 'waiting':
-      return `:hourglass_flowing_sand: ${name} waiting: ${stage.reasons.map((reason) => escapeMrkdwn(reason.message)).join('; ') || 'gates closed'}`;
+      return `:hourglass_flowing_sand: ${name} waiting: ${stage.reasons.map((reason) => escapeMrkdwnKeepingMentions(reason.message)).join('; ') || 'gates closed'}`;
     case 'failed':
-      return `:x: ${name} failed: ${escapeMrkdwn(stage.reason)}`;
+      return `:x: ${name} failed: ${escapeMrkdwnKeepingMentions(stage.reason)}`;
     case 'rolled_back':
       return `:leftwards_arrow_with_hook: ${name} rolled back`;
     default:
@@ -167,7 +168,7 @@ function renderGates(environment: EnvironmentView): string {
   for (const gate of environment.gates) {
     if (gate.gate === 'approvals') continue;
     if (gate.ok) parts.push(`✓ ${GATE_LABEL[gate.gate]}${gate.detail ? ` (${escapeMrkdwn(gate.detail)})` : ''}`);
-    else parts.push(`✗ ${GATE_LABEL[gate.gate]}: ${escapeMrkdwn(gate.message)}${gate.opensAt ? ` (opens ${gate.opensAt})` : ''}`);
+    else parts.push(`✗ ${GATE_LABEL[gate.gate]}: ${escapeMrkdwnKeepingMentions(gate.message)}${gate.opensAt ? ` (opens ${gate.opensAt})` : ''}`);
   }
   return parts.length > 0 ? parts.join(' · ') : '✓ none';
 }

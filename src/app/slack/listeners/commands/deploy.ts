@@ -16,9 +16,12 @@ function channelMention(channel: string): string {
   return channel.startsWith('#') ? channel : `<#${channel}>`;
 }
 
-export function startedNotice(deps: SlackDeps, view: ReleaseView): string {
+/** The answer to an accepted deploy; a repeated request hears of the release it already started. */
+export function startedNotice(deps: SlackDeps, view: ReleaseView, existing = false): string {
   const ships = view.changes.map((change) => `${change.service}@${change.to}`).join(', ');
-  return `Release \`${view.id}\` planned: ${ships} → ${view.targetEnvironment} (${view.summary}). Its card is in ${channelMention(cardChannelOf(deps, view))}.`;
+  const card = `Its card is in ${channelMention(cardChannelOf(deps, view))}.`;
+  if (existing) return `Already deploying: release \`${view.id}\` (${ships} → ${view.targetEnvironment}, ${view.summary}); no second release started. ${card}`;
+  return `Release \`${view.id}\` planned: ${ships} → ${view.targetEnvironment} (${view.summary}). ${card}`;
 }
 
 /** `/deploy <service>@<version> [to <env>]`, `/deploy set <N> to <env>`, `/deploy` (modal). */
@@ -52,7 +55,7 @@ export function deployCommand(deps: SlackDeps) {
           run: async (actor) => {
             const outcome = await deps.releases.requestDeploy({ actor, target, environment: parsed.environment });
             if (outcome.kind === 'refused') return refusal(outcome);
-            return renderNotice(startedNotice(deps, outcome.view));
+            return renderNotice(startedNotice(deps, outcome.view, outcome.existing));
           },
         });
       }

@@ -20,6 +20,10 @@ export function rollbackCommand(deps: SlackDeps) {
         });
         if (outcome.kind === 'refused') return refusal(outcome);
         const { value } = outcome;
+        if ('releaseId' in value) {
+          const moves = value.moves.map((move) => `${move.service} in ${move.environment} → ${move.toVersion ?? 'no traffic'}`).join(', ');
+          return renderNotice(`Rolling back release \`${value.releaseId}\`, which was moving \`${value.service}\` in ${value.environment}: ${moves || 'nothing had moved yet'}.`);
+        }
         return renderNotice(`Rolling back: traffic for \`${value.service}\` in ${value.environment} goes to \`${value.toVersion}\` (infra-set \`${value.toInfraSetId}\`).`);
       },
     });

@@ -43,7 +43,7 @@ export function deployConfirmed(deps: SlackDeps) {
     try {
       const actor = await deps.actors.resolve(user);
       const outcome = await deps.releases.requestDeploy({ actor, target: { kind: 'service', service, version }, environment });
-      const content = outcome.kind === 'refused' ? renderProblem({ code: outcome.code, message: outcome.message }) : renderNotice(startedNotice(deps, outcome.view));
+      const content = outcome.kind === 'refused' ? renderProblem({ code: outcome.code, message: outcome.message }) : renderNotice(startedNotice(deps, outcome.view, outcome.existing));
       await client.chat.postMessage({ channel: user, ...messageArgs(content) });
     } catch (error) {
       deps.logger.error({ err: error }, 'deploy from the modal failed');
