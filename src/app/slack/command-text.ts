@@ -262,7 +262,13 @@ export const HELP = {
   rollback: {
     command: '/rollback',
     summary: 'move traffic back at once to a warm infra-set (no rebuild)',
-    forms: [{ usage: USAGE.rollback, description: 'default: the last-known-good warm infra-set in the last environment' }],
+    forms: [
+      {
+        usage: USAGE.rollback,
+        description:
+          'default: the last-known-good warm infra-set in the last environment; a service an active release is moving rolls that whole release back',
+      },
+    ],
   },
   release: {
     command: '/release',
