@@ -84,17 +84,15 @@ export function sandboxUsers(config: DeliveryConfig): SandboxUser[] {
 }
 
 /**
- * The config the sandbox runs: the given one, with two changes a first-time user should not trip on.
- * - Deploy windows and scheduled freezes are lifted: the sandbox runs at any hour.
- * - Stages at 100% are not baked. At full weight no infra-set serves alongside the canary, so the
- *   judge has no baseline in the window and holds for a human on every check without an absolute
- *   ceiling; a 100% stage is where the canary stages have already proved the version anyway.
+ * The config the sandbox runs: the given one, with deploy windows and scheduled freezes lifted, so
+ * the sandbox runs at any hour. Stages at 100% bake as configured: the judge compares the canary
+ * with the baseline as it was before the stage.
  */
 export function sandboxConfig(config: DeliveryConfig): DeliveryConfig {
   const environments = Object.fromEntries(
     Object.entries(config.environments).map(([name, environment]) => [
       name,
-      { ...environment, windows: [], freezes: [], stages: environment.stages.map((stage) => (stage.weight >= 100 ? { ...stage, bake: 0 } : stage)) },
+      { ...environment, windows: [], freezes: [] },
     ]),
   );
   return { ...config, environments, metrics: { provider: 'simulated' } };

@@ -34,6 +34,10 @@ export const healthEvidenceSchema = z.object({
   canary: z.string(),
   baseline: z.string().nullable(),
   weight: z.number(),
+  /** The end of the last window counted (ISO 8601): a later reading starts no earlier, so nothing counts twice. */
+  until: z.string().optional(),
+  /** Where this stage's first window began (ISO 8601): at 100% the baseline is measured up to there. */
+  stageFrom: z.string().optional(),
   checks: z.record(z.string(), checkEvidence),
 });
 
@@ -76,5 +80,5 @@ export function resumeEvidence(stored: unknown, scope: EvidenceScope): HealthEvi
       ceiling: 'open',
     };
   }
-  return { v: 1, ...scope, checks };
+  return { v: 1, ...scope, ...(parsed.data.until !== undefined ? { until: parsed.data.until } : {}), checks };
 }

@@ -4,6 +4,7 @@ import { assertNever } from '../assert-never.js';
 import { resumeEvidence, type CheckEvidence, type Decision, type ErrorRateEvidence, type HealthEvidence, type LatencyEvidence } from './evidence.js';
 import { defaultJudgeOptions, type JudgeOptions } from './judge-options.js';
 import { mannWhitneyGreater, median } from './mann-whitney.js';
+import { rateUnitOf, requestsPerMinute } from './rate-unit.js';
 import { binomialLogLikelihoodRatio, correctedUpperBoundary, sprtBoundaries, type SprtRates } from './sprt.js';
 
 /**
@@ -11,8 +12,12 @@ import { binomialLogLikelihoodRatio, correctedUpperBoundary, sprtBoundaries, typ
  * evidence to keep. Pure: the caller did the querying and passes the window's length.
  */
 
-/** One query's answer for the judge: the window's values (null or NaN where the source had none), or why there is none. */
-export type SeriesSample = { kind: 'values'; values: ReadonlyArray<number | null> } | { kind: 'error'; reason: string };
+/**
+ * One query's answer for the judge: the window's values (null or NaN where the source had none), or
+ * why there is none. `bucketSeconds` is the spacing of the points when the source said or it could be
+ * seen; without it one point is taken to span the window divided by the number of points.
+ */
+export type SeriesSample = { kind: 'values'; values: ReadonlyArray<number | null>; bucketSeconds?: number } | { kind: 'error'; reason: string };
 
 export interface CountSamples {
   requests: SeriesSample;
@@ -33,6 +38,13 @@ export interface StageJudgementRequest {
   baseline: string | null;
   weight: number;
   windowSeconds: number;
+  /**
+   * The end of the measured window (ISO 8601), kept in the evidence: the next reading starts there,
+   * so no interval is counted twice.
+   */
+  measuredUntil?: string;
+  /** The start of the stage's first window, kept in the evidence for the stage's later readings. */
+  stageFrom?: string;
   checks: ReadonlyArray<{ check: HealthCheckConfig; input: CheckInput }>;
   /** Extra readings judged elsewhere (a monitor gate), folded into the stage verdict. */
   extraReadings?: CheckReading[];
@@ -55,7 +67,13 @@ export function judgeStage(request: StageJudgementRequest, options: JudgeOptions
     if (judged.evidence) checks[check.name] = judged.evidence;
   }
   readings.push(...(request.extraReadings ?? []));
-  return { verdict: combineVerdicts(readings.map((reading) => reading.verdict)), checks: readings, evidence: { ...evidence, checks } };
+  const until = request.measuredUntil ?? evidence.until;
+  const stageFrom = evidence.stageFrom ?? request.stageFrom;
+  return {
+    verdict: combineVerdicts(readings.map((reading) => reading.verdict)),
+    checks: readings,
+    evidence: { ...evidence, ...(until !== undefined ? { until } : {}), ...(stageFrom !== undefined ? { stageFrom } : {}), checks },
+  };
 }
 
 /** A stage fails if any check failed, else errs if any erred, else is inconclusive if any was, else passes. */
@@ -174,7 +192,9 @@ export function judgeErrorRate(
     intervals: before.intervals + 1,
   };
   const canaryRate = next.requests > 0 ? next.errors / next.requests : null;
-  const hasBaseline = input.baseline !== null && next.baselineRequests > 0;
+  // The baseline measured so far, in this window or before it: at 100% the baseline serves nothing,
+  // and its error rate from before the stage is what the canary is compared with.
+  const hasBaseline = next.baselineRequests > 0;
   // Smoothed so a baseline without errors still gives a usable, small rate.
   const baselineRate = hasBaseline ? (next.baselineErrors + 0.5) / (next.baselineRequests + 1) : null;
   const ratioToBaseline = canaryRate !== null && baselineRate !== null ? canaryRate / baselineRate : null;
@@ -267,7 +287,9 @@ export function judgeLatency(
     parts.push(`max ${check.maxMs}ms`);
     if (canaryMedian > check.maxMs) failed = true;
   }
-  if (input.baseline !== null) {
+  // At 100% the baseline serves nothing (its input is null) and its latency from before the stage,
+  // in the evidence, stands in; without any, only maxMs can judge.
+  if (input.baseline !== null || next.baseline.length >= options.minPoints) {
     if (next.baseline.length >= options.minPoints) {
       judged += 1;
       const ratio = median(next.canary) / median(next.baseline);
@@ -310,11 +332,13 @@ export function judgeSaturation(
 
 export function judgeTraffic(check: Extract<HealthCheckConfig, { kind: 'traffic' }>, sample: SeriesSample, windowSeconds: number): CheckJudgement {
   if (sample.kind === 'error') return { reading: reading(check.name, 'error', `could not read traffic: ${sample.reason}`, {}), evidence: undefined };
-  const points = finiteValues(sample);
-  if (points.length === 0 || windowSeconds <= 0) {
+  if (finiteValues(sample).length === 0 || windowSeconds <= 0) {
     return { reading: reading(check.name, 'inconclusive', 'not enough data: no request counts in the window', {}), evidence: undefined };
   }
-  const perMinute = points.reduce((sum, value) => sum + value, 0) / (windowSeconds / 60);
+  // A bucket the source left empty counted nothing; NaN is a broken point and is left out.
+  const points = sample.values.filter((value) => value === null || Number.isFinite(value)).map((value) => value ?? 0);
+  const bucketSeconds = sample.bucketSeconds !== undefined && sample.bucketSeconds > 0 ? sample.bucketSeconds : windowSeconds / sample.values.length;
+  const perMinute = requestsPerMinute(points, rateUnitOf(check.query), bucketSeconds);
   const summary = `${Math.round(perMinute)} requests/min (needs ${check.minPerMinute})`;
   // Too little traffic is never a failure of the canary: nothing can be judged.
   if (perMinute < check.minPerMinute) return { reading: reading(check.name, 'inconclusive', `not enough traffic: ${summary}`, { perMinute }), evidence: undefined };

@@ -86,12 +86,12 @@ describe.each(testDatabaseKinds)('sandbox store seed on $name', (kind) => {
 });
 
 describe('sandbox config and people', () => {
-  it('lifts windows and does not bake full-traffic stages, keeping the canary ones', () => {
+  it('lifts windows and keeps every stage\'s bake, full-traffic ones included', () => {
     const sandbox = sandboxConfig(config);
     expect(sandbox.environments.production?.windows).toEqual([]);
     expect(sandbox.environments.production?.stages.map((stage) => [stage.name, stage.bake])).toEqual([
       ['canary', 600],
-      ['full', 0],
+      ['full', 300],
     ]);
     expect(seedInfraSetId('staging', 'api')).toBe('is-seed-staging-api');
   });
