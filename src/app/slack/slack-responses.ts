@@ -1,4 +1,5 @@
 import type { RespondArguments } from '@slack/bolt';
+import { z } from 'zod';
 import type { types } from '@slack/bolt';
 import type { MessageContent } from '../../adapters/slack/blocks/block-kit.js';
 import type { ModalView } from '../../adapters/slack/blocks/deploy-modal.js';
@@ -23,3 +24,16 @@ export function messageArgs(content: MessageContent): { text: string; blocks: Sl
 export function slackView(view: ModalView | HomeView): any {
   return view;
 }
+
+/**
+ * Text that must hold JSON: what the app wrote into a button value or a modal's private_metadata,
+ * handed back by Slack verbatim. Pipe it into the shape expected.
+ */
+export const jsonText = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not JSON' });
+    return z.NEVER;
+  }
+});

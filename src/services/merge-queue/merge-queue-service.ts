@@ -382,20 +382,7 @@ export class MergeQueueService {
       this.deps.scm.behindBy(repo, config.baseBranch, pull.headSha),
       this.deps.scm.checks(repo, pull.headSha),
     ]);
-    return {
-      state: pull.state,
-      merged: pull.merged,
-      draft: pull.draft,
-      title: pull.title,
-      author: pull.author,
-      headSha: pull.headSha,
-      baseRef: pull.baseRef,
-      mergeable: pull.mergeable,
-      containsBase: behind === 0,
-      approvals: reviews.approvals,
-      changesRequested: reviews.changesRequested,
-      checks: summariseChecks(checks, config.requiredChecks),
-    };
+    return snapshotOf(pull, reviews, { containsBase: behind === 0, checks: summariseChecks(checks, config.requiredChecks) });
   }
 
   private entryState(entry: MergeQueueEntryRow): EntryState {
@@ -751,20 +738,8 @@ export class MergeQueueService {
         continue;
       }
       const reviews = await this.deps.scm.reviews(repo, entry.pullNumber);
-      const snapshot: PullSnapshot = {
-        state: pull.state,
-        merged: pull.merged,
-        draft: pull.draft,
-        title: pull.title,
-        author: pull.author,
-        headSha: pull.headSha,
-        baseRef: pull.baseRef,
-        mergeable: pull.mergeable,
-        containsBase: true,
-        approvals: reviews.approvals,
-        changesRequested: reviews.changesRequested,
-        checks: { state: 'pending', waitingFor: [] },
-      };
+      // A batch is tested on its own branch off the base, so here only reviews and conflicts count.
+      const snapshot = snapshotOf(pull, reviews, { containsBase: true, checks: { state: 'pending', waitingFor: [] } });
       const decision = decideBatchCandidate(this.entryState(entry), snapshot, this.policy(config));
       if (decision.kind === 'eject') await this.eject(config, entry, pull, decision.reason, now);
       else eligible.push({ entry: { ...entry, headSha: pull.headSha }, pull });
@@ -848,4 +823,25 @@ export class MergeQueueService {
 
 function pullUrl(repo: string, pullNumber: number): string {
   return `https://github.com/${repo}/pull/${pullNumber}`;
+}
+
+/** What the domain decides on for one pull request, from what GitHub said of it. */
+function snapshotOf(
+  pull: PullInfo,
+  reviews: { approvals: number; changesRequested: boolean },
+  rest: Pick<PullSnapshot, 'containsBase' | 'checks'>,
+): PullSnapshot {
+  return {
+    state: pull.state,
+    merged: pull.merged,
+    draft: pull.draft,
+    title: pull.title,
+    author: pull.author,
+    headSha: pull.headSha,
+    baseRef: pull.baseRef,
+    mergeable: pull.mergeable,
+    approvals: reviews.approvals,
+    changesRequested: reviews.changesRequested,
+    ...rest,
+  };
 }

@@ -6,23 +6,13 @@ import type { MessageContent } from '../../../../adapters/slack/blocks/block-kit
 import type { Outcome } from '../../../../domain/release/types.js';
 import { assertNever } from '../../../../domain/assert-never.js';
 import type { SlackDeps } from '../../slack-deps.js';
-import { messageArgs } from '../../slack-responses.js';
+import { jsonText, messageArgs } from '../../slack-responses.js';
 import { claimFirst } from '../request-key.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
 /** The button value the card renderer wrote (encodeButtonValue), parsed at the edge. */
-const buttonValue = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'not JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.object({ r: z.string().min(1), v: z.number().int().nonnegative() }));
+const buttonValue = jsonText.pipe(z.object({ r: z.string().min(1), v: z.number().int().nonnegative() }));
 
 const DONE: Record<ReleaseButtonAction, string> = {
   approve: 'You approved',

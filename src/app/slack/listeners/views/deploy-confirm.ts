@@ -2,23 +2,13 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { z } from 'zod';
 import { renderNotice, renderProblem } from '../../../../adapters/slack/blocks/ephemeral.js';
 import type { SlackDeps } from '../../slack-deps.js';
-import { messageArgs } from '../../slack-responses.js';
+import { jsonText, messageArgs } from '../../slack-responses.js';
 import { startedNotice } from '../commands/deploy.js';
 import { claimFirst } from '../request-key.js';
 
 type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
-const metadata = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'not JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.object({ service: z.string().min(1), version: z.string().min(1), environment: z.string().min(1) }));
+const metadata = jsonText.pipe(z.object({ service: z.string().min(1), version: z.string().min(1), environment: z.string().min(1) }));
 
 /** "Deploy" on the plan preview: the modal closes and the release starts; the outcome comes as a DM. */
 export function deployConfirmed(deps: SlackDeps) {
