@@ -66,7 +66,13 @@ export function parseDeliveryConfig(text: string, file: string): DeliveryConfigR
     });
     return { ok: false, path: file, errors };
   }
-  const raw: unknown = document.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = document.toJS() ?? {};
+  } catch (error) {
+    // Some broken YAML (an alias to no anchor, e.g. `*x`) parses without errors but fails here.
+    return { ok: false, path: file, errors: [{ file, line: 1, column: 1, path: '', message: `YAML: ${(error as Error).message.split('\n')[0]}` }] };
+  }
   const parsed = deliveryConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const errors = parsed.error.issues.flatMap((issue) => describeIssue(issue, raw)).map(({ path, message, at }) => {

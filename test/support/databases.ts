@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { inject } from 'vitest';
 import { openDatabase, queryRows, type Database, type Db } from '../../src/store/db.js';
+import { createScratchDatabase } from './scratch-database.js';
 
 /**
  * The databases every store test runs against (describe.each): PGlite always, real Postgres when
@@ -51,37 +50,23 @@ export async function openScratchPostgres(
   adminUrl: string,
   poolSize?: number,
 ): Promise<Database & { url: string; connect(poolSize?: number): Promise<Database> }> {
-  const name = `dd_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+  const scratch = await createScratchDatabase(adminUrl);
+  const url = scratch.url;
   const extra: Database[] = [];
-  const database = await openDatabase({ driver: 'postgres', url: url.toString(), ...(poolSize ? { poolSize } : {}) });
+  const database = await openDatabase({ driver: 'postgres', url, ...(poolSize ? { poolSize } : {}) });
   await database.migrate();
   return {
     ...database,
-    url: url.toString(),
+    url,
     async connect(size?: number) {
-      const handle = await openDatabase({ driver: 'postgres', url: url.toString(), ...(size ? { poolSize: size } : {}) });
+      const handle = await openDatabase({ driver: 'postgres', url, ...(size ? { poolSize: size } : {}) });
       extra.push(handle);
       return handle;
     },
     async close() {
       await Promise.allSettled(extra.map((handle) => handle.close()));
       await database.close();
-      const dropper = new pg.Client({ connectionString: adminUrl });
-      await dropper.connect();
-      try {
-        await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await dropper.end();
-      }
+      await scratch.drop();
     },
   };
 }

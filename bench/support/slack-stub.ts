@@ -1,0 +1,61 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A minimal Slack Web API on loopback for load tests: answers every method `ok` (auth.test with the
+ * bot's identity, posts with a fresh ts) and every other POST (a response_url) with 200, and counts
+ * calls by method. Lighter than the sandbox emulator, so it costs the load generator little.
+ * `down()` closes it, so the app meets an unreachable Slack.
+ */
+export class SlackStub {
+  readonly counts = new Map<string, number>();
+  #server: Server | undefined;
+  #port = 0;
+  #ts = 0;
+
+  async start(port = 0): Promise<string> {
+    const server = createServer((req, res) => this.#handle(req, res));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+    this.#server = server;
+    this.#port = (server.address() as AddressInfo).port;
+    return this.url;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.#port}`;
+  }
+
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+
+  get responseUrl(): string {
+    return `${this.url}/response`;
+  }
+
+  async down(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const path = new URL(req.url ?? '/', 'http://stub').pathname;
+      const method = path.startsWith('/api/') ? path.slice(5) : 'response_url';
+      this.counts.set(method, (this.counts.get(method) ?? 0) + 1);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (method === 'auth.test') {
+        res.end(JSON.stringify({ ok: true, url: 'https://delivery.slack.com/', team: 'Delivery', user: 'delivery', team_id: 'T0DELIVERY', user_id: 'U0DELIVBOT', bot_id: 'B0DELIVBOT' }));
+        return;
+      }
+      const ts = `1700000000.${String(++this.#ts).padStart(6, '0')}`;
+      const channel = /channel=([^&]+)/.exec(Buffer.concat(chunks).toString())?.[1] ?? 'C0DEPLOYS';
+      res.end(JSON.stringify({ ok: true, ts, channel: decodeURIComponent(channel), message: { ts }, users: [] }));
+    });
+  }
+}
