@@ -73,9 +73,11 @@ export class SlackChat implements Chat {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #now: () => number;
   readonly #lastPostAt = new Map<string, number>();
+  /** Channel ids Slack answered for the names we posted to, so "#deploys" and "C…" share one pace. */
+  readonly #channelIds = new Map<string, string>();
   readonly #updatesPerMinute: number;
-  #updateTokens: number;
-  #updateTokensAt: number;
+  /** When each card update of the last minute went out: a sliding window, so no minute holds more. */
+  #recentUpdates: number[] = [];
 
   constructor(options: SlackChatOptions) {
     this.#client = options.client ?? createSlackWebClient(options.token, options.apiUrl);
@@ -83,9 +85,7 @@ export class SlackChat implements Chat {
     this.#minPostIntervalMs = options.minPostIntervalMs ?? 1000;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#now = options.now ?? Date.now;
-    this.#updatesPerMinute = options.updatesPerMinute ?? 50;
-    this.#updateTokens = this.#updatesPerMinute;
-    this.#updateTokensAt = this.#now();
+    this.#updatesPerMinute = options.updatesPerMinute ?? 40;
   }
 
   async publishCard(view: ReleaseView, existing: MessageRef | null): Promise<MessageRef> {
@@ -100,6 +100,7 @@ export class SlackChat implements Chat {
     await this.#pace(channel);
     const posted = (await this.#call('chat.postMessage', { channel, text: card.text, blocks: card.blocks, unfurl_links: false })) as WebAPICallResult & { channel?: string; ts?: string };
     if (!posted?.channel || !posted.ts) throw new ChatRefusedError('chat.postMessage', 'no channel/ts in the answer');
+    this.#rememberChannelId(channel, posted.channel);
     return { channel: posted.channel, ts: posted.ts };
   }
 
@@ -110,24 +111,34 @@ export class SlackChat implements Chat {
 
   async notify(channelOrUserId: string, text: string): Promise<void> {
     await this.#pace(channelOrUserId);
-    await this.#call('chat.postMessage', { channel: channelOrUserId, text: clip(text, 3000) });
+    const posted = (await this.#call('chat.postMessage', { channel: channelOrUserId, text: clip(text, 3000) })) as (WebAPICallResult & { channel?: string }) | undefined;
+    if (posted?.channel) this.#rememberChannelId(channelOrUserId, posted.channel);
   }
 
   #takeUpdateToken(): void {
     const now = this.#now();
-    const perMs = this.#updatesPerMinute / 60_000;
-    this.#updateTokens = Math.min(this.#updatesPerMinute, this.#updateTokens + (now - this.#updateTokensAt) * perMs);
-    this.#updateTokensAt = now;
-    if (this.#updateTokens < 1) throw new ChatRateLimitedError('chat.update', Math.ceil((1 - this.#updateTokens) / perMs / 1000));
-    this.#updateTokens -= 1;
+    this.#recentUpdates = this.#recentUpdates.filter((at) => at > now - 60_000);
+    if (this.#recentUpdates.length >= this.#updatesPerMinute) {
+      throw new ChatRateLimitedError('chat.update', Math.max(1, Math.ceil((this.#recentUpdates[0]! + 60_000 - now) / 1000)));
+    }
+    this.#recentUpdates.push(now);
+  }
+
+  #rememberChannelId(requested: string, id: string): void {
+    if (requested === id || this.#channelIds.get(requested) === id) return;
+    this.#channelIds.set(requested, id);
+    // The post just made under the name counts against the id's pace from now on.
+    const byName = this.#lastPostAt.get(requested);
+    if (byName !== undefined) this.#lastPostAt.set(id, Math.max(byName, this.#lastPostAt.get(id) ?? byName));
   }
 
   async #pace(channel: string): Promise<void> {
     if (this.#minPostIntervalMs <= 0) return;
-    const last = this.#lastPostAt.get(channel);
+    const key = this.#channelIds.get(channel) ?? channel;
+    const last = this.#lastPostAt.get(key);
     const now = this.#now();
     const wait = last === undefined ? 0 : last + this.#minPostIntervalMs - now;
-    this.#lastPostAt.set(channel, now + Math.max(0, wait));
+    this.#lastPostAt.set(key, now + Math.max(0, wait));
     if (wait > 0) await this.#sleep(wait);
   }
 
