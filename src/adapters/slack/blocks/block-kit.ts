@@ -1,6 +1,6 @@
 /**
  * Block Kit building blocks with Slack's limits applied where text is made, so no renderer can post
- * a message Slack would refuse (limits: /work/shared/specs/README.md, "Block Kit limits").
+ * a message Slack would refuse (the limits Slack documents for Block Kit).
  */
 
 export type TextObject = { type: 'plain_text'; text: string; emoji?: boolean } | { type: 'mrkdwn'; text: string };
