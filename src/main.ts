@@ -1,5 +1,5 @@
 import { loadDeliveryConfig, formatConfigErrors } from './config/load-delivery-config.js';
-import { EnvError, parseEnv } from './config/env.js';
+import { parseEnvOrReport } from './config/env.js';
 import { createLogger } from './app/logger.js';
 import { startApp } from './app/start-app.js';
 
@@ -9,16 +9,8 @@ import { startApp } from './app/start-app.js';
  * the database) so a deploy of the bot itself never cuts a step in half.
  */
 async function main(): Promise<void> {
-  let env;
-  try {
-    env = parseEnv(process.env);
-  } catch (error) {
-    if (error instanceof EnvError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const env = parseEnvOrReport(process.env, (text) => process.stderr.write(`${text}\n`));
+  if (!env) process.exit(1);
   const logger = createLogger(env.LOG_LEVEL ?? 'info');
 
   const loaded = loadDeliveryConfig(env.DELIVERY_CONFIG);
@@ -27,7 +19,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const app = await startApp({ env, config: loaded.config, logger });
+  // Webhook routers name the variable holding their HMAC secret (`secretEnv`); it is looked up here.
+  const app = await startApp({ env, config: loaded.config, logger, secrets: process.env });
   logger.info({ url: app.url, mode: app.mode, config: loaded.path, database: app.database.driver }, 'durable delivery is up');
   if (app.mode === 'sandbox') {
     process.stdout.write(`\n  Durable Delivery sandbox: open ${app.url} in a browser.\n\n`);

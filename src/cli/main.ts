@@ -1,4 +1,4 @@
-import { EnvError, parseEnv } from '../config/env.js';
+import { parseEnvOrReport } from '../config/env.js';
 import { runCli } from './run-cli.js';
 
 /**
@@ -6,16 +6,8 @@ import { runCli } from './run-cli.js';
  * process.env; it parses it once and passes it down.
  */
 async function main(): Promise<number> {
-  let env;
-  try {
-    env = parseEnv(process.env);
-  } catch (error) {
-    if (error instanceof EnvError) {
-      process.stderr.write(`${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
+  const env = parseEnvOrReport(process.env, (text) => process.stderr.write(`${text}\n`));
+  if (!env) return 1;
   return runCli(process.argv.slice(2), {
     env,
     cwd: process.cwd(),

@@ -82,6 +82,20 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   throw new EnvError(result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
 }
 
+/**
+ * For entry points: the parsed environment, or undefined after writing every problem to `report`
+ * (the caller then exits with status 1).
+ */
+export function parseEnvOrReport(source: Record<string, string | undefined>, report: (text: string) => void): Env | undefined {
+  try {
+    return parseEnv(source);
+  } catch (error) {
+    if (!(error instanceof EnvError)) throw error;
+    report(error.message);
+    return undefined;
+  }
+}
+
 /** True when no Slack workspace is configured: `npm start` then runs the local sandbox. */
 export function isSandbox(env: Env): boolean {
   return env.SLACK_BOT_TOKEN === undefined;
