@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import { sql, type SQL } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
@@ -9,11 +7,14 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { PgliteThread } from './pglite-thread.js';
 import * as schema from './schema/index.js';
+import { asDb, asPgliteClient, rowsOf } from './unchecked.js';
 
 /**
  * One repository layer over two drivers: node-postgres when DATABASE_URL is set, PGlite (embedded
- * Postgres in a data directory) when not. Repositories take `Db` and never know which one it is.
+ * Postgres in a data directory, run in a worker thread of its own) when not. Repositories take `Db`
+ * and never know which one it is.
  */
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -33,6 +34,12 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** The embedded database can also hand out its data directory as a tarball (the test template). */
+export interface EmbeddedDatabase extends Database {
+  readonly driver: 'pglite';
+  dumpDataDir(): Promise<Blob>;
+}
+
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 /** Distinguishes our advisory lock from any other application's on a shared server. */
@@ -46,6 +53,8 @@ export function databaseOptionsFromEnv(env: { DATABASE_URL?: string; DATA_DIR: s
   return env.DATABASE_URL ? { driver: 'postgres', url: env.DATABASE_URL } : { driver: 'pglite', dataDir: env.DATA_DIR };
 }
 
+export async function openDatabase(options: DatabaseOptions & { driver: 'pglite' }): Promise<EmbeddedDatabase>;
+export async function openDatabase(options: DatabaseOptions): Promise<Database>;
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.driver === 'postgres' ? openPostgres(options.url, options.poolSize) : openPglite(options);
 }
@@ -57,7 +66,7 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
   // Likewise a connection the server ends mid-query (a restart, pg_terminate_backend): the query
   // rejects and the caller retries; the client's own 'error' event must not take the process down.
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = drizzleNodePg(pool, { schema }) as unknown as Db;
+  const db = asDb(drizzleNodePg(pool, { schema }));
   return {
     driver: 'postgres',
     db,
@@ -77,21 +86,20 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
   };
 }
 
-async function openPglite(options: { dataDir: string | null; loadDataDir?: Blob }): Promise<Database> {
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const client = await PGlite.create({
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-  });
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+async function openPglite(options: { dataDir: string | null; loadDataDir?: Blob }): Promise<EmbeddedDatabase> {
+  // Postgres in WASM runs on its own thread: a burst of database work never holds up an ack.
+  const thread = await PgliteThread.open(options);
+  const client = drizzlePglite(asPgliteClient(thread), { schema });
+  const db = asDb(client);
   return {
     driver: 'pglite',
     db,
     async migrate() {
-      await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+      await migratePglite(client, { migrationsFolder: MIGRATIONS_FOLDER });
     },
     ready: () => checkReady(db),
-    close: () => client.close(),
+    dumpDataDir: () => thread.dumpDataDir(),
+    close: () => thread.close(),
   };
 }
 
@@ -113,6 +121,5 @@ async function checkReady(db: Db): Promise<{ ok: true } | { ok: false; reason: s
 
 /** Runs raw SQL and returns its rows; both drivers answer `{ rows }`, which drizzle types as unknown. */
 export async function queryRows<Row>(db: DbOrTx, query: SQL): Promise<Row[]> {
-  const result = (await db.execute(query)) as unknown as { rows: Row[] };
-  return result.rows;
+  return rowsOf<Row>(await db.execute(query));
 }

@@ -15,8 +15,7 @@ export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'dd-pglite-template-'));
   const database = await openDatabase({ driver: 'pglite', dataDir: null });
   await database.migrate();
-  const client = (database.db as unknown as { $client: { dumpDataDir(c: 'none'): Promise<Blob> } }).$client;
-  const dump = await client.dumpDataDir('none');
+  const dump = await database.dumpDataDir();
   await database.close();
   const path = join(dir, 'template.tar');
   writeFileSync(path, Buffer.from(await dump.arrayBuffer()));

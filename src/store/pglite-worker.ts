@@ -1,0 +1,128 @@
+import { parentPort } from 'node:worker_threads';
+import { mkdirSync } from 'node:fs';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { QueryResult, SerializedError, WorkerRequest, WorkerResponse } from './pglite-protocol.js';
+
+/**
+ * The embedded database's own thread: one PGlite instance answering the app's messages, so WASM
+ * Postgres work never runs on the thread that acknowledges Slack. A transaction holds the single
+ * connection until the app ends it; other queries wait for it inside PGlite (its transaction mutex),
+ * exactly as they would in-process.
+ */
+
+const port = parentPort;
+if (!port) throw new Error('pglite-worker runs as a worker thread');
+
+let database: PGlite | null = null;
+/** Open transactions by the app's id, each with the resolver that ends it. */
+const transactions = new Map<number, { tx: Transaction; end: (outcome: 'commit' | 'rollback') => void }>();
+
+const keepText = (value: string) => value;
+
+function reply(response: WorkerResponse, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(response, transfer);
+}
+
+function serializeError(error: unknown): SerializedError {
+  if (!(error instanceof Error)) return { message: String(error), name: 'Error', fields: {} };
+  const fields: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') fields[key] = value;
+  }
+  return { message: error.message, name: error.name, fields };
+}
+
+function opened(): PGlite {
+  if (!database) throw new Error('the embedded database is not open');
+  return database;
+}
+
+async function handle(request: WorkerRequest): Promise<void> {
+  switch (request.kind) {
+    case 'open': {
+      const { dataDir, loadDataDir } = request.options;
+      if (dataDir) mkdirSync(dataDir, { recursive: true });
+      database = await PGlite.create({
+        ...(dataDir ? { dataDir } : {}),
+        ...(loadDataDir ? { loadDataDir: new Blob([loadDataDir]) } : {}),
+      });
+      return reply({ id: request.id, ok: true });
+    }
+    case 'query': {
+      const parsers = Object.fromEntries(request.textTypes.map((oid) => [oid, keepText]));
+      const options = { rowMode: request.rowMode, parsers };
+      const target = request.transaction === undefined ? opened() : transactions.get(request.transaction)?.tx;
+      if (!target) throw new Error(`transaction ${request.transaction} is not open`);
+      const result = await target.query(request.sql, request.params, options);
+      const answer: QueryResult = {
+        rows: result.rows,
+        fields: result.fields.map((field) => ({ name: field.name, dataTypeID: field.dataTypeID })),
+        ...(result.affectedRows === undefined ? {} : { affectedRows: result.affectedRows }),
+      };
+      return reply({ id: request.id, ok: true, result: answer });
+    }
+    case 'begin': {
+      const transaction = request.transaction;
+      let started = false;
+      // The transaction's body waits for the app's 'end'; how it settles is the answer to that 'end'.
+      await new Promise<void>((resolveStart, rejectStart) => {
+        opened()
+          .transaction(
+            (tx) =>
+              new Promise<void>((commit, rollback) => {
+                transactions.set(transaction, {
+                  tx,
+                  end: (outcome) => (outcome === 'commit' ? commit() : rollback(new TransactionRolledBack())),
+                });
+                started = true;
+                resolveStart();
+              }),
+          )
+          .then(
+            () => settled(transaction, null),
+            (error: unknown) => {
+              if (!started) return rejectStart(error);
+              settled(transaction, error instanceof TransactionRolledBack ? null : error);
+            },
+          );
+      });
+      return reply({ id: request.id, ok: true });
+    }
+    case 'end': {
+      const open = transactions.get(request.transaction);
+      if (!open) throw new Error(`transaction ${request.transaction} is not open`);
+      endings.set(request.transaction, request.id);
+      open.end(request.outcome);
+      return;
+    }
+    case 'dump': {
+      const blob = await opened().dumpDataDir('none');
+      const bytes = await blob.arrayBuffer();
+      return reply({ id: request.id, ok: true, dump: bytes }, [bytes]);
+    }
+    case 'close': {
+      if (database && !database.closed) await database.close();
+      database = null;
+      reply({ id: request.id, ok: true });
+      port!.close();
+      return;
+    }
+  }
+}
+
+class TransactionRolledBack extends Error {}
+
+/** The 'end' request waiting for each transaction to settle. */
+const endings = new Map<number, number>();
+
+function settled(transaction: number, error: unknown): void {
+  transactions.delete(transaction);
+  const id = endings.get(transaction);
+  endings.delete(transaction);
+  if (id === undefined) return;
+  reply(error === null ? { id, ok: true } : { id, ok: false, error: serializeError(error) });
+}
+
+port.on('message', (request: WorkerRequest) => {
+  handle(request).catch((error: unknown) => reply({ id: request.id, ok: false, error: serializeError(error) }));
+});

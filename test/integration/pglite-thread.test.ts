@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, queryRows, type EmbeddedDatabase } from '../../src/store/db.js';
+import { outbox } from '../../src/store/schema/index.js';
+import { pgliteKind, truncateAll } from '../support/databases.js';
+
+/**
+ * The embedded database runs in a worker thread: drizzle's interactive transactions cross the
+ * thread boundary, errors keep their Postgres fields, and the app's thread stays free while a
+ * query runs.
+ */
+describe('PGlite in its worker thread', () => {
+  let database: EmbeddedDatabase;
+  beforeAll(async () => {
+    database = (await pgliteKind.open()) as EmbeddedDatabase;
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+  beforeEach(async () => {
+    await truncateAll(database.db);
+  });
+
+  const keys = async () => (await database.db.select({ key: outbox.idempotencyKey }).from(outbox)).map((row) => row.key).sort();
+
+  it('commits a transaction whose work succeeds', async () => {
+    const returned = await database.db.transaction(async (tx) => {
+      await tx.insert(outbox).values({ kind: 'notify', effect: { text: 'a' }, idempotencyKey: 'a' });
+      await tx.insert(outbox).values({ kind: 'notify', effect: { text: 'b' }, idempotencyKey: 'b' });
+      return 'done';
+    });
+    expect(returned).toBe('done');
+    expect(await keys()).toEqual(['a', 'b']);
+  });
+
+  it('rolls back a transaction whose work throws, and rethrows', async () => {
+    const failure = database.db.transaction(async (tx) => {
+      await tx.insert(outbox).values({ kind: 'notify', effect: { text: 'a' }, idempotencyKey: 'a' });
+      throw new Error('changed my mind');
+    });
+    await expect(failure).rejects.toThrow('changed my mind');
+    expect(await keys()).toEqual([]);
+  });
+
+  it('rolls back a nested transaction to its savepoint only', async () => {
+    await database.db.transaction(async (tx) => {
+      await tx.insert(outbox).values({ kind: 'notify', effect: { text: 'outer' }, idempotencyKey: 'outer' });
+      await tx
+        .transaction(async (inner) => {
+          await inner.insert(outbox).values({ kind: 'notify', effect: { text: 'inner' }, idempotencyKey: 'inner' });
+          throw new Error('inner fails');
+        })
+        .catch(() => {});
+    });
+    expect(await keys()).toEqual(['outer']);
+  });
+
+  it('keeps a Postgres error code and constraint across the thread', async () => {
+    await database.db.insert(outbox).values({ kind: 'notify', effect: {}, idempotencyKey: 'dup' });
+    const error: unknown = await database.db
+      .insert(outbox)
+      .values({ kind: 'notify', effect: {}, idempotencyKey: 'dup' })
+      .then(() => null, (caught: unknown) => caught);
+    // drizzle wraps the driver's error; the driver's is its cause.
+    const driverError = (error as { cause?: unknown }).cause ?? error;
+    expect(driverError).toMatchObject({ code: '23505' });
+    expect(String((driverError as { constraint?: unknown }).constraint)).toContain('idempotency');
+  });
+
+  it('lets a query issued during an open transaction wait for it, so it sees the committed rows', async () => {
+    let releaseTransaction!: () => void;
+    const held = new Promise<void>((resolve) => (releaseTransaction = resolve));
+    let inserted!: () => void;
+    const insertedSignal = new Promise<void>((resolve) => (inserted = resolve));
+    const transaction = database.db.transaction(async (tx) => {
+      await tx.insert(outbox).values({ kind: 'notify', effect: {}, idempotencyKey: 'held' });
+      inserted();
+      await held;
+    });
+    await insertedSignal;
+    const outside = keys();
+    releaseTransaction();
+    await transaction;
+    expect(await outside).toEqual(['held']);
+  });
+
+  it('answers timers on the app thread while a long query runs in the worker', async () => {
+    const order: string[] = [];
+    const timer = new Promise<void>((resolve) => setTimeout(() => (order.push('timer'), resolve()), 0));
+    const query = queryRows<{ n: number }>(database.db, sql`SELECT count(*)::int AS n FROM generate_series(1, 2000000)`).then((rows) => {
+      order.push('query');
+      return rows;
+    });
+    const [rows] = await Promise.all([query, timer]);
+    expect(rows[0]?.n).toBe(2_000_000);
+    expect(order).toEqual(['timer', 'query']);
+  });
+});
+
+describe('PGlite data directory on disk', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dd-pglite-thread-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps what was written across a close and a reopen, and dumps a template that opens elsewhere', async () => {
+    const template = await pgliteKind.open();
+    const dump = await (template as EmbeddedDatabase).dumpDataDir();
+    await template.close();
+
+    const first = await openDatabase({ driver: 'pglite', dataDir: join(dir, 'data'), loadDataDir: dump });
+    await first.migrate();
+    await first.db.insert(outbox).values({ kind: 'notify', effect: { text: 'kept' }, idempotencyKey: 'kept' });
+    await first.close();
+
+    const second = await openDatabase({ driver: 'pglite', dataDir: join(dir, 'data') });
+    await expect(second.ready()).resolves.toEqual({ ok: true });
+    const rows = await second.db.select({ effect: outbox.effect }).from(outbox);
+    expect(rows).toEqual([{ effect: { text: 'kept' } }]);
+    await second.close();
+    await expect(second.db.select().from(outbox)).rejects.toThrow();
+  });
+});
