@@ -136,7 +136,8 @@ describe('the sandbox in a browser', () => {
     await actAs('U0ALICE');
     await command('/deploy checkout@v3 to production');
     await latestCard().locator('.block.header', { hasText: 'checkout → production' }).waitFor();
-    await expect.poll(() => latestCard().textContent()).toContain('v3');
+    // The previous checkout card matches the header too: wait for the new card itself.
+    await expect.poll(() => latestCard().textContent(), { timeout: 30_000 }).toContain('v3');
     await approveAsBob();
     await latestCard().getByText('Rolled back').first().waitFor({ timeout: 60_000 });
     // Caught at staging's 100% stage, judged against the baseline from before it: production never served it.
@@ -151,7 +152,7 @@ describe('the sandbox in a browser', () => {
   it('game day: an unreachable metrics source holds the canary, and a bot restarted mid-stage resumes', async () => {
     await actAs('U0ALICE');
     await command('/deploy web@v2 to production');
-    await expect.poll(() => latestCard().locator('.block.header').textContent()).toContain('web → production');
+    await expect.poll(() => latestCard().locator('.block.header').textContent(), { timeout: 30_000 }).toContain('web → production');
     await approveAsBob();
     await expect.poll(productionWeight('v2', 'web'), { timeout: 60_000 }).toBe('1');
 

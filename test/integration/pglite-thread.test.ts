@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { openDatabase, queryRows, type EmbeddedDatabase } from '../../src/store/db.js';
 import { outbox } from '../../src/store/schema/index.js';
 import { pgliteKind, truncateAll } from '../support/databases.js';
@@ -104,12 +104,9 @@ describe('PGlite data directory on disk', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dd-pglite-thread-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('keeps what was written across a close and a reopen, and dumps a template that opens elsewhere', async () => {
-    const template = await pgliteKind.open();
-    const dump = await (template as EmbeddedDatabase).dumpDataDir();
-    await template.close();
-
-    const first = await openDatabase({ driver: 'pglite', dataDir: join(dir, 'data'), loadDataDir: dump });
+  it('keeps what was written across a close and a reopen', async () => {
+    const template = new Blob([readFileSync(inject('pgliteTemplatePath'))]);
+    const first = await openDatabase({ driver: 'pglite', dataDir: join(dir, 'data'), loadDataDir: template });
     await first.migrate();
     await first.db.insert(outbox).values({ kind: 'notify', effect: { text: 'kept' }, idempotencyKey: 'kept' });
     await first.close();
@@ -120,5 +117,15 @@ describe('PGlite data directory on disk', () => {
     expect(rows).toEqual([{ effect: { text: 'kept' } }]);
     await second.close();
     await expect(second.db.select().from(outbox)).rejects.toThrow();
-  });
+  }, 120_000);
+
+  it('dumps its data directory as a template another database opens', async () => {
+    const source = (await pgliteKind.open()) as EmbeddedDatabase;
+    await source.db.insert(outbox).values({ kind: 'notify', effect: { text: 'dumped' }, idempotencyKey: 'dumped' });
+    const dump = await source.dumpDataDir();
+    await source.close();
+    const copy = await openDatabase({ driver: 'pglite', dataDir: null, loadDataDir: dump });
+    expect(await copy.db.select({ key: outbox.idempotencyKey }).from(outbox)).toEqual([{ key: 'dumped' }]);
+    await copy.close();
+  }, 120_000);
 });
