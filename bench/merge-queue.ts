@@ -9,7 +9,7 @@ import {
   type PullSnapshot,
   type QueuePolicy,
 } from '../src/domain/merge-queue/index.js';
-import { mulberry32 } from '../src/sandbox/fleet/prng.js';
+import { mulberry32 } from '../src/adapters/fleet/prng.js';
 
 /**
  * A busy day of pull requests through the merge queue, in virtual time, driven by the same pure

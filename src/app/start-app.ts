@@ -11,12 +11,11 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import type { Infra } from '../ports/infra.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { Traffic } from '../ports/traffic.js';
-import { SimulatedFleet } from '../sandbox/fleet/simulated-fleet.js';
-import { SimulatedInfra } from '../sandbox/fleet/simulated-infra.js';
-import { SimulatedMetrics } from '../sandbox/fleet/simulated-metrics.js';
-import { SimulatedTraffic } from '../sandbox/fleet/simulated-traffic.js';
-import { syncFleetFromStore } from '../sandbox/sandbox-seed.js';
-import { runSandbox } from '../sandbox/run-sandbox.js';
+import { SimulatedFleet } from '../adapters/fleet/simulated-fleet.js';
+import { SimulatedInfra } from '../adapters/fleet/simulated-infra.js';
+import { SimulatedMetrics } from '../adapters/fleet/simulated-metrics.js';
+import { SimulatedTraffic } from '../adapters/fleet/simulated-traffic.js';
+import { syncFleetFromStore } from './sync-fleet.js';
 import { MetricsHealthProbe } from '../services/health/metrics-health-probe.js';
 import { databaseOptionsFromEnv, openDatabase, type Database } from '../store/db.js';
 import { operationalRoutes } from './http-routes.js';
@@ -64,6 +63,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const { routes: operational } = operationalRoutes(database);
 
   if (isSandbox(env)) {
+    // Loaded only when asked for: the Slack emulator and the console are no part of a production start.
+    const { runSandbox } = await import('../sandbox/run-sandbox.js');
     const sandbox = await runSandbox({
       config: options.config,
       database,

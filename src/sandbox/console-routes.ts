@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { sendJson, type HttpRoute } from '../app/http-routes.js';
 import type { Clock } from '../ports/clock.js';
-import type { FleetSnapshot, SimulatedFleet } from './fleet/simulated-fleet.js';
+import type { FleetSnapshot, SimulatedFleet } from '../adapters/fleet/simulated-fleet.js';
 import type { GameDay, GameDayEntry } from './gameday.js';
 import type { EmulatedEphemeral, EmulatedMessage, EmulatedView, SlackEmulator, Violation } from './slack-emulator/index.js';
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../ports/clock.js';
-import type { SimulatedFleet, VersionFault } from './fleet/simulated-fleet.js';
+import type { SimulatedFleet, VersionFault } from '../adapters/fleet/simulated-fleet.js';
 
 /**
  * Game days: break the simulated world on purpose from the console and watch the bot cope — a faulty

@@ -5,12 +5,13 @@ import type { Logger } from '../app/logger.js';
 import type { Database } from '../store/db.js';
 import { AcceleratedClock } from './accelerated-clock.js';
 import { consoleRoutes, type SandboxUser } from './console-routes.js';
-import { SimulatedFleet } from './fleet/simulated-fleet.js';
-import { SimulatedInfra } from './fleet/simulated-infra.js';
-import { SimulatedMetrics } from './fleet/simulated-metrics.js';
-import { SimulatedTraffic } from './fleet/simulated-traffic.js';
+import { SimulatedFleet } from '../adapters/fleet/simulated-fleet.js';
+import { SimulatedInfra } from '../adapters/fleet/simulated-infra.js';
+import { SimulatedMetrics } from '../adapters/fleet/simulated-metrics.js';
+import { SimulatedTraffic } from '../adapters/fleet/simulated-traffic.js';
 import { GameDay, type RestartBot } from './gameday.js';
-import { latestStoredInstant, seedSandboxStore, syncFleetFromStore } from './sandbox-seed.js';
+import { latestStoredInstant, seedSandboxStore } from './sandbox-seed.js';
+import { syncFleetFromStore } from '../app/sync-fleet.js';
 import { SlackEmulator } from './slack-emulator/index.js';
 
 /**

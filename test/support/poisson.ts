@@ -2,7 +2,7 @@ import type { HealthCheckConfig } from '../../src/config/delivery-schema.js';
 import type { ErrorRateEvidence } from '../../src/domain/health/evidence.js';
 import { judgeErrorRate } from '../../src/domain/health/judge.js';
 import { defaultJudgeOptions, type JudgeOptions } from '../../src/domain/health/judge-options.js';
-import { mulberry32, type Random } from '../../src/sandbox/fleet/prng.js';
+import { mulberry32, type Random } from '../../src/adapters/fleet/prng.js';
 
 /**
  * Seeded simulation of canary traffic: pure arithmetic, so tens of thousands of canaries run in

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../../src/store/db.js';
 import { benchServiceName, exactlyOnceProblems, openAppWorld, releaseOf, waitUntil, type AppProcess } from './app-world.js';
-import { mulberry32 } from '../../../src/sandbox/fleet/prng.js';
+import { mulberry32 } from '../../../src/adapters/fleet/prng.js';
 
 /**
  * kill -9 of a real app process at a random moment of a release, then a restart: the release must

@@ -3,8 +3,8 @@ import type { HealthCheckConfig } from '../../../src/config/delivery-schema.js';
 import { healthEvidenceSchema, type HealthEvidence } from '../../../src/domain/health/evidence.js';
 import { ManualClock } from '../../../src/ports/clock.js';
 import type { HealthProbeRequest } from '../../../src/ports/health.js';
-import { SimulatedFleet } from '../../../src/sandbox/fleet/simulated-fleet.js';
-import { SimulatedMetrics } from '../../../src/sandbox/fleet/simulated-metrics.js';
+import { SimulatedFleet } from '../../../src/adapters/fleet/simulated-fleet.js';
+import { SimulatedMetrics } from '../../../src/adapters/fleet/simulated-metrics.js';
 import { MetricsHealthProbe } from '../../../src/services/health/metrics-health-probe.js';
 
 /**

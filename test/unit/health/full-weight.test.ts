@@ -4,8 +4,8 @@ import { loadDeliveryConfig, SHIPPED_DELIVERY_CONFIG } from '../../../src/config
 import { judgeErrorRate, judgeLatency } from '../../../src/domain/health/judge.js';
 import { ManualClock } from '../../../src/ports/clock.js';
 import type { Verdict } from '../../../src/ports/health.js';
-import { SimulatedFleet, type VersionFault } from '../../../src/sandbox/fleet/simulated-fleet.js';
-import { SimulatedMetrics } from '../../../src/sandbox/fleet/simulated-metrics.js';
+import { SimulatedFleet, type VersionFault } from '../../../src/adapters/fleet/simulated-fleet.js';
+import { SimulatedMetrics } from '../../../src/adapters/fleet/simulated-metrics.js';
 import { MetricsHealthProbe } from '../../../src/services/health/metrics-health-probe.js';
 
 /**

@@ -3,8 +3,8 @@ import type { HealthCheckConfig } from '../../../src/config/delivery-schema.js';
 import { judgeTraffic } from '../../../src/domain/health/judge.js';
 import { rateUnitOf } from '../../../src/domain/health/rate-unit.js';
 import { ManualClock } from '../../../src/ports/clock.js';
-import { SimulatedFleet } from '../../../src/sandbox/fleet/simulated-fleet.js';
-import { SimulatedMetrics } from '../../../src/sandbox/fleet/simulated-metrics.js';
+import { SimulatedFleet } from '../../../src/adapters/fleet/simulated-fleet.js';
+import { SimulatedMetrics } from '../../../src/adapters/fleet/simulated-metrics.js';
 import { MetricsHealthProbe } from '../../../src/services/health/metrics-health-probe.js';
 
 /** The reference: a 10% canary of a service at 2,000 req/s serves 200 req/s, 12,000 requests a minute. */

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/ports/clock.js';
 import { consoleRoutes, type ConsoleState } from '../../../src/sandbox/console-routes.js';
-import { SimulatedFleet } from '../../../src/sandbox/fleet/simulated-fleet.js';
+import { SimulatedFleet } from '../../../src/adapters/fleet/simulated-fleet.js';
 import { GameDay } from '../../../src/sandbox/gameday.js';
 import { serveRoutes } from '../../../src/sandbox/route-server.js';
 import { SlackEmulator, slackSignature } from '../../../src/sandbox/slack-emulator/index.js';

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deliveryConfigSchema } from '../../../src/config/delivery-schema.js';
 import { ManualClock } from '../../../src/ports/clock.js';
-import { SimulatedFleet } from '../../../src/sandbox/fleet/simulated-fleet.js';
-import { latestStoredInstant, seedInfraSetId, seedSandboxStore, syncFleetFromStore } from '../../../src/sandbox/sandbox-seed.js';
+import { SimulatedFleet } from '../../../src/adapters/fleet/simulated-fleet.js';
+import { latestStoredInstant, seedInfraSetId, seedSandboxStore } from '../../../src/sandbox/sandbox-seed.js';
+import { syncFleetFromStore } from '../../../src/app/sync-fleet.js';
 import { sandboxConfig, sandboxUsers } from '../../../src/sandbox/start-sandbox.js';
 import type { Database } from '../../../src/store/db.js';
 import { infraSets, releases } from '../../../src/store/schema/index.js';

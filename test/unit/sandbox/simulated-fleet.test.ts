@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/ports/clock.js';
 import { AcceleratedClock } from '../../../src/sandbox/accelerated-clock.js';
-import { mulberry32, poisson } from '../../../src/sandbox/fleet/prng.js';
-import { SimulatedFleet } from '../../../src/sandbox/fleet/simulated-fleet.js';
-import { SimulatedInfra } from '../../../src/sandbox/fleet/simulated-infra.js';
-import { SimulatedMetrics } from '../../../src/sandbox/fleet/simulated-metrics.js';
-import { parseSimulatedQuery } from '../../../src/sandbox/fleet/simulated-query.js';
-import { SimulatedTraffic } from '../../../src/sandbox/fleet/simulated-traffic.js';
+import { mulberry32, poisson } from '../../../src/adapters/fleet/prng.js';
+import { SimulatedFleet } from '../../../src/adapters/fleet/simulated-fleet.js';
+import { SimulatedInfra } from '../../../src/adapters/fleet/simulated-infra.js';
+import { SimulatedMetrics } from '../../../src/adapters/fleet/simulated-metrics.js';
+import { parseSimulatedQuery } from '../../../src/adapters/fleet/simulated-query.js';
+import { SimulatedTraffic } from '../../../src/adapters/fleet/simulated-traffic.js';
 import type { Measurement } from '../../../src/ports/metrics.js';
 
 const T0 = new Date('2026-01-05T10:00:00Z');
