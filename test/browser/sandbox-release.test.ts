@@ -195,7 +195,7 @@ describe('the sandbox in a browser', () => {
     await page.getByTestId('modal-submit').getByText('Deploy').waitFor();
     await page.screenshot({ path: 'test-artifacts/deploy-modal-plan.png' });
     await page.getByTestId('modal-submit').click();
-    await expect.poll(() => latestCard().locator('.block.header').textContent()).toContain('inventory → staging');
+    await expect.poll(() => latestCard().locator('.block.header').textContent(), { timeout: 30_000 }).toContain('inventory → staging');
     await latestCard().getByText('Succeeded').first().waitFor({ timeout: 60_000 });
 
     await actAs('U0BOB');

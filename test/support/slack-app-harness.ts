@@ -46,6 +46,8 @@ export async function startSlackHarness(options: {
   config?: DeliveryConfig;
   releases: (chat: Chat) => ReleaseService;
   mergeQueue?: MergeQueueCommands | null;
+  /** Slash commands and clicks in flight before "busy" (the app's default when not given). */
+  maxInFlight?: number;
 }): Promise<SlackHarness> {
   const config = options.config ?? exampleConfig();
   const slack = new SlackEmulator({
@@ -68,7 +70,7 @@ export async function startSlackHarness(options: {
     minPostIntervalMs: 0,
   });
   const app = createSlackApp(
-    { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: slack.apiUrl, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) },
+    { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: slack.apiUrl, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }), ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}) },
     { releases: options.releases(chat), config, requests: new DrizzleProcessedRequests(options.database.db), clock: options.clock, mergeQueue: options.mergeQueue ?? null },
   );
   const { url } = await app.start();

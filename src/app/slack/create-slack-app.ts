@@ -10,6 +10,7 @@ import type { ProcessedRequests } from '../../store/repos/processed-requests-rep
 import type { HttpRoute } from '../http-routes.js';
 import { ActorResolver, userGroupIdsIn } from './actor-resolver.js';
 import { registerListeners } from './listeners/index.js';
+import { admission, AdmissionGate } from './admission.js';
 import type { MergeQueueCommands, SlackDeps } from './slack-deps.js';
 
 /** Slack signs with a timestamp; Bolt refuses ones over 5 minutes old, this refuses ones that far ahead. */
@@ -38,6 +39,8 @@ export interface SlackAppOptions {
   port: number;
   host?: string;
   logger: Logger;
+  /** Slash commands and clicks in flight at once before new ones are answered "busy" (default 64). */
+  maxInFlight?: number;
   /** Wall-clock seconds for the future-timestamp check (Bolt's own check reads the real clock too). */
   nowSeconds?: () => number;
 }
@@ -161,6 +164,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     clock: deps.clock,
     logger: options.logger.child({ component: 'slack' }),
   };
+  app.use(admission(new AdmissionGate(options.maxInFlight), options.logger));
   registerListeners(app, slackDeps);
   app.error(async (error) => {
     options.logger.error({ err: error }, 'unhandled error in a Slack listener');
