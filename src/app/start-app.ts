@@ -21,15 +21,8 @@ import { databaseOptionsFromEnv, openDatabase, type Database } from '../store/db
 import { operationalRoutes } from './http-routes.js';
 import type { Logger } from './logger.js';
 import { RoutedInfra, RoutedTraffic } from './routed-ports.js';
-import { startBot, type MergeQueueParts } from './start-bot.js';
-import { createGitHubOctokit, GitHubScm, githubAuthFromEnv } from '../adapters/github/index.js';
-import { githubWebhookRoute } from './github/webhook-route.js';
-import { ChatMergeQueueNotifier } from '../services/merge-queue/chat-notifier.js';
-import { MergeQueueService } from '../services/merge-queue/merge-queue-service.js';
-import { ReleaseServiceDeployer } from '../services/merge-queue/release-deployer.js';
-import type { Engine } from '../services/engine.js';
-import type { SlackChat } from '../adapters/slack/slack-chat.js';
-import { MERGE_QUEUE_ACTOR } from '../domain/release/authorization.js';
+import { startBot } from './start-bot.js';
+import { mergeQueueParts } from './github/merge-queue-parts.js';
 
 export interface StartAppOptions {
   env: Env;
@@ -103,7 +96,17 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       customRoutes: operational,
     },
     drive: { kind: 'cron' },
-    mergeQueue: (engine, chat) => mergeQueueFor(options, database, clock, engine, chat),
+    mergeQueue: (engine, chat) =>
+      mergeQueueParts({
+        env,
+        config: options.config,
+        database,
+        clock,
+        engine,
+        chat,
+        slack: { botToken: env.SLACK_BOT_TOKEN!, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) },
+        logger,
+      }),
   });
   return {
     mode: 'slack',
@@ -172,29 +175,3 @@ function metricsFor(config: DeliveryConfig, env: Env, fleet: SimulatedFleet | nu
   }
 }
 
-/**
- * The merge queue runs when the config has a `mergeQueue` section and GitHub credentials are set;
- * otherwise /queue says it is not enabled.
- */
-function mergeQueueFor(options: StartAppOptions, database: Database, clock: Clock, engine: Engine, chat: SlackChat): MergeQueueParts | null {
-  const { env, config, logger } = options;
-  const auth = githubAuthFromEnv(env);
-  if (!config.mergeQueue || !auth) return null;
-  const octokit = createGitHubOctokit({ auth, ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}), logger: logger.child({ component: 'github' }) });
-  const queue = new MergeQueueService({
-    db: database.db,
-    scm: new GitHubScm(octokit),
-    versionSets: engine.versionSets,
-    deliveryStatus: engine.deliveryStatus,
-    deployer: new ReleaseServiceDeployer(engine.releases, MERGE_QUEUE_ACTOR),
-    notifier: new ChatMergeQueueNotifier(chat),
-    clock,
-    config,
-    logger: logger.child({ component: 'merge-queue' }),
-  });
-  const routes = env.GITHUB_WEBHOOK_SECRET
-    ? [githubWebhookRoute({ secret: env.GITHUB_WEBHOOK_SECRET, queue, db: database.db, logger })]
-    : [];
-  if (!env.GITHUB_WEBHOOK_SECRET) logger.warn('GITHUB_WEBHOOK_SECRET is not set: labelled PRs enter the queue by the periodic reconcile only');
-  return { queue, routes };
-}

@@ -8,7 +8,7 @@ import { DrizzleProcessedRequests } from '../store/repos/processed-requests-repo
 import { guardRoute, type HttpRoute } from './http-routes.js';
 import { startScheduler } from './scheduler.js';
 import { createSlackApp, type SlackApp } from './slack/create-slack-app.js';
-import type { MergeQueueCommands } from './slack/slack-deps.js';
+import type { MergeQueueParts } from './github/merge-queue-parts.js';
 
 /**
  * One running bot: the engine over the database, its Slack app, and what drives it (node-cron ticks
@@ -40,11 +40,6 @@ export interface BotOptions {
   drive: { kind: 'cron' } | { kind: 'loop'; everyMs: number };
 }
 
-export interface MergeQueueParts {
-  queue: MergeQueueCommands & { tick(now: Date): Promise<unknown>; reconcile(): Promise<unknown> };
-  /** POST /github/webhook. */
-  routes: HttpRoute[];
-}
 
 export interface Bot {
   engine: Engine;
@@ -83,7 +78,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   const { url } = await slack.start();
 
   const driver = options.drive.kind === 'cron' ? startScheduler(engine, logger) : driveLoop(engine, options.drive.everyMs, logger);
-  const queueDriver = mergeQueue ? startMergeQueueLoop(mergeQueue.queue, clock, logger) : null;
+  const queueDriver = mergeQueue ? mergeQueue.start() : null;
 
   return {
     engine,
@@ -106,19 +101,6 @@ function driveLoop(engine: Engine, everyMs: number, logger: Logger): { stop(): P
   return repeat(everyMs, async () => {
     await engine.runUntilIdle(20);
   }, (error) => logger.error({ err: error }, 'engine round failed'));
-}
-
-/** The merge queue advances every few seconds and reconciles labelled PRs once a minute. */
-function startMergeQueueLoop(
-  queue: { tick(now: Date): Promise<unknown>; reconcile(): Promise<unknown> },
-  clock: Clock,
-  logger: Logger,
-): { stop(): Promise<void> } {
-  let rounds = 0;
-  return repeat(5_000, async () => {
-    if (rounds++ % 12 === 0) await queue.reconcile();
-    await queue.tick(clock.now());
-  }, (error) => logger.error({ err: error }, 'merge queue round failed'));
 }
 
 function repeat(everyMs: number, work: () => Promise<void>, onError: (error: unknown) => void): { stop(): Promise<void> } {

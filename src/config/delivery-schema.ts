@@ -187,6 +187,20 @@ export const mergeQueueSchema = z.strictObject({
   autoDeployTo: name.optional(),
   pauseOnFreeze: z.boolean().default(true),
   pauseOnUnhealthyCanary: z.boolean().default(true),
+  /** A PR with this label goes to the front of its queue (still fully validated); absent = no hotfix lane. */
+  hotfixLabel: z.string().min(1).optional(),
+  /** Re-runs of a failed required check (Checks API rerequest) before the entry is ejected: for flaky checks. */
+  retryFailedChecks: z.number().int().min(0).max(5).default(0),
+  /** Remove the queue label from a merged PR (one more GitHub write per merge; nothing reads it on a closed PR). */
+  removeLabelOnMerge: z.boolean().default(false),
+  /** Slack channel where each repository's ejections, merges, pauses and auto-deploys are announced ("*" = any other). */
+  channels: z.record(z.string(), slackChannel).default({}),
+  /** GitHub login → Slack user id, so the author of a PR queued by label hears of its ejection. */
+  slackUsers: z.record(z.string(), z.string().regex(/^[UW][A-Z0-9]+$/, 'expected a Slack user id (U…)')).default({}),
+  /** Unmapped logins: find the Slack user by the GitHub account's public e-mail (needs the users:read.email scope). */
+  lookupSlackUsersByEmail: z.boolean().default(true),
+  /** Seconds between two reconciles (labelled PRs whose webhook was missed), measured start to start. */
+  reconcileIntervalSeconds: z.number().int().min(10).max(3600).default(60),
 });
 
 export const deliveryConfigSchema = z.strictObject({

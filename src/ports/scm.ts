@@ -29,6 +29,8 @@ export interface ReviewSummary {
 export interface CommitCheck {
   name: string;
   outcome: 'pending' | 'success' | 'failure';
+  /** Set for a check run (which can be re-run), absent for a commit status. */
+  checkRunId?: number;
 }
 
 /** The answer to a call guarded by an expected head SHA. */
@@ -40,8 +42,8 @@ export type BranchMergeResult = { kind: 'merged'; sha: string } | { kind: 'confl
 
 export interface Scm {
   getPull(repo: string, pullNumber: number): Promise<PullInfo | null>;
-  /** Open pull requests carrying the label and targeting the base branch. */
-  listLabelledPulls(repo: string, label: string, baseBranch: string): Promise<number[]>;
+  /** Open pull requests targeting the base branch and carrying any of the labels, with their labels. */
+  listLabelledPulls(repo: string, labels: readonly string[], baseBranch: string): Promise<{ number: number; labels: string[] }[]>;
   reviews(repo: string, pullNumber: number): Promise<ReviewSummary>;
   /** Check runs and commit statuses on a ref, newest first. */
   checks(repo: string, ref: string): Promise<CommitCheck[]>;
@@ -64,6 +66,10 @@ export interface Scm {
   branchSha(repo: string, branch: string): Promise<string | null>;
   /** Creates the branch at `sha`, or moves it there with force if it already exists (a retried batch). */
   createBranch(repo: string, branch: string, sha: string): Promise<void>;
+  /** Points the branch at `sha` (force), creating it if it does not exist: the batch build ref, reused. */
+  resetBranch(repo: string, branch: string, sha: string): Promise<void>;
+  /** Re-runs a check run (Checks API rerequest): a flaky check gets another attempt on the same commit. */
+  rerunCheck(repo: string, checkRunId: number): Promise<void>;
   /** Merges `head` into `branch` (POST /merges). */
   mergeIntoBranch(repo: string, branch: string, head: string, message: string): Promise<BranchMergeResult>;
   /** Deleting a branch that is gone is not an error. */

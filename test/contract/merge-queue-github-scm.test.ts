@@ -51,12 +51,12 @@ describe('GitHubScm against a fake GitHub speaking the REST formats', () => {
     expect(await scm.getPull(REPO, 404)).toBeNull();
     expect(await scm.reviews(REPO, 3)).toEqual({ approvals: 2, changesRequested: false });
     expect(await scm.checks(REPO, head)).toEqual([
-      { name: 'ci/test', outcome: 'pending' },
+      { name: 'ci/test', outcome: 'pending', checkRunId: expect.any(Number) },
       { name: 'deploy/preview', outcome: 'success' },
     ]);
     github.finishChecks();
-    expect((await scm.checks(REPO, head))[0]).toEqual({ name: 'ci/test', outcome: 'success' });
-    expect(await scm.listLabelledPulls(REPO, 'merge-queue', 'main')).toEqual([3]);
+    expect((await scm.checks(REPO, head))[0]).toEqual({ name: 'ci/test', outcome: 'success', checkRunId: expect.any(Number) });
+    expect(await scm.listLabelledPulls(REPO, ['merge-queue'], 'main')).toEqual([{ number: 3, labels: ['merge-queue'] }]);
     expect(await scm.pullFiles(REPO, 3)).toEqual(['src/change-3.ts']);
   });
 

@@ -4,11 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { githubWebhookRoute } from '../../src/app/github/webhook-route.js';
 import type { Database } from '../../src/store/db.js';
-import { DrizzleMergeQueueRepo } from '../../src/store/repos/merge-queue-repo.js';
+import { DrizzleMergeQueueStore } from '../../src/store/repos/drizzle-merge-queue-store.js';
 import { mergeQueueEntries } from '../../src/store/schema/index.js';
 import { testDatabaseKinds, truncateAll } from '../support/databases.js';
 import { FakeGitHub } from '../support/fake-github.js';
-import { drain, queueConfig, queueHarness } from '../support/fake-github-queue-harness.js';
+import { drain, queueConfig, queueHarness, runEffects, settle } from '../support/fake-github-queue-harness.js';
 
 const REPO = 'acme/api';
 
@@ -41,6 +41,7 @@ describe.each(testDatabaseKinds)('merge queue on $name against a fake GitHub', (
       const result = await harness.service.enqueue({ repo: REPO, pullNumber: number, requestedBy: 'U0ALICE', source: 'slack' });
       expect(result.kind).toBe('accepted');
     }
+    await runEffects(harness.service);
     const view = await harness.service.list();
     expect(view.queues[0]!.entries.map((entry) => [entry.position, entry.pullNumber])).toEqual([[1, 2], [2, 1], [3, 3]]);
     expect(view.queues[0]!.entries[2]!.estimatedMergeAt!.getTime()).toBeGreaterThan(view.queues[0]!.entries[0]!.estimatedMergeAt!.getTime());
@@ -109,6 +110,9 @@ describe.each(testDatabaseKinds)('merge queue on $name against a fake GitHub', (
     github.openPull(REPO, { number: 9, conflictsWithBase: true });
     await harness.service.enqueue({ repo: REPO, pullNumber: 9, requestedBy: 'U0CAROL', source: 'slack' });
     await harness.service.tick();
+    // Nothing is said before the outbox runs; then the comment and the notice go out.
+    expect(github.repo(REPO).comments).toEqual([]);
+    await runEffects(harness.service);
 
     expect(github.requestsTo('PUT', /\/pulls\/9\/merge$/)).toHaveLength(0);
     expect(github.repo(REPO).comments.map((comment) => comment.body).join()).toMatch(/conflict/);
@@ -135,7 +139,7 @@ describe.each(testDatabaseKinds)('merge queue on $name against a fake GitHub', (
     const merges = github.requestsTo('PUT', /\/pulls\/11\/merge$/).map((request) => (request.body as { sha: string }).sha);
     expect(merges).toEqual([firstHead, newHead]);
     expect(github.repo(REPO).pulls.get(11)!.merged).toBe(true);
-    const repo = new DrizzleMergeQueueRepo(database.db);
+    const repo = new DrizzleMergeQueueStore(database.db);
     const [entry] = await database.db.select().from(mergeQueueEntries);
     expect((await repo.events(entry!.id)).map((event) => event.kind)).toContain('requeued');
   });
@@ -184,7 +188,9 @@ describe.each(testDatabaseKinds)('merge queue on $name against a fake GitHub', (
 
     await harness.service.tick();
     const created = github.requestsTo('POST', /\/git\/refs$/).map((request) => (request.body as { ref: string }).ref);
-    expect(created).toEqual(['refs/heads/durable-delivery/queue/main/1']);
+    // Built on the temporary ref CI ignores, then the batch branch is created at the finished commit.
+    expect(created).toEqual(['refs/heads/durable-delivery/tmp/main', 'refs/heads/durable-delivery/queue/main/1']);
+    expect(github.ciRunsOn('durable-delivery/')).toMatchObject([{ branch: 'durable-delivery/queue/main/1', cause: 'push' }]);
     expect((await harness.service.list()).queues[0]!.entries.every((entry) => entry.state === 'batched')).toBe(true);
 
     await drain(harness, github);
@@ -192,11 +198,14 @@ describe.each(testDatabaseKinds)('merge queue on $name against a fake GitHub', (
     expect(mergedOrder()).toEqual([1, 2, 4]);
     expect(harness.notifier.ofKind('ejected')).toMatchObject([{ pullNumber: 3, reason: { code: 'checks_failed' } }]);
     expect(baseNeverRed()).toBe(true);
-    // Batches tested: [1,2,3,4] red → [1,2] green → [3,4] red → [3] red → [4] green.
-    const batchRefs = github.requestsTo('POST', /\/git\/refs$/);
+    // Batches tested: [1,2,3,4] red → [1,2] green → [3,4] red → [3] red → [4] green: one CI run each.
+    const batchRefs = github.requestsTo('POST', /\/git\/refs$/).filter((request) => (request.body as { ref: string }).ref.includes('/queue/'));
     expect(batchRefs).toHaveLength(5);
-    // Temporary branches are cleaned up.
-    expect([...github.repo(REPO).branches.keys()].filter((branch) => branch.startsWith('durable-delivery/'))).toEqual([]);
+    expect(github.ciRunsOn('durable-delivery/queue/')).toHaveLength(5);
+    expect(github.ciRunsOn('durable-delivery/tmp/')).toEqual([]);
+    // Batch branches are cleaned up; the build ref stays for the next batch.
+    expect([...github.repo(REPO).branches.keys()].filter((branch) => branch.startsWith('durable-delivery/'))).toEqual(['durable-delivery/tmp/main']);
+    expect(github.violations).toEqual([]);
   });
 
   it('speculates: a second batch is tested on top of the first', async () => {
@@ -204,7 +213,10 @@ describe.each(testDatabaseKinds)('merge queue on $name against a fake GitHub', (
     for (const number of [1, 2, 3, 4]) github.openPull(REPO, { number });
     for (const number of [1, 2, 3, 4]) await harness.service.enqueue({ repo: REPO, pullNumber: number, requestedBy: 'U0ALICE', source: 'slack' });
     await harness.service.tick();
-    const refs = github.requestsTo('POST', /\/git\/refs$/).map((request) => request.body as { ref: string; sha: string });
+    const refs = github
+      .requestsTo('POST', /\/git\/refs$/)
+      .map((request) => request.body as { ref: string; sha: string })
+      .filter((ref) => ref.ref.includes('/queue/'));
     expect(refs.map((ref) => ref.ref)).toEqual(['refs/heads/durable-delivery/queue/main/1', 'refs/heads/durable-delivery/queue/main/2']);
     // The second batch's branch starts from the first batch's head, not from main.
     expect(refs[1]!.sha).not.toBe(github.baseSha(REPO));
@@ -307,9 +319,9 @@ describe.each(testDatabaseKinds)('merge queue on $name against a fake GitHub', (
     const harness = queueHarness(database.db, github, queueConfig());
     github.openPull(REPO, { number: 1, labels: ['merge-queue'] });
     github.openPull(REPO, { number: 2 });
-    expect(await harness.service.reconcile()).toEqual({ added: [1], removed: [] });
+    expect(await harness.service.reconcile()).toEqual({ added: [1], removed: [], unreachable: [] });
     github.repo(REPO).pulls.get(1)!.labels = [];
-    expect(await harness.service.reconcile()).toEqual({ added: [], removed: [1] });
+    expect(await harness.service.reconcile()).toEqual({ added: [], removed: [1], unreachable: [] });
   });
 
   describe('POST /github/webhook', () => {
@@ -321,7 +333,7 @@ describe.each(testDatabaseKinds)('merge queue on $name against a fake GitHub', (
     beforeAll(async () => {
       server = createServer((req, res) => {
         if (!harness) return;
-        void githubWebhookRoute({ secret, queue: harness.service, db: database.db }).handler(req, res);
+        void githubWebhookRoute({ secret, inbox: harness.service }).handler(req, res);
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/github/webhook`;
@@ -352,18 +364,42 @@ describe.each(testDatabaseKinds)('merge queue on $name against a fake GitHub', (
       ...extra,
     });
 
-    it('enqueues on the label, removes on unlabel and on close, and acts once per delivery', async () => {
+    it('records each delivery once and answers 202 at once; the inbox enqueues on the label, removes on unlabel and on close', async () => {
       github.openPull(REPO, { number: 1, labels: ['merge-queue'] });
       github.openPull(REPO, { number: 2, labels: ['merge-queue'] });
       const labeled = await deliver('pull_request', pullPayload('labeled', 1, { label: { name: 'merge-queue' } }), { delivery: 'd-1' });
-      expect(labeled).toEqual({ status: 200, body: { kind: 'handled', action: 'enqueued' } });
+      expect(labeled).toEqual({ status: 202, body: { recorded: 'd-1' } });
+      // Answered before anything was read from GitHub: the queue step runs from the inbox.
+      expect(github.requestsTo('GET', /\/pulls\/1$/)).toHaveLength(0);
       expect(await deliver('pull_request', pullPayload('labeled', 1, { label: { name: 'merge-queue' } }), { delivery: 'd-1' })).toEqual({ status: 200, body: { duplicate: true } });
       await deliver('pull_request', pullPayload('labeled', 2, { label: { name: 'merge-queue' } }));
+      expect(await settle(harness.service)).toBe(2);
       expect((await harness.service.list()).queues[0]!.entries.map((entry) => [entry.pullNumber, entry.source])).toEqual([[1, 'label'], [2, 'label']]);
 
-      expect((await deliver('pull_request', pullPayload('unlabeled', 1, { label: { name: 'merge-queue' } }))).body).toEqual({ kind: 'handled', action: 'removed' });
-      expect((await deliver('pull_request', pullPayload('closed', 2))).body).toEqual({ kind: 'handled', action: 'removed' });
+      await deliver('pull_request', pullPayload('unlabeled', 1, { label: { name: 'merge-queue' } }));
+      await deliver('pull_request', pullPayload('closed', 2));
+      expect(await settle(harness.service)).toBe(2);
       expect((await harness.service.list()).queues).toEqual([]);
+      expect(github.violations).toEqual([]);
+    });
+
+    it('loses nothing when the process dies between the answer and the processing', async () => {
+      github.openPull(REPO, { number: 5, labels: ['merge-queue'] });
+      expect((await deliver('pull_request', pullPayload('labeled', 5, { label: { name: 'merge-queue' } }), { delivery: 'd-crash' })).status).toBe(202);
+      // The instance that answered is gone before it processed; a new one finds the delivery in the inbox.
+      const restarted = harness.restart();
+      expect(await settle(restarted)).toBe(1);
+      expect((await restarted.list()).queues[0]!.entries.map((entry) => entry.pullNumber)).toEqual([5]);
+      expect(await settle(restarted)).toBe(0);
+    });
+
+    it('answers a delivery without X-GitHub-Delivery 400 with the reason', async () => {
+      github.openPull(REPO, { number: 6 });
+      const body = JSON.stringify(pullPayload('labeled', 6, { label: { name: 'merge-queue' } }));
+      const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+      const missing = await fetch(url, { method: 'POST', headers: { 'x-github-event': 'pull_request', 'x-hub-signature-256': signature }, body });
+      expect(missing.status).toBe(400);
+      expect(await missing.json()).toEqual({ error: 'X-GitHub-Delivery header is missing' });
     });
 
     it('refuses a delivery whose signature does not match', async () => {
@@ -379,7 +415,8 @@ describe.each(testDatabaseKinds)('merge queue on $name against a fake GitHub', (
       await harness.service.tick();
       github.finishChecks();
       const response = await deliver('check_suite', { action: 'completed', check_suite: { head_sha: github.headSha(REPO, 1) }, repository: { full_name: REPO } });
-      expect(response.body).toEqual({ kind: 'handled', action: 'ticked' });
+      expect(response.status).toBe(202);
+      await settle(harness.service);
       expect(github.repo(REPO).pulls.get(1)!.merged).toBe(true);
     });
 
@@ -389,7 +426,9 @@ describe.each(testDatabaseKinds)('merge queue on $name against a fake GitHub', (
       await harness.service.tick();
       const newHead = github.push(REPO, 1);
       const response = await deliver('pull_request', pullPayload('synchronize', 1));
-      expect(response.body).toEqual({ kind: 'handled', action: 'requeued' });
+      expect(response.status).toBe(202);
+      await settle(harness.service);
+      expect((await harness.service.list()).queues[0]!.entries[0]!.detail).toBe('new commits pushed; validating again');
       github.finishChecks();
       await harness.service.tick();
       expect(github.requestsTo('PUT', /\/pulls\/1\/merge$/).map((request) => (request.body as { sha: string }).sha)).toEqual([newHead]);

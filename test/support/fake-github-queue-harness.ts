@@ -7,6 +7,7 @@ import type { RecordMergeInput, VersionSets } from '../../src/ports/version-sets
 import { MergeQueueService, type MergeQueueServiceOptions } from '../../src/services/merge-queue/merge-queue-service.js';
 import type { Deployer, MergeQueueNotice, MergeQueueNotifier } from '../../src/services/merge-queue/ports.js';
 import type { Db } from '../../src/store/db.js';
+import { DrizzleMergeQueueStore } from '../../src/store/repos/drizzle-merge-queue-store.js';
 import type { FakeGitHub } from './fake-github.js';
 
 /** In-memory stand-ins for the engine's ports, recording what the queue asked of them. */
@@ -30,9 +31,16 @@ export class SettableDeliveryStatus implements DeliveryStatus {
   }
 }
 
+/** Accepts deploys, except while `busy` says the environment is shipping something else. */
 export class RecordingDeployer implements Deployer {
   readonly deploys: { versionSetId: number; environment: string }[] = [];
+  readonly refusals: { versionSetId: number; environment: string }[] = [];
+  busy = new Set<string>();
   async deployVersionSet(request: { versionSetId: number; environment: string }) {
+    if (this.busy.has(request.environment)) {
+      this.refusals.push(request);
+      return { kind: 'refused' as const, code: 'environment_busy', message: `Release rel-${this.deploys.length} is already shipping to ${request.environment}` };
+    }
     this.deploys.push(request);
     return { kind: 'accepted' as const, releaseId: `rel-${this.deploys.length}` };
   }
@@ -82,7 +90,17 @@ export function queueHarness(db: Db, github: FakeGitHub, config: DeliveryConfig,
   const scm = new GitHubScm(octokit);
   // Tests tick when they mean to: no poll interval unless a test asks for one.
   const build = () =>
-    new MergeQueueService({ db, scm, versionSets, deliveryStatus: status, deployer, notifier, clock, config, options: { pollIntervalMs: 0, ...options } });
+    new MergeQueueService({
+      store: new DrizzleMergeQueueStore(db),
+      scm,
+      versionSets,
+      deliveryStatus: status,
+      deployer,
+      notifier,
+      clock,
+      config,
+      options: { pollIntervalMs: 0, ...options },
+    });
   return { service: build(), clock, versionSets, status, deployer, notifier, config, restart: build };
 }
 
@@ -90,10 +108,24 @@ export function queueHarness(db: Db, github: FakeGitHub, config: DeliveryConfig,
 export async function drain(harness: { service: MergeQueueService; clock: ManualClock }, github: FakeGitHub, limit = 40): Promise<number> {
   for (let round = 0; round < limit; round++) {
     await harness.service.tick(harness.clock.now());
+    await runEffects(harness.service);
     const view = await harness.service.list();
     if (view.queues.every((queue) => queue.entries.length === 0)) return round + 1;
     github.finishChecks();
     harness.clock.advance(60_000);
   }
   throw new Error(`queue not drained after ${limit} ticks`);
+}
+
+/** Runs the queue's outbox until it is empty (comments, labels, notices). */
+export async function runEffects(service: MergeQueueService): Promise<void> {
+  for (let rounds = 0; rounds < 20; rounds++) if ((await service.runEffects()) === 0) return;
+  throw new Error('the queue outbox did not drain');
+}
+
+/** Processes the webhook inbox, then the outbox: what the queue's work loop does after a delivery. */
+export async function settle(service: MergeQueueService): Promise<number> {
+  const processed = await service.processDeliveries();
+  await runEffects(service);
+  return processed;
 }

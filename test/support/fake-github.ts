@@ -1,13 +1,18 @@
 import { createHash, createVerify, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkRestShape } from './fake-github-rest-shapes.js';
 
 /**
  * A local GitHub REST server for the merge queue's tests, speaking the shapes of api.github.com
  * (pulls, reviews, check-runs, combined status, compare, update-branch 202/422, merge 200/405/409
- * with the `sha` guard, labels, comments, git refs, POST /merges). Repositories hold a small commit
- * graph; each commit carries the set of "patches" (pull requests) in its tree, so a commit is red
- * exactly when it contains a pull request marked bad, and the base branch's history can be audited.
+ * with the `sha` guard, labels, comments, git refs, POST /merges, check-run rerequest, users). Every
+ * call is checked against the REST operation's shape (fake-github-rest-shapes.ts); a violation is
+ * answered as GitHub would and recorded. Repositories hold a small commit graph; each commit carries
+ * the set of "patches" (pull requests) in its tree, so a commit is red exactly when it contains a
+ * pull request marked bad, and the base branch's history can be audited. CI runs once per push to a
+ * branch it builds (every branch but `durable-delivery/tmp/**`, as the queue's docs ask), and the
+ * runs are counted.
  */
 
 export interface FakeCommit {
@@ -35,6 +40,16 @@ export interface FakePull {
   conflictsWith: number[];
   /** Its changes break CI wherever they are. */
   bad: boolean;
+  /** The next this many CI runs on a commit containing it fail although it is good (a flaky test). */
+  flaky: number;
+}
+
+/** One CI run started by a push (or a rerequest): what the fake counts. */
+export interface FakeCiRun {
+  repo: string;
+  branch: string | null;
+  sha: string;
+  cause: 'push' | 'rerequest';
 }
 
 export interface FakeCheckRun {
@@ -57,6 +72,8 @@ export interface FakeRepo {
   checkRuns: FakeCheckRun[];
   statuses: { sha: string; context: string; state: 'pending' | 'success' | 'failure' | 'error' }[];
   comments: { issue: number; body: string; user: string }[];
+  /** Every write to a label, by pull request. */
+  labelWrites: { issue: number; action: 'add' | 'remove'; label: string }[];
   /** Every sha the default branch has pointed at, in order. */
   baseHistory: string[];
 }
@@ -89,8 +106,16 @@ const sha1 = () => createHash('sha1').update(randomBytes(16)).digest('hex');
 export class FakeGitHub {
   readonly repos = new Map<string, FakeRepo>();
   readonly requests: RecordedRequest[] = [];
-  /** Names of the checks CI reports on every new commit. */
+  /** Calls that matched no REST operation or broke its shape. */
+  readonly violations: { method: string; path: string; problems: string[] }[] = [];
+  /** Every CI run, in the order started. */
+  readonly ciRuns: FakeCiRun[] = [];
+  /** GitHub accounts: public e-mail per login (GET /users/{username}). */
+  readonly users = new Map<string, { email: string | null }>();
+  /** Names of the checks CI reports on every push it builds. */
   checkNames = ['ci/test'];
+  /** Which pushed branches CI builds: all but the queue's temporary build refs, as its docs ask. */
+  ciBuilds: (branch: string) => boolean = (branch) => !branch.startsWith('durable-delivery/tmp/');
   /** GitHub App: public key to verify JWTs with, and the installation token handed out. */
   app: { publicKey: string; appId: string; installationToken: string } | null = null;
   private faults: Fault[] = [];
@@ -113,9 +138,13 @@ export class FakeGitHub {
   reset(): void {
     this.repos.clear();
     this.requests.length = 0;
+    this.violations.length = 0;
+    this.ciRuns.length = 0;
+    this.users.clear();
     this.faults = [];
     this.nextPull = 1;
     this.checkNames = ['ci/test'];
+    this.ciBuilds = (branch) => !branch.startsWith('durable-delivery/tmp/');
   }
 
   // ------------------------------------------------------------------ scenario building
@@ -133,6 +162,7 @@ export class FakeGitHub {
       checkRuns: [],
       statuses: [],
       comments: [],
+      labelWrites: [],
       baseHistory: [root.sha],
     };
     this.repos.set(fullName.toLowerCase(), repo);
@@ -148,7 +178,7 @@ export class FakeGitHub {
   /** Opens a pull request whose branch starts at the current base tip, with green CI on its head unless `bad`. */
   openPull(
     fullName: string,
-    options: Partial<Pick<FakePull, 'title' | 'author' | 'draft' | 'labels' | 'files' | 'conflictsWithBase' | 'conflictsWith' | 'bad' | 'baseRef'>> & {
+    options: Partial<Pick<FakePull, 'title' | 'author' | 'draft' | 'labels' | 'files' | 'conflictsWithBase' | 'conflictsWith' | 'bad' | 'flaky' | 'baseRef'>> & {
       approvals?: number;
       number?: number;
     } = {},
@@ -160,7 +190,7 @@ export class FakeGitHub {
     const base = repo.commits.get(repo.branches.get(baseRef)!)!;
     const head = this.addCommit(repo, [base.sha], new Set([...base.patches, number]));
     const headRef = `feature-${number}`;
-    repo.branches.set(headRef, head.sha);
+    this.setBranch(repo, headRef, head.sha);
     const pull: FakePull = {
       number,
       title: options.title ?? `Change ${number}`,
@@ -177,6 +207,7 @@ export class FakeGitHub {
       conflictsWithBase: options.conflictsWithBase ?? false,
       conflictsWith: options.conflictsWith ?? [],
       bad: options.bad ?? false,
+      flaky: options.flaky ?? 0,
     };
     repo.pulls.set(number, pull);
     return pull;
@@ -198,7 +229,7 @@ export class FakeGitHub {
     const pull = repo.pulls.get(pullNumber)!;
     const head = repo.commits.get(repo.branches.get(pull.headRef)!)!;
     const next = this.addCommit(repo, [head.sha], new Set(head.patches));
-    repo.branches.set(pull.headRef, next.sha);
+    this.setBranch(repo, pull.headRef, next.sha);
     return next.sha;
   }
 
@@ -218,12 +249,25 @@ export class FakeGitHub {
       for (const run of repo.checkRuns) {
         if (run.status === 'completed') continue;
         run.status = 'completed';
-        run.conclusion = this.isRed(repo, run.headSha) ? 'failure' : 'success';
+        run.conclusion = this.isRed(repo, run.headSha) || this.flakes(repo, run.headSha) ? 'failure' : 'success';
         run.completedAt = now();
         finished++;
       }
     }
     return finished;
+  }
+
+  /** A flaky pull request in the commit's tree fails this run (and spends one of its flakes). */
+  private flakes(repo: FakeRepo, sha: string): boolean {
+    const flaky = [...(repo.commits.get(sha)?.patches ?? [])].map((patch) => repo.pulls.get(patch)).find((pull) => pull && pull.flaky > 0);
+    if (!flaky) return false;
+    flaky.flaky--;
+    return true;
+  }
+
+  /** CI runs started on branches matching `prefix` (e.g. the queue's batch branches). */
+  ciRunsOn(prefix: string): FakeCiRun[] {
+    return this.ciRuns.filter((run) => run.branch?.startsWith(prefix) === true);
   }
 
   isRed(repo: FakeRepo, sha: string): boolean {
@@ -245,15 +289,25 @@ export class FakeGitHub {
   private addCommit(repo: FakeRepo, parents: string[], patches: Set<number>): FakeCommit {
     const commit: FakeCommit = { sha: sha1(), parents, patches };
     repo.commits.set(commit.sha, commit);
-    // CI runs on every new commit.
-    for (const name of this.checkNames) {
-      repo.checkRuns.push({ id: this.nextRunId++, name, headSha: commit.sha, status: 'in_progress', conclusion: null, startedAt: now(), completedAt: null });
-    }
     return commit;
   }
 
+  /** A push: the branch moves, and CI runs on the new head if it builds that branch. */
+  private setBranch(repo: FakeRepo, branch: string, sha: string): void {
+    const before = repo.branches.get(branch);
+    repo.branches.set(branch, sha);
+    if (before !== sha && this.ciBuilds(branch)) this.startCi(repo, branch, sha, 'push');
+  }
+
+  private startCi(repo: FakeRepo, branch: string | null, sha: string, cause: FakeCiRun['cause'], names = this.checkNames): void {
+    this.ciRuns.push({ repo: `${repo.owner}/${repo.name}`, branch, sha, cause });
+    for (const name of names) {
+      repo.checkRuns.push({ id: this.nextRunId++, name, headSha: sha, status: 'in_progress', conclusion: null, startedAt: now(), completedAt: null });
+    }
+  }
+
   private moveBase(repo: FakeRepo, sha: string): void {
-    repo.branches.set(repo.defaultBranch, sha);
+    this.setBranch(repo, repo.defaultBranch, sha);
     repo.baseHistory.push(sha);
   }
 
@@ -319,8 +373,14 @@ export class FakeGitHub {
     const method = req.method ?? 'GET';
     this.requests.push({ method, path, body, authorization: req.headers.authorization });
     const fault = this.faults.find((candidate) => candidate.method === method && candidate.path.test(path));
+    const shape = checkRestShape(method, path, url.searchParams, body);
     let answer: Answer;
-    if (fault) {
+    if (!shape.operation || shape.problems.length > 0) {
+      this.violations.push({ method, path, problems: shape.problems });
+      answer = shape.operation
+        ? { status: 422, body: { message: 'Invalid request.', errors: shape.problems, documentation_url: 'https://docs.github.com/rest' } }
+        : { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+    } else if (fault) {
       fault.times--;
       if (fault.times <= 0) this.faults = this.faults.filter((candidate) => candidate !== fault);
       answer = { status: fault.status, body: fault.body, headers: fault.headers };
@@ -340,6 +400,12 @@ export class FakeGitHub {
     if (appToken && method === 'POST') return this.installationToken(req);
     if (this.app && req.headers.authorization !== `token ${this.app.installationToken}`) {
       return { status: 401, body: { message: 'Bad credentials' } };
+    }
+    const user = path.match(/^\/users\/([^/]+)$/);
+    if (user && method === 'GET') {
+      const account = this.users.get(user[1]!);
+      if (!account) return { status: 404, body: { message: 'Not Found' } };
+      return { status: 200, body: { login: user[1], id: 1, type: 'User', email: account.email } };
     }
     const match = path.match(/^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/);
     if (!match) return { status: 404, body: { message: 'Not Found' } };
@@ -367,10 +433,14 @@ export class FakeGitHub {
         return { status: 201, body: { id: repo.comments.length, body: comment.body, user: { login: comment.user }, created_at: now() } };
       }
       if (m[2] === 'labels' && method === 'POST') {
-        for (const label of (body.labels as string[]) ?? []) if (!pull.labels.includes(label)) pull.labels.push(label);
+        for (const label of (body.labels as string[]) ?? []) {
+          repo.labelWrites.push({ issue: pull.number, action: 'add', label });
+          if (!pull.labels.includes(label)) pull.labels.push(label);
+        }
         return { status: 200, body: pull.labels.map((name, index) => ({ id: index + 1, name, color: 'ededed', default: false })) };
       }
       if (m[2] === 'labels' && method === 'DELETE' && m[3]) {
+        repo.labelWrites.push({ issue: pull.number, action: 'remove', label: m[3] });
         if (!pull.labels.includes(m[3])) return { status: 404, body: { message: 'Label does not exist' } };
         pull.labels = pull.labels.filter((label) => label !== m![3]);
         return { status: 200, body: pull.labels.map((name, index) => ({ id: index + 1, name, color: 'ededed', default: false })) };
@@ -378,7 +448,9 @@ export class FakeGitHub {
     }
     if (method === 'GET' && (m = rest.match(/^\/commits\/(.+)\/check-runs$/))) {
       const sha = this.resolve(repo, m[1]!);
-      const runs = repo.checkRuns.filter((run) => run.headSha === sha).reverse();
+      let runs = repo.checkRuns.filter((run) => run.headSha === sha).reverse();
+      // filter=latest (Octokit's default is latest too): the most recent run of each name.
+      if (query.get('filter') !== 'all') runs = runs.filter((run, index) => runs.findIndex((other) => other.name === run.name) === index);
       return {
         status: 200,
         body: {
@@ -395,6 +467,13 @@ export class FakeGitHub {
           })),
         },
       };
+    }
+    if (method === 'POST' && (m = rest.match(/^\/check-runs\/(\d+)\/rerequest$/))) {
+      const run = repo.checkRuns.find((candidate) => candidate.id === Number(m![1]));
+      if (!run) return { status: 404, body: { message: 'Not Found' } };
+      if (run.status !== 'completed') return { status: 422, body: { message: 'This check run is not rerequestable' } };
+      this.startCi(repo, null, run.headSha, 'rerequest', [run.name]);
+      return { status: 201, body: {} };
     }
     if (method === 'GET' && (m = rest.match(/^\/commits\/(.+)\/status$/))) {
       const sha = this.resolve(repo, m[1]!);
@@ -424,14 +503,20 @@ export class FakeGitHub {
     if (rest === '/git/refs' && method === 'POST') {
       const ref = String(body.ref).replace(/^refs\/heads\//, '');
       if (repo.branches.has(ref)) return { status: 422, body: { message: 'Reference already exists' } };
-      repo.branches.set(ref, String(body.sha));
+      if (!repo.commits.has(String(body.sha))) return { status: 422, body: { message: 'Object does not exist' } };
+      this.setBranch(repo, ref, String(body.sha));
       return { status: 201, body: { ref: `refs/heads/${ref}`, object: { sha: body.sha, type: 'commit' } } };
     }
     if ((m = rest.match(/^\/git\/refs\/heads\/(.+)$/))) {
       const ref = m[1]!;
       if (method === 'PATCH') {
-        repo.branches.set(ref, String(body.sha));
-        if (ref === repo.defaultBranch) repo.baseHistory.push(String(body.sha));
+        const current = repo.branches.get(ref);
+        const sha = String(body.sha);
+        if (!current) return { status: 422, body: { message: 'Reference does not exist' } };
+        if (!repo.commits.has(sha)) return { status: 422, body: { message: 'Object does not exist' } };
+        if (body.force !== true && !this.ancestors(repo, sha).has(current)) return { status: 422, body: { message: 'Update is not a fast forward' } };
+        this.setBranch(repo, ref, sha);
+        if (ref === repo.defaultBranch) repo.baseHistory.push(sha);
         return { status: 200, body: { ref: `refs/heads/${ref}`, object: { sha: body.sha, type: 'commit' } } };
       }
       if (method === 'DELETE') {
@@ -450,7 +535,7 @@ export class FakeGitHub {
       const pullsIn = [...headCommit.patches].filter((patch) => !intoCommit.patches.has(patch)).map((patch) => repo.pulls.get(patch));
       if (pullsIn.some((pull) => pull && this.conflicts(repo, pull, into))) return { status: 409, body: { message: 'Merge conflict' } };
       const merged = this.addCommit(repo, [into, head], new Set([...intoCommit.patches, ...headCommit.patches]));
-      repo.branches.set(branch, merged.sha);
+      this.setBranch(repo, branch, merged.sha);
       return { status: 201, body: { sha: merged.sha, commit: { message: body.commit_message ?? '' }, parents: merged.parents.map((sha) => ({ sha })) } };
     }
     return { status: 404, body: { message: 'Not Found' } };
@@ -477,7 +562,7 @@ export class FakeGitHub {
       const head = repo.commits.get(headSha)!;
       const base = repo.commits.get(baseSha)!;
       const updated = this.addCommit(repo, [headSha, baseSha], new Set([...head.patches, ...base.patches]));
-      repo.branches.set(pull.headRef, updated.sha);
+      this.setBranch(repo, pull.headRef, updated.sha);
       return { status: 202, body: { message: 'Updating pull request branch.', url: `https://github.com/${repo.owner}/${repo.name}/pull/${pull.number}` } };
     }
     if (method === 'PUT' && rest === '/merge') {

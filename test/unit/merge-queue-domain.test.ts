@@ -175,7 +175,7 @@ describe('ChatMergeQueueNotifier', () => {
     const sent: [string, string][] = [];
     const notifier = new ChatMergeQueueNotifier(
       { notify: async (to, text) => void sent.push([to, text]) },
-      { queueChannel: '#merges', slackUserOf: (login) => (login === 'mona' ? 'U0MONA' : undefined) },
+      { channels: { 'acme/api': '#merges' }, slackUsers: { mona: 'U0MONA' } },
     );
     const base = { repo: 'acme/api', pullNumber: 9, title: 'Fix', url: 'https://github.com/acme/api/pull/9', author: 'mona' };
     await notifier.notify({ kind: 'ejected', ...base, requestedBy: 'U0CAROL', source: 'slack', reason: { code: 'conflict', message: 'it conflicts with `main`' } });

@@ -66,9 +66,11 @@ export class GitHubScm implements Scm {
     }
   }
 
-  async listLabelledPulls(repo: string, label: string, baseBranch: string): Promise<number[]> {
+  async listLabelledPulls(repo: string, labels: readonly string[], baseBranch: string): Promise<{ number: number; labels: string[] }[]> {
     const pulls = await this.octokit.paginate(this.octokit.rest.pulls.list, { ...split(repo), state: 'open', base: baseBranch, per_page: 100 });
-    return pulls.filter((pull) => pull.labels.some((candidate) => candidate.name === label)).map((pull) => pull.number);
+    return pulls
+      .map((pull) => ({ number: pull.number, labels: pull.labels.map((label) => label.name) }))
+      .filter((pull) => pull.labels.some((name) => labels.includes(name)));
   }
 
   async reviews(repo: string, pullNumber: number): Promise<ReviewSummary> {
@@ -95,6 +97,7 @@ export class GitHubScm implements Scm {
       .map((run): CommitCheck => ({
         name: run.name,
         outcome: run.status !== 'completed' ? 'pending' : CHECK_SUCCESS.has(run.conclusion ?? '') ? 'success' : 'failure',
+        checkRunId: run.id,
       }));
     const fromStatuses = combined.data.statuses.map((status): CommitCheck => ({
       name: status.context,
@@ -138,6 +141,17 @@ export class GitHubScm implements Scm {
     });
   }
 
+  /** The public e-mail of a GitHub account (null when it shows none). */
+  async publicEmailOf(login: string): Promise<string | null> {
+    try {
+      const { data } = await this.octokit.rest.users.getByUsername({ username: login });
+      return data.email ?? null;
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw error;
+    }
+  }
+
   async createComment(repo: string, pullNumber: number, body: string): Promise<void> {
     await this.octokit.rest.issues.createComment({ ...split(repo), issue_number: pullNumber, body });
   }
@@ -168,6 +182,20 @@ export class GitHubScm implements Scm {
       if (statusOf(error) !== 422) throw error;
       await this.octokit.rest.git.updateRef({ ...split(repo), ref: `heads/${branch}`, sha, force: true });
     }
+  }
+
+  async resetBranch(repo: string, branch: string, sha: string): Promise<void> {
+    try {
+      await this.octokit.rest.git.updateRef({ ...split(repo), ref: `heads/${branch}`, sha, force: true });
+    } catch (error) {
+      // "Reference does not exist" (422), the first time for this queue.
+      if (statusOf(error) !== 422 && statusOf(error) !== 404) throw error;
+      await this.octokit.rest.git.createRef({ ...split(repo), ref: `refs/heads/${branch}`, sha });
+    }
+  }
+
+  async rerunCheck(repo: string, checkRunId: number): Promise<void> {
+    await this.octokit.rest.checks.rerequestRun({ ...split(repo), check_run_id: checkRunId });
   }
 
   async mergeIntoBranch(repo: string, branch: string, head: string, message: string): Promise<BranchMergeResult> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { QueueWebhookEvent } from '../../services/merge-queue/webhook-event.js';
+import type { QueueWebhookEvent } from '../../domain/merge-queue/webhook-event.js';
 
 /** Only the fields the queue reads; GitHub sends far more, and extra keys are fine. */
 const repository = z.object({ full_name: z.string() });

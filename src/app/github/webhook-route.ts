@@ -1,25 +1,25 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Webhooks } from '@octokit/webhooks';
-import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { WebhookOutcome } from '../../services/merge-queue/merge-queue-service.js';
-import type { QueueWebhookEvent } from '../../services/merge-queue/webhook-event.js';
-import type { Db } from '../../store/db.js';
-import { processedRequests } from '../../store/schema/requests.js';
+import type { QueueWebhookEvent } from '../../domain/merge-queue/webhook-event.js';
 import { sendJson, type HttpRoute } from '../http-routes.js';
 import { parseQueueWebhook } from './webhook-event-parser.js';
 
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
 
+/** The queue's webhook inbox: records a delivery once per X-GitHub-Delivery (the service implements it). */
+export interface WebhookInbox {
+  receiveWebhook(deliveryId: string, event: QueueWebhookEvent): Promise<'recorded' | 'duplicate' | 'ignored'>;
+}
+
 export interface GitHubWebhookDeps {
   /** GITHUB_WEBHOOK_SECRET */
   secret: string;
-  queue: { handleWebhook(event: QueueWebhookEvent): Promise<WebhookOutcome> };
-  /** When given, a redelivered X-GitHub-Delivery is answered without acting twice. */
-  db?: Db;
+  inbox: WebhookInbox;
+  /** Called after a delivery is recorded: wakes the processor (never awaited by the answer to GitHub). */
+  onRecorded?: () => void;
   logger?: Logger;
 }
-
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -43,7 +43,12 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** POST /github/webhook: verified with the webhook secret (X-Hub-Signature-256), parsed, handed to the queue. */
+/**
+ * POST /github/webhook: verified with the webhook secret (X-Hub-Signature-256), parsed, recorded in
+ * the queue's inbox (deduplicated by X-GitHub-Delivery) and answered 202 at once; the queue processes
+ * the inbox afterwards, so no delivery waits on GitHub's 10 s timeout, and a crash after the answer
+ * loses nothing (the recorded delivery is processed on restart).
+ */
 export function githubWebhookRoute(deps: GitHubWebhookDeps): HttpRoute {
   const webhooks = new Webhooks({ secret: deps.secret });
   return {
@@ -64,6 +69,10 @@ export function githubWebhookRoute(deps: GitHubWebhookDeps): HttpRoute {
       }
       const eventName = header(req, 'x-github-event') ?? '';
       const delivery = header(req, 'x-github-delivery');
+      if (!delivery) {
+        sendJson(res, 400, { error: 'X-GitHub-Delivery header is missing' });
+        return;
+      }
       let payload: unknown;
       try {
         payload = JSON.parse(body);
@@ -76,22 +85,22 @@ export function githubWebhookRoute(deps: GitHubWebhookDeps): HttpRoute {
         sendJson(res, 200, { ignored: event.reason });
         return;
       }
-      const key = delivery ? `github:${delivery}` : null;
-      if (deps.db && key) {
-        const inserted = await deps.db.insert(processedRequests).values({ key, source: 'github_webhook' }).onConflictDoNothing().returning();
-        if (inserted.length === 0) {
+      try {
+        const recorded = await deps.inbox.receiveWebhook(delivery, event);
+        if (recorded === 'duplicate') {
           sendJson(res, 200, { duplicate: true });
           return;
         }
-      }
-      try {
-        const outcome = await deps.queue.handleWebhook(event);
-        sendJson(res, 200, outcome);
+        if (recorded === 'ignored') {
+          sendJson(res, 200, { ignored: 'the merge queue is not configured' });
+          return;
+        }
+        sendJson(res, 202, { recorded: delivery });
+        deps.onRecorded?.();
       } catch (error) {
-        deps.logger?.error({ err: error, event: eventName, delivery }, 'github webhook failed');
-        // Forget the delivery, so GitHub's redelivery (or a manual one) is acted on.
-        if (deps.db && key) await deps.db.delete(processedRequests).where(eq(processedRequests.key, key)).catch(() => {});
-        sendJson(res, 500, { error: 'internal error' });
+        deps.logger?.error({ err: error, event: eventName, delivery }, 'github webhook could not be recorded');
+        // Not recorded: GitHub's redelivery (or a manual one) brings it again.
+        sendJson(res, 503, { error: 'the delivery could not be recorded; redeliver it' });
       }
     },
   };

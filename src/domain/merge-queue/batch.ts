@@ -12,9 +12,20 @@ export interface BatchCandidate {
   suspectGroup: number | null;
 }
 
-/** The branch a batch is tested on. */
+/**
+ * The branch a batch is tested on: CI must build `durable-delivery/queue/**`. It is created at the
+ * finished batch commit in one ref update, so CI runs once per batch.
+ */
 export function batchBranchName(baseBranch: string, batchId: number): string {
   return `durable-delivery/queue/${baseBranch}/${batchId}`;
+}
+
+/**
+ * The temporary ref a batch is built on, one pull request merged in at a time: CI must ignore
+ * `durable-delivery/tmp/**` (each merge into it is a push). Reused by every batch of the queue.
+ */
+export function batchBuildRef(baseBranch: string): string {
+  return `durable-delivery/tmp/${baseBranch}`;
 }
 
 /**

@@ -4,6 +4,8 @@ import type { ChecksSummary } from './types.js';
 export interface CheckResult {
   name: string;
   outcome: 'pending' | 'success' | 'failure';
+  /** Set for a check run (Checks API), which can be re-run; a commit status cannot. */
+  checkRunId?: number;
 }
 
 /**
@@ -22,4 +24,21 @@ export function summariseChecks(results: readonly CheckResult[], required: reado
   const waitingFor = names.filter((name) => byName.get(name) !== 'success');
   if (waitingFor.length > 0) return { state: 'pending', waitingFor };
   return { state: 'success', passed: names };
+}
+
+/**
+ * The failed checks of a failed summary that can be re-run (check runs, the latest per name), or
+ * none when any failing check is a commit status: re-running part of the failures would not help.
+ */
+export function retryableFailures(summary: ChecksSummary, results: readonly CheckResult[]): { name: string; checkRunId: number }[] {
+  if (summary.state !== 'failure') return [];
+  const latest = new Map<string, CheckResult>();
+  for (const result of results) if (!latest.has(result.name)) latest.set(result.name, result);
+  const rerun: { name: string; checkRunId: number }[] = [];
+  for (const name of summary.failing) {
+    const id = latest.get(name)?.checkRunId;
+    if (id === undefined) return [];
+    rerun.push({ name, checkRunId: id });
+  }
+  return rerun;
 }

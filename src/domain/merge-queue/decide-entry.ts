@@ -76,3 +76,8 @@ export function decideBatchCandidate(entry: EntryState, pull: PullSnapshot, poli
   if (blocked) return { kind: 'eject', reason: blocked };
   return tooManyRechecks(entry, policy) ?? { kind: 'proceed' };
 }
+
+/** Whether the pull request still carries one of the labels that keep it in the queue. */
+export function labelStillThere(labels: readonly string[], queueLabels: readonly string[]): boolean {
+  return queueLabels.some((label) => labels.includes(label));
+}

@@ -4,3 +4,5 @@ export * from './batch.js';
 export * from './checks.js';
 export * from './estimate.js';
 export * from './pause.js';
+export * from './effects.js';
+export * from './webhook-event.js';

@@ -20,6 +20,8 @@ export interface EmulatedUser {
   id: string;
   name: string;
   realName?: string;
+  /** The profile e-mail, found by users.lookupByEmail. */
+  email?: string;
 }
 
 export interface EmulatedChannel {
@@ -89,6 +91,8 @@ export interface SlackEmulatorOptions {
   signingSecret: string;
   /** The token the app must present; any token is accepted when omitted. */
   botToken?: string;
+  /** Scopes granted to the bot token; absent = all. A method needing another answers missing_scope. */
+  botScopes?: string[];
   /**
    * The app-level token (xapp-…) for Socket Mode. Once the app has connected with it, everything
    * Slack sends the app goes over the socket instead of HTTP, as with Socket Mode enabled.
@@ -138,7 +142,13 @@ const REQUIRED_ARGS: Record<string, string[]> = {
   'views.update': ['view'],
   'usergroups.users.list': ['usergroup'],
   'users.info': ['user'],
+  'users.lookupByEmail': ['email'],
   'conversations.info': ['channel'],
+};
+
+/** Scopes a method needs beyond the basics (the spec's `security` of each method). */
+const REQUIRED_SCOPES: Record<string, string> = {
+  'users.lookupByEmail': 'users:read.email',
 };
 
 /** Arguments Slack sends as JSON inside a form field. */
@@ -630,6 +640,25 @@ export class SlackEmulator {
         const user = this.#users.get(String(args.user));
         if (!user) throw new ApiRefusal('user_not_found', [], false);
         return { user: { id: user.id, name: user.name, real_name: user.realName ?? user.name, team_id: this.teamId, profile: { display_name: user.name, real_name: user.realName ?? user.name } } };
+      }
+      case 'users.lookupByEmail': {
+        const scope = REQUIRED_SCOPES['users.lookupByEmail']!;
+        // Slack's platform-wide answer for a token without the method's scope (not in the method's own error list).
+        if (this.#options.botScopes && !this.#options.botScopes.includes(scope)) throw new ApiRefusal('missing_scope', [`needed: ${scope}`], false);
+        const email = String(args.email).toLowerCase();
+        const user = [...this.#users.values()].find((candidate) => candidate.email?.toLowerCase() === email);
+        if (!user) throw new ApiRefusal('users_not_found', [], false);
+        return {
+          user: {
+            id: user.id,
+            team_id: this.teamId,
+            name: user.name,
+            deleted: false,
+            real_name: user.realName ?? user.name,
+            is_bot: false,
+            profile: { display_name: user.name, real_name: user.realName ?? user.name, email: user.email },
+          },
+        };
       }
       case 'conversations.info': {
         const channel = this.#resolveChannel(String(args.channel));

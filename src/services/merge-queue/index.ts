@@ -11,4 +11,4 @@ export {
 } from './merge-queue-service.js';
 export type { Deployer, MergeQueueNotice, MergeQueueNotifier } from './ports.js';
 export type { QueueView, QueueViewEntry, QueueViewQueue } from './view.js';
-export type { QueueWebhookEvent } from './webhook-event.js';
+export type { QueueWebhookEvent } from '../../domain/merge-queue/webhook-event.js';

@@ -50,7 +50,7 @@ describe('/queue', () => {
     const queue: MergeQueueCommands = {
       enqueue: async (request) => (calls.push(`enqueue ${request.repo}#${request.pullNumber} by ${request.requestedBy}`), { kind: 'accepted', position: 2 }),
       remove: async (request) => (calls.push(`remove ${request.repo}#${request.pullNumber} by ${request.actor}`), { kind: 'refused', code: 'not_queued', message: 'acme/web#13 is not in the queue' }),
-      list: async () => ({ queues: [{ repo: 'acme/web', baseBranch: 'main', mode: 'serial', batchSize: 1, paused: null, entries: [] }] }),
+      list: async () => ({ queues: [{ repo: 'acme/web', baseBranch: 'main', mode: 'serial', batchSize: 1, paused: null, unreachable: null, entries: [] }] }),
     };
     const { run, acks, responses } = harness(queue);
     await run('add acme/web#12', 'same-trigger');
