@@ -75,12 +75,20 @@ export interface QueueHarness {
   status: SettableDeliveryStatus;
   deployer: RecordingDeployer;
   notifier: RecordingNotifier;
+  scm: GitHubScm;
   config: DeliveryConfig;
   /** A new service instance on the same database and fakes: a restart. */
   restart(): MergeQueueService;
 }
 
-export function queueHarness(db: Db, github: FakeGitHub, config: DeliveryConfig, options: MergeQueueServiceOptions = {}): QueueHarness {
+export function queueHarness(
+  db: Db,
+  github: FakeGitHub,
+  config: DeliveryConfig,
+  options: MergeQueueServiceOptions = {},
+  /** Notices go here as well as to the recording notifier (e.g. the real Slack notifier). */
+  also?: (scm: GitHubScm) => MergeQueueNotifier,
+): QueueHarness {
   const clock = new ManualClock('2026-03-02T09:00:00Z');
   const versionSets = new RecordingVersionSets();
   const status = new SettableDeliveryStatus();
@@ -88,6 +96,10 @@ export function queueHarness(db: Db, github: FakeGitHub, config: DeliveryConfig,
   const notifier = new RecordingNotifier();
   const octokit = createGitHubOctokit({ auth: { kind: 'token', token: 'ghs_test' }, baseUrl: github.url, throttle: false, retries: 0 });
   const scm = new GitHubScm(octokit);
+  const extra = also?.(scm);
+  const both: MergeQueueNotifier = extra
+    ? { notify: async (notice) => (await notifier.notify(notice), await extra.notify(notice)) }
+    : notifier;
   // Tests tick when they mean to: no poll interval unless a test asks for one.
   const build = () =>
     new MergeQueueService({
@@ -96,12 +108,12 @@ export function queueHarness(db: Db, github: FakeGitHub, config: DeliveryConfig,
       versionSets,
       deliveryStatus: status,
       deployer,
-      notifier,
+      notifier: both,
       clock,
       config,
       options: { pollIntervalMs: 0, ...options },
     });
-  return { service: build(), clock, versionSets, status, deployer, notifier, config, restart: build };
+  return { service: build(), clock, versionSets, status, deployer, notifier, scm, config, restart: build };
 }
 
 /** Ticks (CI finishing in between, a minute apart) until nothing is queued, or the limit is hit. */

@@ -1,15 +1,13 @@
 import type { ReleaseView } from '../../../domain/release/types.js';
 import type { FreezeView } from '../../../services/release-service-api.js';
 import { LIMITS, divider, escapeMrkdwn, escapeMrkdwnKeepingMentions, fitLines, header, mention, section, type Block } from './block-kit.js';
+import { queueEntryLine, type QueueLineEntry } from './queue-lines.js';
 import { statusLabel } from './release-card.js';
 
 /** The App Home tab: what the viewer shipped, what waits for them, the queue, freezes, windows. */
 
-export interface HomeQueueEntry {
-  repo: string;
-  pullNumber: number;
-  state: string;
-}
+/** One merge queue entry: its state word, what it waits for and its estimated merge time. */
+export type HomeQueueEntry = QueueLineEntry;
 
 export interface AppHomeInput {
   userId: string;
@@ -43,7 +41,7 @@ export function renderAppHome(input: AppHomeInput): HomeView {
 
   blocks.push(divider(), header('Merge queue'));
   if (input.queue === null) blocks.push(section('The merge queue is not enabled.'));
-  else blocks.push(section(input.queue.length > 0 ? fitLines(input.queue.map((entry, index) => `${index + 1}. ${escapeMrkdwn(entry.repo)}#${entry.pullNumber} — ${escapeMrkdwn(entry.state)}`)) : 'The queue is empty.'));
+  else blocks.push(section(input.queue.length > 0 ? fitLines(input.queue.map((entry) => queueEntryLine(entry))) : 'The queue is empty.'));
 
   blocks.push(divider(), header('Freezes'));
   blocks.push(

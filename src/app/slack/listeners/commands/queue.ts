@@ -1,4 +1,5 @@
 import { renderNotice } from '../../../../adapters/slack/blocks/ephemeral.js';
+import { queueLines } from '../../../../adapters/slack/blocks/queue-lines.js';
 import { HELP, parseQueue } from '../../command-text.js';
 import type { SlackDeps } from '../../slack-deps.js';
 import { refusal, runCommand, type CommandArgs } from './run-command.js';
@@ -19,10 +20,7 @@ export function queueCommand(deps: SlackDeps) {
         switch (parsed.kind) {
           case 'list': {
             const view = await queue.list();
-            const lines = view.queues.flatMap((q) => [
-              `*${q.repo}* → ${q.baseBranch}${q.paused ? ` — paused: ${q.paused.message}` : ''}`,
-              ...(q.entries.length === 0 ? ['  (empty)'] : q.entries.map((entry) => `  ${entry.position}. #${entry.pullNumber} ${entry.title} — ${entry.detail}`)),
-            ]);
+            const lines = queueLines(view.queues);
             return renderNotice(lines.length > 0 ? 'The merge queue:' : 'The merge queue is empty.', lines);
           }
           case 'add': {

@@ -49,7 +49,7 @@ export function appHomeOpened(deps: SlackDeps) {
         deps.mergeQueue ? deps.mergeQueue.list() : Promise.resolve(null),
       ]);
       const queue: HomeQueueEntry[] | null = queueView
-        ? queueView.queues.flatMap((q) => q.entries.map((entry) => ({ repo: entry.repo, pullNumber: entry.pullNumber, state: entry.detail })))
+        ? queueView.queues.flatMap((q) => q.entries)
         : null;
       const home = renderAppHome({
         userId: event.user,
