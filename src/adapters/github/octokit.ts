@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
@@ -50,6 +51,8 @@ export function createGitHubOctokit(options: GitHubClientOptions): GitHubOctokit
     retry: { doNotRetry: DO_NOT_RETRY, retries: options.retries ?? 3 },
     throttle: {
       enabled: options.throttle ?? true,
+      // GitHub paces writes per installation or token, so does the client: two installations never wait on each other.
+      id: pacingId(options.auth),
       onRateLimit: (retryAfter, request, _octokit, retryCount) => {
         log?.warn({ method: request.method, url: request.url, retryAfter, retryCount }, 'GitHub rate limit hit');
         return retryCount < maxRateLimitRetries;
@@ -82,4 +85,10 @@ export function createGitHubOctokit(options: GitHubClientOptions): GitHubOctokit
     }
   });
   return octokit;
+}
+
+/** One pacing group per installation (GitHub App) or per token; never the token itself. */
+export function pacingId(auth: GitHubAuth): string {
+  if (auth.kind === 'app') return `app-${auth.appId}-installation-${auth.installationId}`;
+  return `token-${createHash('sha256').update(auth.token).digest('hex').slice(0, 16)}`;
 }

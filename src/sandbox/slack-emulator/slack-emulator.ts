@@ -830,6 +830,9 @@ export class SlackEmulator {
     if (found) return found;
     if (/^[UW][A-Z0-9]+$/.test(idOrName) || /^D[A-Z0-9]+$/.test(idOrName)) {
       const id = idOrName.startsWith('D') ? idOrName : `D${idOrName.slice(1)}`;
+      // The user's DM opened by an earlier post keeps its history.
+      const open = this.#channels.get(id);
+      if (open) return open;
       const dm: EmulatedChannel = { id, name: `@${this.#users.get(`U${id.slice(1)}`)?.name ?? id}`, isDm: true };
       this.#channels.set(id, dm);
       this.#messages.set(id, []);

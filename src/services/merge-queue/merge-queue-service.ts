@@ -424,8 +424,8 @@ export class MergeQueueService {
     for (const queue of claimed) {
       let paused = false;
       try {
+        // Reachability is cleared by the reconcile, which always reads GitHub; a tick of an empty queue does not.
         paused = await this.advance(config, queue.repo, queue.baseBranch, now);
-        await this.store.setReachability(queue.repo, queue.baseBranch, null, now);
       } catch (error) {
         this.log()?.error({ err: error, repo: queue.repo }, 'merge queue tick failed; the next tick retries from the stored state');
         await this.store.setReachability(queue.repo, queue.baseBranch, describeFailure(error), now).catch(() => {});
