@@ -176,6 +176,46 @@ describe('a release driven from Slack, on the engine', () => {
     expect(slack.violations).toEqual([]);
   }, 90_000);
 
+  it('held means held: unclear health holds the canary, a later passing reading only says so, and only Resume moves it', async () => {
+    const { slack } = harness;
+    const id = await deploy('checkout@v2 to production');
+    // Staging converges on passing readings; production waits for its approval.
+    await driveTo(id, (status) => status === 'waiting');
+    engine.ports.health.set('checkout', 'v2', ['inconclusive', 'inconclusive', 'inconclusive', 'pass']);
+    await click(PEOPLE.bob, id, ActionIds.approve);
+    await driveTo(id, (status) => status === 'held');
+    await engine.engine.runUntilIdle();
+    const heldCard = JSON.stringify(cardOf(id).blocks);
+    expect(cardOf(id).text).toContain('Held');
+    expect(heldCard).toMatch(/Held at 1% \(checkout in production canary\) since <!date\^\d+\^/);
+    expect(heldCard).toContain('#team-checkout');
+    expect(heldCard).toContain(`<@${PEOPLE.alice}>`);
+    expect(heldCard).toContain(ActionIds.resume);
+
+    // Long after the 3-minute bake, with every reading since the hold passing: still at 1%.
+    const shiftsBefore = engine.ports.traffic.history('checkout', 'production').length;
+    await drive(engine, () => false, { until: new Date(Date.parse(TUESDAY_MORNING) + 60 * 60_000) });
+    expect(engine.ports.traffic.history('checkout', 'production')).toHaveLength(shiftsBefore);
+    expect(engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ 'is-seed-production-checkout-v1': 99 });
+    expect(await statusOf(id)).toBe('held');
+    await engine.engine.runUntilIdle();
+    expect(JSON.stringify(cardOf(id).blocks)).toMatch(/Health passing again since <!date\^\d+\^\{date_short_pretty\} \{time\}\|[^>]+> — press \*Resume\*/);
+
+    // `/release list` and App Home say held too.
+    const before = slack.ephemeralsFor(PEOPLE.alice).length;
+    await slack.sendCommand(PEOPLE.alice, '/release', 'list', 'deploys');
+    const list = await eventually('the release list', () => slack.ephemeralsFor(PEOPLE.alice)[before]);
+    expect(JSON.stringify(list.blocks)).toMatch(new RegExp(`${id}.*Held`));
+    await slack.openHome(PEOPLE.alice);
+    const home = await eventually('App Home', () => slack.home(PEOPLE.alice));
+    expect(JSON.stringify(home.view.blocks)).toMatch(new RegExp(`${id}.*Held`));
+
+    await click(PEOPLE.bob, id, ActionIds.resume);
+    await driveTo(id, (status) => status === 'succeeded');
+    expect(engine.ports.traffic.history('checkout', 'production').length).toBeGreaterThan(shiftsBefore);
+    expect(slack.violations).toEqual([]);
+  }, 90_000);
+
   it('the Roll back button returns traffic to the previous infra-set, and a double click rolls back once', async () => {
     const id = await deploy('checkout@v3 to staging');
     await driveTo(id, (status) => status === 'running');

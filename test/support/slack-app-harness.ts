@@ -68,6 +68,8 @@ export async function startSlackHarness(options: {
     apiUrl: slack.apiUrl,
     cardChannel: (view) => config.environments[view.targetEnvironment]?.channel ?? '#deploys',
     minPostIntervalMs: 0,
+    // The update budget counts in the engine's time, so a test walking virtual hours stays within it.
+    now: () => options.clock.now().getTime(),
   });
   const app = createSlackApp(
     { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: slack.apiUrl, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }), ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}) },

@@ -99,9 +99,12 @@ export function releaseStatus(state: ReleaseState): ReleaseStatus {
     case 'waiting':
       if (state.paused) return 'paused';
       return phase.blockedBy.length > 0 ? 'waiting' : 'running';
+    case 'baking':
+      // Held outranks paused: a human is being asked and the card must say so.
+      if (phase.askedHuman) return 'held';
+      return state.paused ? 'paused' : 'running';
     case 'provisioning':
     case 'shifting':
-    case 'baking':
       return state.paused ? 'paused' : 'running';
     default:
       return assertNever(phase, 'phase');
@@ -218,6 +221,7 @@ function applyInput(draft: Draft, input: ReleaseInput): Refusal | null {
       // Resuming a release held on unclear health means "keep judging": the count starts over.
       if (state.phase.kind === 'baking') {
         state.phase.askedHuman = false;
+        state.phase.hold = null;
         state.phase.consecutiveUnclear = 0;
       }
       draft.event('resumed', `<@${input.actor.userId}> resumed the release`);
@@ -315,6 +319,7 @@ function trafficApplied(draft: Draft, token: string, outcome: { kind: 'applied';
       consecutiveUnclear: 0,
       lastVerdict: null,
       askedHuman: false,
+      hold: null,
     };
     draft.event('stage_started', `${step.service} at ${step.weight}% in ${step.environment} (${step.stage})`, { service: step.service, environment: step.environment, stage: step.stage, weight: step.weight });
     draft.thread(`🚦 ${step.service}@${step.version} at ${step.weight}% in ${step.environment} (${step.stage})`);
@@ -361,10 +366,16 @@ function healthReading(draft: Draft, token: string, reading: HealthReading): voi
     case 'pass':
       phase.consecutiveFails = 0;
       phase.consecutiveUnclear = 0;
+      if (phase.askedHuman && phase.hold && phase.hold.passingSince === null) {
+        phase.hold.passingSince = draft.nowIso;
+        draft.event('health_recovered', `${step.service} in ${step.environment} passes health again while held; it waits for Resume`);
+        draft.thread(`💚 ${step.service} in ${step.environment} passes health again — still held at ${step.weight}%: press Resume to go on`);
+      }
       return;
     case 'fail': {
       phase.consecutiveFails += 1;
       phase.consecutiveUnclear = 0;
+      if (phase.hold) phase.hold.passingSince = null;
       if (phase.consecutiveFails >= policy.failAfter) {
         const failing = reading.checks.filter((check) => check.verdict === 'fail').map((check) => `${check.check}: ${check.summary}`);
         startRollback(draft, `${step.service} failed health in ${step.environment} ${phase.consecutiveFails}× in a row (${failing.join('; ') || 'fail'})`, 'rolled_back');
@@ -375,10 +386,12 @@ function healthReading(draft: Draft, token: string, reading: HealthReading): voi
     case 'error': {
       phase.consecutiveFails = 0;
       phase.consecutiveUnclear += 1;
+      if (phase.hold) phase.hold.passingSince = null;
       if (phase.consecutiveUnclear >= policy.holdAfter && !phase.askedHuman) {
         phase.askedHuman = true;
         draft.event('held', `${step.service} in ${step.environment}: ${phase.consecutiveUnclear} ${reading.verdict} readings in a row; holding for a human (promote, resume or roll back)`);
-        notifyOwners(draft, [step.environment], [step.service], `⚠️ Release ${state.id}: ${step.service} in ${step.environment} cannot be judged (${reading.verdict} ${phase.consecutiveUnclear}× in a row). It holds at ${step.weight}% — promote, keep waiting (resume) or roll back.`);
+        const asked = notifyOwners(draft, [step.environment], [step.service], `⚠️ Release ${state.id}: ${step.service} in ${step.environment} cannot be judged (${reading.verdict} ${phase.consecutiveUnclear}× in a row). It holds at ${step.weight}% until someone presses Resume, Promote, Roll back or Abort.`);
+        phase.hold = { since: draft.nowIso, asked, passingSince: null };
       }
       return;
     }
@@ -387,7 +400,8 @@ function healthReading(draft: Draft, token: string, reading: HealthReading): voi
   }
 }
 
-function notifyOwners(draft: Draft, environments: readonly string[], services: string[], text: string): void {
+/** Tells the environments' channels, the owning teams and the requester; answers who was told. */
+function notifyOwners(draft: Draft, environments: readonly string[], services: string[], text: string): string[] {
   const channels = new Set<string>();
   for (const environment of environments) {
     const envChannel = draft.config.environments[environment]?.channel;
@@ -401,6 +415,7 @@ function notifyOwners(draft: Draft, environments: readonly string[], services: s
   // The requester hears of it directly too: they may not watch the team's channel at 3 a.m.
   channels.add(draft.state.requester.userId);
   for (const channel of channels) draft.effect({ kind: 'notify', channel, text });
+  return [...channels];
 }
 
 /**
@@ -501,7 +516,8 @@ function advance(draft: Draft): void {
         }
         if (draft.now.getTime() < Date.parse(phase.bakeUntil)) return;
         const passed = !judged || phase.lastVerdict === 'pass';
-        if (!passed || state.paused) return;
+        // Held means held: a passing reading after the hold is news for the human, not a promotion.
+        if (!passed || state.paused || phase.askedHuman) return;
         draft.event('stage_passed', `${step.service} passed ${step.stage} (${step.weight}%) in ${step.environment}`, { service: step.service, environment: step.environment, stage: step.stage });
         moveOn(draft);
         continue;

@@ -182,9 +182,20 @@ export type Phase =
       lastVerdict: Verdict | null;
       /** A human was asked after `holdAfter` inconclusive/error readings in a row. */
       askedHuman: boolean;
+      /** While held: since when, who was asked, and since when health passes again (absent on states persisted before). */
+      hold?: HoldRecord | null;
     }
   | { kind: 'rolling_back'; since: string; reason: string; outcome: 'rolled_back' | 'aborted'; pending: RollbackMove[]; inFlight: (RollbackMove & { token: string }) | null }
   | { kind: 'finished'; at: string; outcome: 'succeeded' | 'rolled_back' | 'aborted'; reason: string | null };
+
+/** A release held for a human: it moves only on Resume, Promote, Roll back or Abort. */
+export interface HoldRecord {
+  since: string;
+  /** Channels and users that were asked to decide (`#team-checkout`, `U0ALICE`). */
+  asked: string[];
+  /** Set while the readings since the hold pass again: the human may press Resume. */
+  passingSince: string | null;
+}
 
 export interface ApprovalRecord {
   environment: string;
@@ -218,7 +229,7 @@ export interface ReleaseState {
   supersededBy: Array<{ service: string; version: string; at: string; by: string }>;
 }
 
-export type ReleaseStatus = 'waiting' | 'running' | 'paused' | 'rolling_back' | 'succeeded' | 'rolled_back' | 'aborted';
+export type ReleaseStatus = 'waiting' | 'running' | 'held' | 'paused' | 'rolling_back' | 'succeeded' | 'rolled_back' | 'aborted';
 
 // ── Inputs ────────────────────────────────────────────────────────────────────────────────────
 
@@ -335,6 +346,8 @@ export interface ReleaseView {
   /** One line describing where the release is now ("production · checkout · canary-10 baking, 4m left"). */
   summary: string;
   paused: { by: string; at: string } | null;
+  /** Held for a human, where and since when (null unless the status is `held`). */
+  held: (HoldRecord & { environment: string; service: string; stage: string; weight: number }) | null;
   health: HealthSnapshot | null;
   rollbackOrder: Array<{ environment: string; moves: RollbackMove[] }>;
   /** Operator actions that make sense in the current state (each is still checked against the presser). */

@@ -110,12 +110,22 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
     environments,
     summary: summarize(state, now),
     paused: state.paused,
+    held: heldView(state),
     health: state.lastHealth,
     // Once it rolls back, what it actually moved; before, everything a failure at the end would move.
     rollbackOrder: rollbackOrder(state, { onlyMoved: rollingBack }),
     allowedActions: allowedActions(state),
     outcome: state.phase.kind === 'finished' ? { kind: state.phase.outcome, at: state.phase.at, reason: state.phase.reason } : null,
   };
+}
+
+function heldView(state: ReleaseState): ReleaseView['held'] {
+  const phase = state.phase;
+  const step = currentStep(state);
+  if (phase.kind !== 'baking' || !phase.askedHuman || step?.kind !== 'stage') return null;
+  // States held before the hold was recorded: since the stage started, asked of the requester.
+  const hold = phase.hold ?? { since: phase.startedAt, asked: [state.requester.userId], passingSince: null };
+  return { ...hold, environment: step.environment, service: step.service, stage: step.stage, weight: step.weight };
 }
 
 export function allowedActions(state: ReleaseState): OperatorAction[] {
@@ -149,7 +159,11 @@ function summarize(state: ReleaseState, now: Date): string {
     case 'baking': {
       const left = Math.max(0, (Date.parse(phase.bakeUntil) - now.getTime()) / 1000);
       const label = step?.kind === 'stage' ? `${step.stage} ${step.weight}%` : '';
-      if (phase.askedHuman) return `${where} · ${label} held: health unclear, a human must decide`;
+      if (phase.askedHuman) {
+        return phase.hold?.passingSince
+          ? `${where} · ${label} held: health passes again — press Resume to go on`
+          : `${where} · ${label} held: health unclear — waiting for Resume, Promote or Roll back`;
+      }
       return left > 0 ? `${where} · ${label} baking, ${formatDuration(left)} left` : `${where} · ${label} bake done, waiting for a passing health reading`;
     }
     default:

@@ -166,10 +166,12 @@ describe('transitions', () => {
     expect(promoted.effects.map((effect) => effect.kind)).toContain('card');
   });
 
-  it('a finished bake without a passing reading holds; a pass then promotes', () => {
+  it('a finished bake whose last reading was unclear waits (short of a hold); a pass then promotes', () => {
     let state = baking();
-    for (let minute = 1; minute <= 10; minute += 1) state = reading(state, 'inconclusive', at(minute)).state;
+    for (let minute = 1; minute <= 8; minute += 1) state = reading(state, 'pass', at(minute)).state;
+    for (const minute of [9, 10]) state = reading(state, 'inconclusive', at(minute)).state;
     expect(state.phase.kind).toBe('baking');
+    expect(releaseStatus(state)).toBe('running');
     state = reading(state, 'pass', at(11)).state;
     expect(state.phase.kind).toBe('shifting');
   });
@@ -252,6 +254,30 @@ describe('transitions', () => {
     expect(state.phase).toMatchObject({ kind: 'baking', askedHuman: true });
     const resumed = step(state, { type: 'resume', actor: alice }, at(12));
     expect(resumed.state.phase).toMatchObject({ kind: 'baking', askedHuman: false, consecutiveUnclear: 0 });
+  });
+
+  it('a held release stays held when health recovers, says since when, and moves on Resume', () => {
+    let state = baking();
+    for (const minute of [1, 2, 3]) state = reading(state, 'inconclusive', at(minute)).state;
+    expect(releaseStatus(state)).toBe('held');
+    expect(state.phase).toMatchObject({ kind: 'baking', hold: { since: at(3).toISOString(), asked: expect.arrayContaining(['#team-checkout', 'U0ALICE']), passingSince: null } });
+    const cursor = state.cursor;
+    // Well past the bake, every reading passes: the release says so and still waits.
+    for (let minute = 4; minute <= 20; minute += 1) {
+      const decision = reading(state, 'pass', at(minute));
+      expect(decision.effects.filter((effect) => effect.kind === 'set_weights')).toEqual([]);
+      state = decision.state;
+    }
+    expect(releaseStatus(state)).toBe('held');
+    expect(state.cursor).toBe(cursor);
+    expect(state.phase).toMatchObject({ kind: 'baking', hold: { passingSince: at(4).toISOString() } });
+    // An unclear reading takes the "passing again" back.
+    state = reading(state, 'error', at(21)).state;
+    expect(state.phase).toMatchObject({ kind: 'baking', hold: { passingSince: null } });
+    state = reading(state, 'pass', at(22)).state;
+    const resumed = step(state, { type: 'resume', actor: bob }, at(22));
+    expect(releaseStatus(resumed.state)).toBe('running');
+    expect(effectOf(resumed, 'set_weights').purpose).toBe('stage');
   });
 
   it('ignores stale results (another token) without any event', () => {

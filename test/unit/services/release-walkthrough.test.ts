@@ -295,7 +295,7 @@ describe('health', { timeout: 180_000 }, () => {
     await drive(h, () => false, { until: new Date(Date.parse(TUESDAY_MORNING) + 45 * 60_000) });
     expect(h.ports.traffic.history('checkout', 'production')).toHaveLength(1);
     const held = await status(h, id);
-    expect(held.status).toBe('running');
+    expect(held.status).toBe('held');
     expect(held.environments.at(-1)!.services[0]!.stages[0]).toMatchObject({ state: 'running', holding: true, bakeSecondsLeft: 0 });
     // A human decides to go on.
     accepted(await h.engine.releases.promote({ actor: alice, releaseId: id }));

@@ -166,3 +166,19 @@ export function option(text: string, value: string): Option {
 export function mention(userId: string): string {
   return `<@${userId}>`;
 }
+
+/**
+ * A time as a Slack date token: every reader sees it in their own time zone; clients that cannot
+ * render tokens show the UTC fallback.
+ */
+export function slackDate(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return escapeMrkdwn(iso);
+  const fallback = new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${fallback} UTC>`;
+}
+
+/** Who was told: a `#channel` name as text, a Slack user id as a mention. */
+export function recipient(channelOrUser: string): string {
+  return /^[UW][A-Z0-9]+$/.test(channelOrUser) ? mention(channelOrUser) : escapeMrkdwn(channelOrUser);
+}

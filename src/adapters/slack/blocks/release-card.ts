@@ -22,7 +22,9 @@ import {
   fitLines,
   header,
   mention,
+  recipient,
   section,
+  slackDate,
   type Block,
   type Button,
   type MessageContent,
@@ -49,6 +51,7 @@ export function encodeButtonValue(value: CardButtonValue): string {
 const STATUS_LABEL: Record<ReleaseStatus, string> = {
   waiting: ':hourglass_flowing_sand: Waiting',
   running: ':arrows_counterclockwise: Running',
+  held: ':warning: Held — a human must decide',
   paused: ':double_vertical_bar: Paused',
   rolling_back: ':rewind: Rolling back',
   succeeded: ':white_check_mark: Succeeded',
@@ -70,6 +73,17 @@ export function renderReleaseCard(view: ReleaseView): MessageContent {
     `*${STATUS_LABEL[view.status]}* · ${escapeMrkdwnKeepingMentions(view.summary)}`,
     `Requested by ${mention(view.requester.userId)} · version set #${view.versionSetId} · path ${view.path.map(escapeMrkdwn).join(' → ')}`,
   ];
+  if (view.held) {
+    const held = view.held;
+    statusLines.push(
+      `:warning: Held at ${held.weight}% (${escapeMrkdwn(held.service)} in ${escapeMrkdwn(held.environment)} ${escapeMrkdwn(held.stage)}) since ${slackDate(held.since)} · asked ${held.asked.map(recipient).join(', ')}`,
+    );
+    statusLines.push(
+      held.passingSince
+        ? `:large_green_circle: Health passing again since ${slackDate(held.passingSince)} — press *Resume* to go on`
+        : 'It moves only when someone presses *Resume*, *Promote*, *Roll back* or *Abort*.',
+    );
+  }
   if (view.paused) statusLines.push(`:double_vertical_bar: Paused by ${mention(view.paused.by)} at ${view.paused.at}`);
   if (view.outcome) {
     statusLines.push(`Finished ${view.outcome.at}: *${view.outcome.kind.replace('_', ' ')}*${view.outcome.reason ? ` — ${escapeMrkdwnKeepingMentions(view.outcome.reason)}` : ''}`);
