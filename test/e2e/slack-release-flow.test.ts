@@ -192,9 +192,9 @@ describe('a release driven from Slack, on the engine', () => {
     expect(heldCard).toContain(`<@${PEOPLE.alice}>`);
     expect(heldCard).toContain(ActionIds.resume);
 
-    // Long after the 3-minute bake, with every reading since the hold passing: still at 1%.
+    // Well after the 3-minute bake (held at 15:04), with every reading since the hold passing: still at 1%.
     const shiftsBefore = engine.ports.traffic.history('checkout', 'production').length;
-    await drive(engine, () => false, { until: new Date(Date.parse(TUESDAY_MORNING) + 60 * 60_000) });
+    await drive(engine, () => false, { until: new Date(Date.parse(TUESDAY_MORNING) + 15 * 60_000) });
     expect(engine.ports.traffic.history('checkout', 'production')).toHaveLength(shiftsBefore);
     expect(engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ 'is-seed-production-checkout-v1': 99 });
     expect(await statusOf(id)).toBe('held');
@@ -214,6 +214,30 @@ describe('a release driven from Slack, on the engine', () => {
     await driveTo(id, (status) => status === 'succeeded');
     expect(engine.ports.traffic.history('checkout', 'production').length).toBeGreaterThan(shiftsBefore);
     expect(slack.violations).toEqual([]);
+  }, 180_000);
+
+  it('the card reads at a glance: date tokens, the stage it awaits a reading from, a rollback reason said once, no internal noise', async () => {
+    const id = await deploy('checkout@v2 to production');
+    await driveTo(id, (status) => status === 'waiting');
+    engine.ports.health.set('checkout', 'v2', 'fail');
+    await click(PEOPLE.bob, id, ActionIds.approve);
+    // The canary has started in production; its first reading is a minute away.
+    expect(await drive(engine, async () => engine.ports.traffic.history('checkout', 'production').length > 0 && (await engine.engine.releases.status(id))?.environments.at(-1)?.services[0]?.stages[0]?.state === 'running')).toBe(true);
+    await engine.engine.runUntilIdle();
+    const fresh = JSON.stringify(cardOf(id).blocks);
+    expect(fresh).toContain('awaiting the first reading of production canary');
+    expect(fresh).not.toContain('in staging full');
+
+    await driveTo(id, (status) => status === 'rolled_back');
+    await engine.engine.runUntilIdle();
+    const card = cardOf(id);
+    const text = JSON.stringify(card.blocks);
+    expect(text.split('failed health in production')).toHaveLength(2);
+    expect(text).toMatch(/Finished <!date\^\d+\^\{date_short_pretty\} \{time\}\|[^>]+>/);
+    expect(text).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
+    expect(text).not.toMatch(/card v\d/);
+    expect(text).not.toContain('✓ none');
+    expect(harness.slack.violations).toEqual([]);
   }, 90_000);
 
   it('the Roll back button returns traffic to the previous infra-set, and a double click rolls back once', async () => {

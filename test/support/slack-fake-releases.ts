@@ -62,6 +62,7 @@ export class FakeReleaseService implements ReleaseService {
       summary: '',
       paused: null,
       held: null,
+      awaitingReading: null,
       health: null,
       rollbackOrder: [{ environment: request.environment, moves: [{ environment: request.environment, service, toInfraSetId: 'is-old', toVersion: 'v0' }] }],
       allowedActions: [],

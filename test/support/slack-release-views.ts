@@ -72,6 +72,7 @@ export function sampleReleaseView(overrides: Partial<ReleaseView> = {}): Release
     summary: 'production · payments · canary 1% baking, 4m left',
     paused: null,
     held: null,
+    awaitingReading: null,
     health: {
       at: '2026-11-23T14:11:00.000Z',
       environment: 'production',

@@ -349,6 +349,8 @@ export interface ReleaseView {
   /** Held for a human, where and since when (null unless the status is `held`). */
   held: (HoldRecord & { environment: string; service: string; stage: string; weight: number }) | null;
   health: HealthSnapshot | null;
+  /** A judged stage that has no reading of its own yet: the card says so instead of showing an older stage's. */
+  awaitingReading: { environment: string; service: string; stage: string } | null;
   rollbackOrder: Array<{ environment: string; moves: RollbackMove[] }>;
   /** Operator actions that make sense in the current state (each is still checked against the presser). */
   allowedActions: OperatorAction[];

@@ -112,11 +112,23 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
     paused: state.paused,
     held: heldView(state),
     health: state.lastHealth,
+    awaitingReading: awaitingReading(state, config),
     // Once it rolls back, what it actually moved; before, everything a failure at the end would move.
     rollbackOrder: rollbackOrder(state, { onlyMoved: rollingBack }),
     allowedActions: allowedActions(state),
     outcome: state.phase.kind === 'finished' ? { kind: state.phase.outcome, at: state.phase.at, reason: state.phase.reason } : null,
   };
+}
+
+function awaitingReading(state: ReleaseState, config: DeliveryConfig): ReleaseView['awaitingReading'] {
+  const phase = state.phase;
+  const step = currentStep(state);
+  if ((phase.kind !== 'baking' && phase.kind !== 'shifting') || step?.kind !== 'stage') return null;
+  if (step.bakeSeconds <= 0 || (config.services[step.service]?.checks ?? []).length === 0) return null;
+  const last = state.lastHealth;
+  const since = phase.kind === 'baking' ? phase.startedAt : phase.since;
+  const ownReading = last && last.environment === step.environment && last.service === step.service && last.stage === step.stage && Date.parse(last.at) >= Date.parse(since);
+  return ownReading ? null : { environment: step.environment, service: step.service, stage: step.stage };
 }
 
 function heldView(state: ReleaseState): ReleaseView['held'] {
@@ -162,7 +174,7 @@ function summarize(state: ReleaseState, now: Date): string {
       if (phase.askedHuman) {
         return phase.hold?.passingSince
           ? `${where} · ${label} held: health passes again — press Resume to go on`
-          : `${where} · ${label} held: health unclear — waiting for Resume, Promote or Roll back`;
+          : `${where} · ${label} held: health unclear, a human must decide`;
       }
       return left > 0 ? `${where} · ${label} baking, ${formatDuration(left)} left` : `${where} · ${label} bake done, waiting for a passing health reading`;
     }

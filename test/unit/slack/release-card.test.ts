@@ -66,7 +66,8 @@ describe('release card', () => {
     ];
     production.gates.push({ gate: 'freeze', ok: false, code: 'frozen', message: 'frozen: incident 123' });
     const text = JSON.stringify(renderReleaseCard(view).blocks);
-    expect(text).toContain(':x: canary 1% failed: errors 2.3× baseline');
+    expect(text).toContain(':x: canary 1% failed  ·');
+    expect(text).not.toContain('errors 2.3× baseline');
     expect(text).toContain('waiting: window closed');
     expect(text).toContain('✗ no freeze: frozen: incident 123');
     expect(text).toContain('full 100% rolled back');
@@ -129,13 +130,18 @@ describe('other surfaces', () => {
     expect(JSON.stringify(form)).not.toContain('&lt;@');
     // The same in an ephemeral refusal, and on the card's summary and outcome.
     expect(sectionsOf(renderProblem({ code: 'not_authorized', message: refusal }).blocks)[0]).toContain('Actor <@U0ALICE> may not deploy');
+    const paused = renderReleaseCard(sampleReleaseView({ summary: 'production · checkout · paused by <@U0BOB>' }));
+    expect(sectionsOf(paused.blocks).join('\n')).toContain('paused by <@U0BOB>');
+    const reason = 'rolled back by <@U0CAROL>: wrong <b> & <!channel>';
     const card = renderReleaseCard(
-      sampleReleaseView({ summary: 'production · checkout · paused by <@U0BOB>', outcome: { kind: 'rolled_back', at: '2026-11-23T15:00:00.000Z', reason: 'rolled back by <@U0CAROL>: wrong <b> & <!channel>' } }),
+      sampleReleaseView({ status: 'rolled_back', summary: `Rolled back: ${reason}`, outcome: { kind: 'rolled_back', at: '2026-11-23T15:00:00.000Z', reason } }),
     );
     const text = sectionsOf(card.blocks).join('\n');
-    expect(text).toContain('paused by <@U0BOB>');
     // User-supplied text stays inert: no broadcast, no markup.
     expect(text).toContain('rolled back by <@U0CAROL>: wrong &lt;b&gt; &amp; &lt;!channel&gt;');
+    // The reason is said once, and the finish time is a date token.
+    expect(text.split('rolled back by <@U0CAROL>')).toHaveLength(2);
+    expect(text).toContain('Finished <!date^1795446000^{date_short_pretty} {time}|2026-11-23 15:00 UTC>');
     expect(sectionsOf(renderDeployForm({ services: ['checkout'], environments: ['production'], problem: 'No service named <!here>' }).blocks)[0]).toBe(':no_entry_sign: No service named &lt;!here&gt;');
   });
 

@@ -1,6 +1,6 @@
 import type { ReleaseView } from '../../../domain/release/types.js';
 import type { FreezeView } from '../../../services/release-service-api.js';
-import { LIMITS, divider, escapeMrkdwn, escapeMrkdwnKeepingMentions, fitLines, header, mention, section, type Block } from './block-kit.js';
+import { LIMITS, divider, escapeMrkdwn, escapeMrkdwnKeepingMentions, fitLines, header, mention, section, slackDate, type Block } from './block-kit.js';
 import { queueEntryLine, type QueueLineEntry } from './queue-lines.js';
 import { statusLabel } from './release-card.js';
 
@@ -47,13 +47,13 @@ export function renderAppHome(input: AppHomeInput): HomeView {
   blocks.push(
     section(
       input.freezes.length > 0
-        ? fitLines(input.freezes.map((freeze) => `• :snowflake: *${escapeMrkdwn(freeze.environment)}* until ${freeze.until ?? 'lifted'} — ${escapeMrkdwn(freeze.reason)}${freeze.by ? ` (${mention(freeze.by)})` : ''}`))
+        ? fitLines(input.freezes.map((freeze) => `• :snowflake: *${escapeMrkdwn(freeze.environment)}* until ${freeze.until ? slackDate(freeze.until) : 'lifted'} — ${escapeMrkdwn(freeze.reason)}${freeze.by ? ` (${mention(freeze.by)})` : ''}`))
         : 'No freezes in force.',
     ),
   );
 
   blocks.push(divider(), header('Deploy windows'));
-  blocks.push(section(input.windows.length > 0 ? fitLines(input.windows.map((window) => `• *${escapeMrkdwn(window.environment)}*: ${escapeMrkdwn(window.text)}`)) : 'Every environment is always open.'));
+  blocks.push(section(input.windows.length > 0 ? fitLines(input.windows.map((window) => `• *${escapeMrkdwn(window.environment)}*: ${escapeMrkdwnKeepingMentions(window.text)}`)) : 'Every environment is always open.'));
 
   return { type: 'home', blocks: blocks.slice(0, LIMITS.viewBlocks) };
 }

@@ -77,18 +77,21 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** A user mention or channel link as the engine writes them (`<@U0ALICE>`, `<#C0DEPLOYS>`). */
-const ENGINE_MENTION = /(<@[UW][A-Z0-9]+>|<#C[A-Z0-9]+>)/;
+/**
+ * What the engine writes into its text that Slack should render: a user mention or channel link
+ * (`<@U0ALICE>`, `<#C0DEPLOYS>`), or an ISO time (`2026-11-24T14:00:00.000Z`), shown as a date token.
+ */
+const ENGINE_MENTION = /(<@[UW][A-Z0-9]+>|<#C[A-Z0-9]+>|\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?Z\b)/;
 
 /**
  * Escapes text the engine composed (refusals, summaries, reasons) for mrkdwn, except the mentions
  * the engine wrote into it: "<@U0ALICE> may not deploy" names Alice instead of showing raw
- * brackets. Anything else in angle brackets — a typed `<!channel>`, a link — stays inert text.
+ * brackets, and a time reads in each reader's own time zone. Anything else in angle brackets — a typed `<!channel>`, a link — stays inert text.
  */
 export function escapeMrkdwnKeepingMentions(text: string): string {
   return text
     .split(ENGINE_MENTION)
-    .map((part, index) => (index % 2 === 1 ? part : escapeMrkdwn(part)))
+    .map((part, index) => (index % 2 === 0 ? escapeMrkdwn(part) : part.startsWith('<') ? part : slackDate(part)))
     .join('');
 }
 

@@ -84,10 +84,9 @@ export function renderReleaseCard(view: ReleaseView): MessageContent {
         : 'It moves only when someone presses *Resume*, *Promote*, *Roll back* or *Abort*.',
     );
   }
-  if (view.paused) statusLines.push(`:double_vertical_bar: Paused by ${mention(view.paused.by)} at ${view.paused.at}`);
-  if (view.outcome) {
-    statusLines.push(`Finished ${view.outcome.at}: *${view.outcome.kind.replace('_', ' ')}*${view.outcome.reason ? ` — ${escapeMrkdwnKeepingMentions(view.outcome.reason)}` : ''}`);
-  }
+  if (view.paused) statusLines.push(`:double_vertical_bar: Paused by ${mention(view.paused.by)} at ${slackDate(view.paused.at)}`);
+  // The reason is in the summary above: said once.
+  if (view.outcome) statusLines.push(`Finished ${slackDate(view.outcome.at)}`);
   blocks.push(section(fitLines(statusLines)));
 
   blocks.push(section(fitLines(['*What ships*', ...view.changes.map((change) => `• \`${escapeMrkdwn(change.service)}\` ${version(change.from)} → *${escapeMrkdwn(change.to)}*`)])));
@@ -107,7 +106,7 @@ export function renderReleaseCard(view: ReleaseView): MessageContent {
 
   const buttons = renderButtons(view);
   if (buttons.length > 0) blocks.push({ type: 'actions', block_id: BlockIds.cardActions, elements: buttons });
-  blocks.push(context(`\`${view.id}\` · card v${view.version} · updated ${view.updatedAt}`));
+  blocks.push(context(`\`${escapeMrkdwn(view.id)}\` · updated ${slackDate(view.updatedAt)}`));
 
   return { text: clip(`${title}: ${STATUS_LABEL[view.status].replace(/^:[a-z_]+: /, '')} — ${view.summary}`, 3000), blocks };
 }
@@ -126,7 +125,8 @@ const ENVIRONMENT_STATE: Record<EnvironmentView['state'], string> = {
 function renderEnvironment(environment: EnvironmentView): string {
   const lines = [`*${escapeMrkdwn(environment.environment)}* — ${ENVIRONMENT_STATE[environment.state]}`];
   for (const service of environment.services) lines.push(...renderService(service));
-  lines.push(`_Preconditions_: ${renderGates(environment)}`);
+  const gates = renderGates(environment);
+  if (gates) lines.push(`_Preconditions_: ${gates}`);
   for (const warning of environment.warnings) lines.push(`:warning: ${escapeMrkdwnKeepingMentions(warning)}`);
   return fitLines(lines);
 }
@@ -155,7 +155,8 @@ export function renderStage(stage: StageView): string {
     case 'waiting':
       return `:hourglass_flowing_sand: ${name} waiting: ${stage.reasons.map((reason) => escapeMrkdwnKeepingMentions(reason.message)).join('; ') || 'gates closed'}`;
     case 'failed':
-      return `:x: ${name} failed: ${escapeMrkdwnKeepingMentions(stage.reason)}`;
+      // Why is in the card's status line; here only where.
+      return `:x: ${name} failed`;
     case 'rolled_back':
       return `:leftwards_arrow_with_hook: ${name} rolled back`;
     default:
@@ -182,16 +183,19 @@ function renderGates(environment: EnvironmentView): string {
   for (const gate of environment.gates) {
     if (gate.gate === 'approvals') continue;
     if (gate.ok) parts.push(`✓ ${GATE_LABEL[gate.gate]}${gate.detail ? ` (${escapeMrkdwn(gate.detail)})` : ''}`);
-    else parts.push(`✗ ${GATE_LABEL[gate.gate]}: ${escapeMrkdwnKeepingMentions(gate.message)}${gate.opensAt ? ` (opens ${gate.opensAt})` : ''}`);
+    else parts.push(`✗ ${GATE_LABEL[gate.gate]}: ${escapeMrkdwnKeepingMentions(gate.message)}${gate.opensAt ? ` (opens ${slackDate(gate.opensAt)})` : ''}`);
   }
-  return parts.length > 0 ? parts.join(' · ') : '✓ none';
+  return parts.join(' · ');
 }
 
 function renderHealth(view: ReleaseView): string {
+  const awaiting = view.awaitingReading;
+  // A new stage shows no older stage's reading as if it were its own.
+  if (awaiting) return `*Health*: awaiting the first reading of ${escapeMrkdwn(awaiting.environment)} ${escapeMrkdwn(awaiting.stage)} (${escapeMrkdwn(awaiting.service)})`;
   const health = view.health;
   if (!health) return '*Health*: no reading yet';
   const verdict = { pass: ':white_check_mark: pass', fail: ':x: fail', inconclusive: ':grey_question: inconclusive', error: ':warning: error' }[health.verdict];
-  const lines = [`*Health* (${escapeMrkdwn(health.service)} in ${escapeMrkdwn(health.environment)}, ${escapeMrkdwn(health.stage)}, ${health.at}): ${verdict}`];
+  const lines = [`*Health* of ${escapeMrkdwn(health.service)} in ${escapeMrkdwn(health.environment)} ${escapeMrkdwn(health.stage)}, read ${slackDate(health.at)}: ${verdict}`];
   for (const check of health.checks) lines.push(`• ${escapeMrkdwn(check.check)}: ${check.verdict} — ${escapeMrkdwn(check.summary)}`);
   return fitLines(lines);
 }
