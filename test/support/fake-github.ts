@@ -100,7 +100,8 @@ interface Answer {
   headers?: Record<string, string>;
 }
 
-const now = () => new Date().toISOString();
+let clock: () => Date = () => new Date();
+const now = () => clock().toISOString();
 const sha1 = () => createHash('sha1').update(randomBytes(16)).digest('hex');
 
 export class FakeGitHub {
@@ -123,6 +124,34 @@ export class FakeGitHub {
   private nextPull = 1;
   private server: Server | null = null;
   url = '';
+
+  /** Runs the fake on a virtual clock (benchmarks): check runs start and finish at its time. */
+  useClock(virtual: () => Date): void {
+    clock = virtual;
+  }
+
+  /** Completes the running checks that started at least `ms` ago on the fake's clock (CI of that length). */
+  finishChecksOlderThan(ms: number): number {
+    const cutoff = clock().getTime() - ms;
+    let finished = 0;
+    for (const repo of this.repos.values()) {
+      for (const run of repo.checkRuns) {
+        if (run.status === 'completed' || Date.parse(run.startedAt) > cutoff) continue;
+        run.status = 'completed';
+        run.conclusion = this.isRed(repo, run.headSha) || this.flakes(repo, run.headSha) ? 'failure' : 'success';
+        run.completedAt = now();
+        finished++;
+      }
+    }
+    return finished;
+  }
+
+  /** When the oldest running check started, if any runs. */
+  oldestRunningCheck(): Date | null {
+    let oldest: number | null = null;
+    for (const repo of this.repos.values()) for (const run of repo.checkRuns) if (run.status !== 'completed') oldest = Math.min(oldest ?? Infinity, Date.parse(run.startedAt));
+    return oldest === null ? null : new Date(oldest);
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
