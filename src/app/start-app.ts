@@ -18,6 +18,8 @@ import { SimulatedTraffic } from '../adapters/fleet/simulated-traffic.js';
 import { syncFleetFromStore } from './sync-fleet.js';
 import { MetricsHealthProbe } from '../services/health/metrics-health-probe.js';
 import { databaseOptionsFromEnv, openDatabase, type Database } from '../store/db.js';
+import { DrizzleAuditLog } from '../store/repos/drizzle-audit-log.js';
+import { auditRoute } from './audit-route.js';
 import { operationalRoutes } from './http-routes.js';
 import type { Logger } from './logger.js';
 import { RoutedInfra, RoutedTraffic } from './routed-ports.js';
@@ -53,7 +55,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const ownsDatabase = options.database === undefined;
   const database = options.database ?? (await openDatabase(databaseOptionsFromEnv(env)));
   await database.migrate();
-  const { routes: operational } = operationalRoutes(database);
+  const { routes: operationalOnly } = operationalRoutes(database);
+  const operational = [...operationalOnly, auditRoute({ audit: new DrizzleAuditLog(database.db), token: env.AUDIT_EXPORT_TOKEN })];
 
   if (isSandbox(env)) {
     // Loaded only when asked for: the Slack emulator and the console are no part of a production start.

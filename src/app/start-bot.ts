@@ -4,6 +4,7 @@ import type { DeliveryConfig } from '../config/delivery-schema.js';
 import type { Clock } from '../ports/clock.js';
 import { createEngine, type Engine, type EnginePorts } from '../services/engine.js';
 import type { Database } from '../store/db.js';
+import { DrizzleAuditLog } from '../store/repos/drizzle-audit-log.js';
 import { DrizzleProcessedRequests } from '../store/repos/processed-requests-repo.js';
 import { guardRoute, type HttpRoute } from './http-routes.js';
 import { startScheduler } from './scheduler.js';
@@ -73,7 +74,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       ...(options.slack.host ? { host: options.slack.host } : {}),
       logger,
     },
-    { releases: engine.releases, mergeQueue: mergeQueue?.queue ?? null, config, requests: new DrizzleProcessedRequests(database.db), clock },
+    { releases: engine.releases, mergeQueue: mergeQueue?.queue ?? null, config, audit: new DrizzleAuditLog(database.db), requests: new DrizzleProcessedRequests(database.db), clock },
   );
   const { url } = await slack.start();
 

@@ -38,6 +38,8 @@ export const envSchema = z
     DD_API_URL: optionalUrl,
     PROMETHEUS_URL: optionalUrl,
     DELIVERY_CONFIG: optionalText,
+    /** Bearer token of GET /audit (the audit export); unset, the export is off. */
+    AUDIT_EXPORT_TOKEN: optionalText.pipe(z.string().min(16, 'expected a token of at least 16 characters').optional()),
     /** Sandbox only: how many times faster than the wall sandbox time runs (default 30). */
     SANDBOX_SPEED: optionalText.pipe(z.coerce.number<string>().min(1, 'expected a speed of at least 1').max(10_000).optional()),
   })

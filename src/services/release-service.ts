@@ -11,6 +11,7 @@ import type { Clock } from '../ports/clock.js';
 import type { DbOrTx } from '../store/db.js';
 import {
   activeFreezes,
+  appendOperatorEvent,
   appendRefusal,
   appendTransition,
   getInfraSet,
@@ -334,6 +335,13 @@ export class DrizzleReleaseService implements ReleaseService {
         effect: { kind: 'manual_weights', environment, service, weights: { [target.id]: 100 }, requestedBy: actor.userId, releaseId: null },
         now,
       });
+      await appendOperatorEvent(tx, {
+        type: 'manual_rollback',
+        actor: actor.userId,
+        message: `<@${actor.userId}> rolled ${service} back to ${target.version} (${target.id}) in ${environment}`,
+        at: now,
+        data: { environment, service, toInfraSetId: target.id, toVersion: target.version },
+      });
       after(() => this.runtime.kickCritical());
       return { kind: 'accepted', value: { service, environment, toInfraSetId: target.id, toVersion: target.version } };
     });
@@ -344,12 +352,22 @@ export class DrizzleReleaseService implements ReleaseService {
     if (check) return check;
     if (!(request.durationSeconds > 0)) return refused('invalid_input', 'A freeze needs a positive duration');
     const now = this.clock.now();
-    const row = await insertFreeze(this.runtime.db, {
-      environment: request.environment,
-      reason: request.reason,
-      from: now,
-      until: new Date(now.getTime() + request.durationSeconds * 1000),
-      createdBy: request.actor.userId,
+    const row = await this.runtime.transaction(async (tx) => {
+      const inserted = await insertFreeze(tx, {
+        environment: request.environment,
+        reason: request.reason,
+        from: now,
+        until: new Date(now.getTime() + request.durationSeconds * 1000),
+        createdBy: request.actor.userId,
+      });
+      await appendOperatorEvent(tx, {
+        type: 'freeze',
+        actor: request.actor.userId,
+        message: `<@${request.actor.userId}> froze ${request.environment} until ${inserted.until?.toISOString() ?? 'lifted'}: ${request.reason}`,
+        at: now,
+        data: { environment: request.environment, reason: request.reason, until: inserted.until?.toISOString() ?? null },
+      });
+      return inserted;
     });
     return { kind: 'accepted', value: { id: row.id, environment: row.environment, reason: row.reason, from: row.from.toISOString(), until: row.until?.toISOString() ?? null, by: row.createdBy, source: 'adhoc' } };
   }
@@ -357,9 +375,15 @@ export class DrizzleReleaseService implements ReleaseService {
   async unfreeze(request: { actor: Actor; environment: string }): Promise<EnvironmentOutcome<{ lifted: number }>> {
     const check = this.governCheck(request.actor, request.environment, 'unfreeze');
     if (check) return check;
-    const lifted = await liftFreezes(this.runtime.db, request.environment, request.actor.userId, this.clock.now());
+    const now = this.clock.now();
+    const lifted = await this.runtime.transaction(async (tx) => {
+      const count = await liftFreezes(tx, request.environment, request.actor.userId, now);
+      if (count === 0) return 0;
+      await appendOperatorEvent(tx, { type: 'unfreeze', actor: request.actor.userId, message: `<@${request.actor.userId}> lifted the freeze of ${request.environment}`, at: now, data: { environment: request.environment, lifted: count } });
+      await wakeWaitingReleases(tx, now);
+      return count;
+    });
     if (lifted === 0) return refused('not_frozen', `${request.environment} has no ad-hoc freeze to lift (scheduled freezes change in the config)`);
-    await wakeWaitingReleases(this.runtime.db, this.clock.now());
     return { kind: 'accepted', value: { lifted } };
   }
 
@@ -367,7 +391,11 @@ export class DrizzleReleaseService implements ReleaseService {
     const check = this.governCheck(request.actor, request.environment, 'lock');
     if (check) return check;
     const at = this.clock.now();
-    const taken = await takeLock(this.runtime.db, { environment: request.environment, holder: request.actor.userId, reason: request.reason ?? null, at });
+    const taken = await this.runtime.transaction(async (tx) => {
+      if (!(await takeLock(tx, { environment: request.environment, holder: request.actor.userId, reason: request.reason ?? null, at }))) return false;
+      await appendOperatorEvent(tx, { type: 'lock', actor: request.actor.userId, message: `<@${request.actor.userId}> locked ${request.environment}${request.reason ? `: ${request.reason}` : ''}`, at, data: { environment: request.environment, reason: request.reason ?? null } });
+      return true;
+    });
     if (!taken) {
       const held = await getLock(this.runtime.db, request.environment);
       return refused('locked', `${request.environment} is already locked by <@${held?.holder ?? '?'}>${held?.reason ? `: ${held.reason}` : ''}`);
@@ -384,8 +412,12 @@ export class DrizzleReleaseService implements ReleaseService {
       const check = this.governCheck(request.actor, request.environment, 'unlock');
       if (check) return check;
     }
-    await releaseLock(this.runtime.db, request.environment);
-    await wakeWaitingReleases(this.runtime.db, this.clock.now());
+    const now = this.clock.now();
+    await this.runtime.transaction(async (tx) => {
+      await releaseLock(tx, request.environment);
+      await appendOperatorEvent(tx, { type: 'unlock', actor: request.actor.userId, message: `<@${request.actor.userId}> unlocked ${request.environment}`, at: now, data: { environment: request.environment } });
+      await wakeWaitingReleases(tx, now);
+    });
     return { kind: 'accepted', value: { environment: request.environment } };
   }
 

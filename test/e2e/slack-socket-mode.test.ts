@@ -6,6 +6,7 @@ import { createSlackApp, type SlackApp } from '../../src/app/slack/create-slack-
 import { ManualClock } from '../../src/ports/clock.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator/index.js';
 import type { Database } from '../../src/store/db.js';
+import { DrizzleAuditLog } from '../../src/store/repos/drizzle-audit-log.js';
 import { DrizzleProcessedRequests } from '../../src/store/repos/processed-requests-repo.js';
 import { pgliteKind } from '../support/databases.js';
 import { BOT_TOKEN, PEOPLE, exampleConfig } from '../support/slack-app-harness.js';
@@ -31,7 +32,7 @@ describe('Socket Mode', () => {
     releases = new FakeReleaseService(config, chat, () => clock.now());
     app = createSlackApp(
       { botToken: BOT_TOKEN, appToken: APP_TOKEN, apiUrl: slack.apiUrl, port: 0, logger: pino({ level: 'silent' }) },
-      { releases, config, requests: new DrizzleProcessedRequests(database.db), clock },
+      { releases, config, audit: new DrizzleAuditLog(database.db), requests: new DrizzleProcessedRequests(database.db), clock },
     );
     await app.start();
     await eventually('the app connected', () => slack.socketConnected);

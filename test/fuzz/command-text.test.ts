@@ -31,7 +31,7 @@ describe('slash-command text, fuzzed', () => {
   const parsers: Array<[string, (text: string) => { kind: string }]> = [
     ['/deploy', (text) => parseDeploy(text, names)],
     ['/rollback', (text) => parseRollback(text, names)],
-    ['/release', (text) => parseRelease(text)],
+    ['/release', (text) => parseRelease(text, names)],
     ['/freeze', (text) => parseFreeze(text, names)],
     ['/unfreeze', (text) => parseUnfreeze(text, names)],
     ['/queue', (text) => parseQueue(text)],

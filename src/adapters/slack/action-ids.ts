@@ -12,6 +12,8 @@ export const ActionIds = {
   deployService: 'deploy_service',
   deployVersion: 'deploy_version',
   deployEnvironment: 'deploy_environment',
+  /** `/release history`: the next, older page. */
+  historyOlder: 'history_older',
 } as const;
 
 export type ReleaseButtonAction = 'approve' | 'pause' | 'resume' | 'promote' | 'rollback' | 'abort';

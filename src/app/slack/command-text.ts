@@ -25,7 +25,7 @@ type Help = { kind: 'help' };
 export const USAGE = {
   deploy: '/deploy <service>@<version> [to <env>]  |  /deploy set <N> to <env>  |  /deploy',
   rollback: '/rollback <service> [in <env>] [to <infra-set>]',
-  release: '/release [<id> | list]',
+  release: '/release [<id> | list | history [<service>] [<env>]]',
   freeze: '/freeze <env> [duration] [reason]',
   unfreeze: '/unfreeze <env>',
   queue: '/queue [list]  |  /queue add <owner/repo>#<N>  |  /queue remove <owner/repo>#<N>',
@@ -175,11 +175,40 @@ export function parseRollback(text: string, names: KnownNames): RollbackCommand 
 
 // ── /release ──────────────────────────────────────────────────────────────────────────────────
 
-export type ReleaseCommand = Help | { kind: 'list' } | { kind: 'show'; releaseId: string } | CommandProblem;
+export type ReleaseCommand =
+  | Help
+  | { kind: 'list' }
+  | { kind: 'show'; releaseId: string }
+  | { kind: 'history'; service?: string; environment?: string }
+  | CommandProblem;
 
-export function parseRelease(text: string): ReleaseCommand {
+/** `history [<service>] [<env>]`, either order: each word must be a known service or environment. */
+function parseHistory(words: string[], names: KnownNames): ReleaseCommand {
+  const usage = USAGE.release;
+  let service: string | undefined;
+  let environment: string | undefined;
+  for (const word of words) {
+    if (names.services.includes(word) && !service) service = word;
+    else if (names.environments.includes(word) && !environment) environment = word;
+    else if (names.services.includes(word) || names.environments.includes(word)) return bad(`\`/release history\` takes at most one service and one environment.`, usage);
+    else {
+      const suggestion = didYouMean(word, [...names.services, ...names.environments]);
+      return {
+        kind: 'problem',
+        code: 'bad_arguments',
+        message: `\`${word}\` is neither a service nor an environment.`,
+        usage,
+        ...(suggestion ? { suggestion } : {}),
+      };
+    }
+  }
+  return { kind: 'history', ...(service ? { service } : {}), ...(environment ? { environment } : {}) };
+}
+
+export function parseRelease(text: string, names: KnownNames): ReleaseCommand {
   const tokens = tokenize(text);
   if (isHelp(tokens)) return { kind: 'help' };
+  if (tokens[0]?.toLowerCase() === 'history') return parseHistory(tokens.slice(1), names);
   if (tokens.length === 0 || (tokens.length === 1 && tokens[0]?.toLowerCase() === 'list')) return { kind: 'list' };
   if (tokens.length === 1 && /^[\w-]+$/.test(tokens[0] ?? '')) return { kind: 'show', releaseId: tokens[0] ?? '' };
   return bad('`/release` takes one release id, or `list`.', USAGE.release);
@@ -276,6 +305,7 @@ export const HELP = {
     forms: [
       { usage: '/release list', description: 'the active releases' },
       { usage: '/release <id>', description: 'one release\'s card' },
+      { usage: '/release history [<service>] [<env>]', description: 'who did what and when: deploys, approvals, promotions, pauses, rollbacks, freezes…' },
     ],
   },
   freeze: {

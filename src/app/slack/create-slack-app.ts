@@ -4,6 +4,7 @@ import { App, HTTPReceiver, LogLevel, type App as BoltApp, type CustomRoute, typ
 import type { Logger } from 'pino';
 import type { WebClient } from '@slack/web-api';
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
+import type { AuditLog } from '../../ports/audit-log.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ReleaseService } from '../../services/release-service-api.js';
 import type { ProcessedRequests } from '../../store/repos/processed-requests-repo.js';
@@ -50,6 +51,7 @@ export interface SlackAppDeps {
   /** null until the merge queue exists. */
   mergeQueue?: MergeQueueCommands | null;
   config: DeliveryConfig;
+  audit: AuditLog;
   requests: ProcessedRequests;
   clock: Clock;
 }
@@ -159,6 +161,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     releases: deps.releases,
     mergeQueue: deps.mergeQueue ?? null,
     config: deps.config,
+    audit: deps.audit,
     requests: deps.requests,
     actors,
     clock: deps.clock,

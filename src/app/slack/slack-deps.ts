@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import type { Actor } from '../../domain/release/types.js';
+import type { AuditLog } from '../../ports/audit-log.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ReleaseService } from '../../services/release-service-api.js';
 import type { QueueView } from '../../services/merge-queue/view.js';
@@ -28,6 +29,8 @@ export interface SlackDeps {
   /** null until the merge queue is enabled: /queue then says so. */
   mergeQueue: MergeQueueCommands | null;
   config: DeliveryConfig;
+  /** `/release history`: the event log read as who did what. */
+  audit: AuditLog;
   requests: ProcessedRequests;
   actors: Actors;
   clock: Clock;

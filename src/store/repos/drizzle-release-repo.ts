@@ -112,6 +112,17 @@ export async function appendRefusal(
   });
 }
 
+/**
+ * An environment-wide input that belongs to no release (a freeze, a lock, a /rollback outside a
+ * release, stopping the line), recorded in the same audit log.
+ */
+export async function appendOperatorEvent(
+  tx: DbOrTx,
+  entry: { type: string; actor: string; message: string; at: Date; data: Record<string, unknown> & { environment?: string; service?: string } },
+): Promise<void> {
+  await tx.insert(releaseEvents).values({ releaseId: null, kind: 'operator', version: 0, type: entry.type, actor: entry.actor, message: entry.message, data: entry.data, at: entry.at });
+}
+
 export async function releaseEventsOf(db: DbOrTx, releaseId: string) {
   return db.select().from(releaseEvents).where(eq(releaseEvents.releaseId, releaseId)).orderBy(asc(releaseEvents.id));
 }

@@ -29,8 +29,11 @@ export const releaseEvents = pgTable(
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     /** Null for a refused deploy: no release was created, but the audit log still records who asked for what. */
     releaseId: text('release_id'),
-    /** 'transition' rows carry the release version they produced; 'refusal' rows carry the version they saw. */
-    kind: text('kind', { enum: ['transition', 'refusal'] }).notNull(),
+    /**
+     * 'transition' rows carry the release version they produced; 'refusal' rows carry the version they
+     * saw; 'operator' rows (no release: freezes, locks, /rollback outside a release) carry 0.
+     */
+    kind: text('kind', { enum: ['transition', 'refusal', 'operator'] }).notNull(),
     version: integer('version').notNull(),
     type: text('type').notNull(),
     actor: text('actor'),

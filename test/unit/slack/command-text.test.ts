@@ -26,9 +26,9 @@ describe('command text', () => {
     expect(parseRollback('checkout', names)).toEqual({ kind: 'rollback', service: 'checkout', environment: 'production' });
     expect(parseRollback('checkout in staging to is-42', names)).toEqual({ kind: 'rollback', service: 'checkout', environment: 'staging', toInfraSetId: 'is-42' });
     expect(parseRollback('checkout in stagng', names)).toMatchObject({ kind: 'problem', suggestion: 'staging' });
-    expect(parseRelease('')).toEqual({ kind: 'list' });
-    expect(parseRelease('list')).toEqual({ kind: 'list' });
-    expect(parseRelease('rel-1')).toEqual({ kind: 'show', releaseId: 'rel-1' });
+    expect(parseRelease('', names)).toEqual({ kind: 'list' });
+    expect(parseRelease('list', names)).toEqual({ kind: 'list' });
+    expect(parseRelease('rel-1', names)).toEqual({ kind: 'show', releaseId: 'rel-1' });
     expect(parseFreeze('production 2h "incident 123"', names)).toEqual({ kind: 'freeze', environment: 'production', durationSeconds: 7200, reason: 'incident 123' });
     expect(parseFreeze('production incident in progress', names)).toEqual({ kind: 'freeze', environment: 'production', durationSeconds: 3600, reason: 'incident in progress' });
     expect(parseUnfreeze('production', names)).toEqual({ kind: 'unfreeze', environment: 'production' });

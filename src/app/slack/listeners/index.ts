@@ -1,6 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { CallbackIds, releaseButtonActionIds } from '../../../adapters/slack/action-ids.js';
+import { ActionIds, CallbackIds, releaseButtonActionIds } from '../../../adapters/slack/action-ids.js';
 import type { SlackDeps } from '../slack-deps.js';
+import { auditHistoryOlder } from './actions/audit-history-older.js';
 import { releaseCardButton } from './actions/release-card-button.js';
 import { deployCommand } from './commands/deploy.js';
 import { freezeCommand } from './commands/freeze.js';
@@ -23,6 +24,8 @@ export function registerListeners(app: App, deps: SlackDeps): void {
 
   const buttonIds = new RegExp(`^(${releaseButtonActionIds.join('|')})$`);
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: buttonIds }, releaseCardButton(deps));
+
+  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ActionIds.historyOlder }, auditHistoryOlder(deps));
 
   app.view(CallbackIds.deployForm, deployFormSubmitted(deps));
   app.view(CallbackIds.deployConfirm, deployConfirmed(deps));
