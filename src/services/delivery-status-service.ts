@@ -1,6 +1,7 @@
 import type { DeliveryStatus, FreezeStatus } from '../ports/delivery-status.js';
 import { currentStep } from '../domain/release/decide.js';
-import { listActiveReleases } from '../store/repos/drizzle-release-repo.js';
+import { LINE_STOP_ENVIRONMENT } from '../domain/release/line-stop.js';
+import { activeFreezes, listActiveReleases } from '../store/repos/drizzle-release-repo.js';
 import type { ReleaseRuntime } from './release-runtime.js';
 
 /** Freezes and canary health as the merge queue and App Home ask for them. */
@@ -12,6 +13,11 @@ export class DrizzleDeliveryStatus implements DeliveryStatus {
     const freeze = facts.environments[environment]?.freeze;
     if (!freeze || !freeze.frozen) return { frozen: false };
     return { frozen: true, reason: freeze.reason, until: freeze.until ? new Date(freeze.until) : null };
+  }
+
+  async lineStop(at: Date): Promise<FreezeStatus> {
+    const [stop] = await activeFreezes(this.runtime.db, at, LINE_STOP_ENVIRONMENT);
+    return stop ? { frozen: true, reason: stop.reason, until: null } : { frozen: false };
   }
 
   /** Canaries failing health (a fail not yet enough to roll back), held for a human, or rolling back. */

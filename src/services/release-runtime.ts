@@ -1,3 +1,4 @@
+import { LINE_STOP_ENVIRONMENT } from '../domain/release/line-stop.js';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { DeliveryConfig } from '../config/delivery-schema.js';
@@ -32,6 +33,8 @@ export type OutboxLane = 'critical' | 'health' | 'chat';
 export type StoredEffect =
   | (Extract<ReleaseEffect, { kind: 'provision' | 'set_weights' | 'measure' | 'card' | 'thread' | 'notify' | 'annotate' }> & { releaseId: string })
   | { kind: 'retire_infra_set'; infraSetId: string; environment: string; service: string; releaseId: string | null }
+  /** A notice that belongs to no release (stopping and restarting the line). */
+  | (Extract<ReleaseEffect, { kind: 'notify' }> & { releaseId: null })
   /** /rollback outside a release. */
   | { kind: 'manual_weights'; environment: string; service: string; weights: Record<string, number>; requestedBy: string; releaseId: null };
 
@@ -82,7 +85,8 @@ export class ReleaseRuntime {
       if (!envConfig) continue;
       const window = windowStatus(envConfig.windows, now);
       const scheduled = frozenAt(envConfig.freezes, now);
-      const manual = adhoc.find((freeze) => freeze.environment === name);
+      // A stopped line freezes every environment, and says so before any freeze of the environment's own.
+      const manual = adhoc.find((freeze) => freeze.environment === LINE_STOP_ENVIRONMENT) ?? adhoc.find((freeze) => freeze.environment === name);
       const lock = locks.find((row) => row.environment === name);
       environments[name] = {
         window: window.open

@@ -20,6 +20,15 @@ export interface FreezeView {
   source: 'adhoc' | 'scheduled';
 }
 
+/** A stopped line: who stopped it, why, since when, and the releases it paused. */
+export interface LineStopView {
+  freezeId: number;
+  reason: string;
+  by: string;
+  at: string;
+  pausedReleaseIds: string[];
+}
+
 export interface LockView {
   environment: string;
   holder: string;
@@ -69,6 +78,12 @@ export interface ReleaseService {
   manualRollback(request: { actor: Actor; service: string; environment: string; toInfraSetId?: string }): Promise<EnvironmentOutcome<ManualRollbackResult>>;
   freeze(request: { actor: Actor; environment: string; durationSeconds: number; reason: string }): Promise<EnvironmentOutcome<FreezeView>>;
   unfreeze(request: { actor: Actor; environment: string }): Promise<EnvironmentOutcome<{ lifted: number }>>;
+  /** `/freeze all`: freezes every environment, pauses every release and holds every merge queue, at once. */
+  freezeAll(request: { actor: Actor; reason: string }): Promise<EnvironmentOutcome<LineStopView>>;
+  /** `/unfreeze all`: lifts the line stop and resumes the releases it paused. */
+  unfreezeAll(request: { actor: Actor }): Promise<EnvironmentOutcome<{ resumedReleaseIds: string[] }>>;
+  /** The line stop in force, if any. */
+  lineStop(): Promise<LineStopView | null>;
   lock(request: { actor: Actor; environment: string; reason?: string }): Promise<EnvironmentOutcome<LockView>>;
   unlock(request: { actor: Actor; environment: string }): Promise<EnvironmentOutcome<{ environment: string }>>;
   status(releaseId: string): Promise<ReleaseView | undefined>;

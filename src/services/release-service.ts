@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { DeliveryConfig } from '../config/delivery-schema.js';
 import { lastKnownGood } from '../domain/infra-set/keep-warm.js';
 import { mayDeploy, mayGovern } from '../domain/release/authorization.js';
+import { LINE_STOP_ENVIRONMENT, lineRestartNotice, lineStopNotice } from '../domain/release/line-stop.js';
 import { newReleaseState, releaseStatus, startRelease } from '../domain/release/decide.js';
 import { planRelease } from '../domain/release/plan.js';
 import { rollbackOrder } from '../domain/release/rollback-order.js';
@@ -33,6 +34,7 @@ import type {
   EnvironmentOutcome,
   FreezeView,
   InfraSetView,
+  LineStopView,
   LockView,
   ManualRollbackResult,
   PlanPreview,
@@ -385,6 +387,82 @@ export class DrizzleReleaseService implements ReleaseService {
     });
     if (lifted === 0) return refused('not_frozen', `${request.environment} has no ad-hoc freeze to lift (scheduled freezes change in the config)`);
     return { kind: 'accepted', value: { lifted } };
+  }
+
+  // ── Stopping the line ─────────────────────────────────────────────────────────────────────
+
+  /** Only someone who may freeze every environment may stop (or restart) them all. */
+  private governAll(actor: Actor, action: string): ({ kind: 'refused' } & Refusal) | null {
+    for (const environment of Object.keys(this.config.environments)) {
+      const check = this.governCheck(actor, environment, action);
+      if (check) return check;
+    }
+    return null;
+  }
+
+  /** Every deploy channel, once each: where a line stop is announced. */
+  private lineChannels(): string[] {
+    return [...new Set(Object.values(this.config.environments).map((environment) => environment.channel))];
+  }
+
+  async freezeAll(request: { actor: Actor; reason: string }): Promise<EnvironmentOutcome<LineStopView>> {
+    const denied = this.governAll(request.actor, 'stop the line in');
+    if (denied) return denied;
+    const now = this.clock.now();
+    const by = request.actor.userId;
+    return this.runtime.transaction(async (tx, after) => {
+      // Serialised with deploy decisions: no release starts half-way through the stop.
+      await lockMinting(tx);
+      const [current] = await activeFreezes(tx, now, LINE_STOP_ENVIRONMENT);
+      if (current) return refused('line_stopped', `The line is already stopped (since ${current.from.toISOString()}): ${current.reason}`);
+      const freeze = await insertFreeze(tx, { environment: LINE_STOP_ENVIRONMENT, reason: `line stopped by <@${by}>: ${request.reason}`, from: now, until: null, createdBy: by });
+      const paused: string[] = [];
+      for (const row of await listActiveReleases(tx)) {
+        if (row.state.paused || row.state.phase.kind === 'rolling_back') continue;
+        const result = await this.runtime.apply(tx, row.id, { type: 'pause', actor: request.actor, reason: request.reason, lineStop: freeze.id }, now, after);
+        if (result.kind === 'accepted') paused.push(row.id);
+      }
+      await appendOperatorEvent(tx, { type: 'freeze_all', actor: by, message: `<@${by}> stopped the line: ${request.reason}`, at: now, data: { reason: request.reason, freezeId: freeze.id, pausedReleaseIds: paused } });
+      for (const channel of this.lineChannels()) {
+        await enqueue(tx, { lane: 'chat', key: `line-stop:${freeze.id}:${channel}`, releaseId: null, effect: { kind: 'notify', channel, text: lineStopNotice(by, request.reason), releaseId: null }, now });
+      }
+      return { kind: 'accepted', value: { freezeId: freeze.id, reason: freeze.reason, by, at: now.toISOString(), pausedReleaseIds: paused } } as const;
+    });
+  }
+
+  async unfreezeAll(request: { actor: Actor }): Promise<EnvironmentOutcome<{ resumedReleaseIds: string[] }>> {
+    const denied = this.governAll(request.actor, 'restart the line in');
+    if (denied) return denied;
+    const now = this.clock.now();
+    const by = request.actor.userId;
+    return this.runtime.transaction(async (tx, after) => {
+      await lockMinting(tx);
+      const stops = await activeFreezes(tx, now, LINE_STOP_ENVIRONMENT);
+      if (stops.length === 0) return refused('line_not_stopped', 'The line is not stopped (`/unfreeze <env>` lifts the freeze of one environment)');
+      await liftFreezes(tx, LINE_STOP_ENVIRONMENT, by, now);
+      const stopIds = stops.map((stop) => stop.id);
+      const resumed: string[] = [];
+      // Only what the stop paused: a release someone paused by hand stays paused.
+      for (const row of await listActiveReleases(tx)) {
+        if (row.state.paused?.lineStop === undefined || !stopIds.includes(row.state.paused.lineStop)) continue;
+        const result = await this.runtime.apply(tx, row.id, { type: 'resume', actor: request.actor, lineStop: row.state.paused.lineStop }, now, after);
+        if (result.kind === 'accepted') resumed.push(row.id);
+      }
+      await appendOperatorEvent(tx, { type: 'unfreeze_all', actor: by, message: `<@${by}> restarted the line`, at: now, data: { freezeIds: stopIds, resumedReleaseIds: resumed } });
+      await wakeWaitingReleases(tx, now);
+      for (const channel of this.lineChannels()) {
+        await enqueue(tx, { lane: 'chat', key: `line-restart:${stopIds.join('-')}:${channel}`, releaseId: null, effect: { kind: 'notify', channel, text: lineRestartNotice(by, resumed.length), releaseId: null }, now });
+      }
+      return { kind: 'accepted', value: { resumedReleaseIds: resumed } } as const;
+    });
+  }
+
+  async lineStop(): Promise<LineStopView | null> {
+    const now = this.clock.now();
+    const [stop] = await activeFreezes(this.runtime.db, now, LINE_STOP_ENVIRONMENT);
+    if (!stop) return null;
+    const paused = (await listActiveReleases(this.runtime.db)).filter((row) => row.state.paused?.lineStop === stop.id).map((row) => row.id);
+    return { freezeId: stop.id, reason: stop.reason, by: stop.createdBy, at: stop.from.toISOString(), pausedReleaseIds: paused };
   }
 
   async lock(request: { actor: Actor; environment: string; reason?: string }): Promise<EnvironmentOutcome<LockView>> {

@@ -26,6 +26,10 @@ export class SettableDeliveryStatus implements DeliveryStatus {
     const freeze = this.freezes.get(environment);
     return freeze ? { frozen: true, ...freeze } : { frozen: false };
   }
+  lineStopped: { reason: string } | null = null;
+  async lineStop(): Promise<FreezeStatus> {
+    return this.lineStopped ? { frozen: true, reason: this.lineStopped.reason, until: null } : { frozen: false };
+  }
   async unhealthyCanaries() {
     return this.canaries;
   }

@@ -161,6 +161,18 @@ export class FakeReleaseService implements ReleaseService {
     return before === kept.length ? { kind: 'refused', code: 'not_frozen', message: `${request.environment} is not frozen` } : { kind: 'accepted', value: { lifted: before - kept.length } };
   }
 
+  async freezeAll() {
+    return { kind: 'refused' as const, code: 'invalid_input' as const, message: 'not faked' };
+  }
+
+  async unfreezeAll() {
+    return { kind: 'refused' as const, code: 'invalid_input' as const, message: 'not faked' };
+  }
+
+  async lineStop() {
+    return null;
+  }
+
   async lock() {
     return { kind: 'refused' as const, code: 'invalid_input' as const, message: 'not faked' };
   }

@@ -14,6 +14,9 @@ export const ActionIds = {
   deployEnvironment: 'deploy_environment',
   /** `/release history`: the next, older page. */
   historyOlder: 'history_older',
+  /** App Home, for those who may freeze every environment. */
+  stopTheLine: 'line_stop',
+  restartTheLine: 'line_restart',
 } as const;
 
 export type ReleaseButtonAction = 'approve' | 'pause' | 'resume' | 'promote' | 'rollback' | 'abort';

@@ -26,8 +26,8 @@ export const USAGE = {
   deploy: '/deploy <service>@<version> [to <env>]  |  /deploy set <N> to <env>  |  /deploy',
   rollback: '/rollback <service> [in <env>] [to <infra-set>]',
   release: '/release [<id> | list | history [<service>] [<env>]]',
-  freeze: '/freeze <env> [duration] [reason]',
-  unfreeze: '/unfreeze <env>',
+  freeze: '/freeze <env> [duration] [reason]  |  /freeze all [reason]',
+  unfreeze: '/unfreeze <env>  |  /unfreeze all',
   queue: '/queue [list]  |  /queue add <owner/repo>#<N>  |  /queue remove <owner/repo>#<N>',
 } as const;
 
@@ -218,14 +218,25 @@ export function parseRelease(text: string, names: KnownNames): ReleaseCommand {
 
 export const DEFAULT_FREEZE_SECONDS = 3600;
 
-export type FreezeCommand = Help | { kind: 'freeze'; environment: string; durationSeconds: number; reason: string } | CommandProblem;
+/** `all` stops the line: every environment, release and merge queue (it wins over an environment named `all`). */
+const ALL = 'all';
+
+export type FreezeCommand =
+  | Help
+  | { kind: 'freeze'; environment: string; durationSeconds: number; reason: string }
+  | { kind: 'freeze_all'; reason: string }
+  | CommandProblem;
 
 export function parseFreeze(text: string, names: KnownNames): FreezeCommand {
   const tokens = tokenize(text);
   const usage = USAGE.freeze;
   if (isHelp(tokens)) return { kind: 'help' };
   const [environment, ...rest] = tokens;
-  if (!environment) return bad('Say which environment to freeze.', usage);
+  if (!environment) return bad('Say which environment to freeze, or `all` to stop the line.', usage);
+  if (environment.toLowerCase() === ALL) {
+    const reason = rest.join(' ').trim();
+    return { kind: 'freeze_all', reason: reason.length > 0 ? reason : 'no reason given' };
+  }
   const problem = checkEnvironment(environment, names, usage);
   if (problem) return problem;
   let durationSeconds = DEFAULT_FREEZE_SECONDS;
@@ -239,13 +250,14 @@ export function parseFreeze(text: string, names: KnownNames): FreezeCommand {
   return { kind: 'freeze', environment, durationSeconds, reason: reason.length > 0 ? reason : 'no reason given' };
 }
 
-export type UnfreezeCommand = Help | { kind: 'unfreeze'; environment: string } | CommandProblem;
+export type UnfreezeCommand = Help | { kind: 'unfreeze'; environment: string } | { kind: 'unfreeze_all' } | CommandProblem;
 
 export function parseUnfreeze(text: string, names: KnownNames): UnfreezeCommand {
   const tokens = tokenize(text);
   const usage = USAGE.unfreeze;
   if (isHelp(tokens)) return { kind: 'help' };
-  if (tokens.length !== 1 || !tokens[0]) return bad('Say which environment to unfreeze, and nothing else.', usage);
+  if (tokens.length !== 1 || !tokens[0]) return bad('Say which environment to unfreeze (or `all`), and nothing else.', usage);
+  if (tokens[0].toLowerCase() === ALL) return { kind: 'unfreeze_all' };
   return checkEnvironment(tokens[0], names, usage) ?? { kind: 'unfreeze', environment: tokens[0] };
 }
 
@@ -311,9 +323,19 @@ export const HELP = {
   freeze: {
     command: '/freeze',
     summary: 'stop deploys to an environment for a while',
-    forms: [{ usage: USAGE.freeze, description: 'duration like 30m, 2h (default 1h); the rest is the reason' }],
+    forms: [
+      { usage: '/freeze <env> [duration] [reason]', description: 'duration like 30m, 2h (default 1h); the rest is the reason' },
+      { usage: '/freeze all [reason]', description: 'stop the line: every environment frozen, every release paused, every merge queue held, until /unfreeze all' },
+    ],
   },
-  unfreeze: { command: '/unfreeze', summary: 'lift the ad-hoc freezes of an environment', forms: [{ usage: USAGE.unfreeze, description: '' }] },
+  unfreeze: {
+    command: '/unfreeze',
+    summary: 'lift the ad-hoc freezes of an environment, or restart the line',
+    forms: [
+      { usage: '/unfreeze <env>', description: '' },
+      { usage: '/unfreeze all', description: 'restart a stopped line: resumes the releases it paused' },
+    ],
+  },
   queue: {
     command: '/queue',
     summary: 'the merge queue',

@@ -7,11 +7,14 @@ export interface PauseInputs {
   pauseOnUnhealthyCanary: boolean;
   freezes: { environment: string; reason: string; until: Date | null }[];
   unhealthyCanaries: { releaseId: string; service: string; environment: string }[];
+  /** A stopped line holds every queue, whatever the two switches above say. */
+  lineStop?: { reason: string } | null;
 }
 
-export type PauseState = { paused: false } | { paused: true; code: 'frozen' | 'unhealthy_canary'; message: string };
+export type PauseState = { paused: false } | { paused: true; code: 'line_stopped' | 'frozen' | 'unhealthy_canary'; message: string };
 
 export function decidePause(inputs: PauseInputs): PauseState {
+  if (inputs.lineStop) return { paused: true, code: 'line_stopped', message: `the line is stopped (${inputs.lineStop.reason}); \`/unfreeze all\` restarts it` };
   if (inputs.pauseOnFreeze) {
     const freeze = inputs.freezes[0];
     if (freeze) {

@@ -2,7 +2,7 @@ import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import type { HealthReading } from '../../ports/health.js';
 import type { Weights } from '../../ports/traffic.js';
 import { assertNever } from '../assert-never.js';
-import { mayApprove, mayOperate } from './authorization.js';
+import { mayApprove, mayGovern, mayOperate } from './authorization.js';
 import { gatesFor, type WorldFacts } from './gates.js';
 import { infraSetIdFor } from './plan.js';
 import { rollbackOrder } from './rollback-order.js';
@@ -181,6 +181,12 @@ function checkOperator(draft: Draft, actor: Actor, action: string): Refusal | nu
   return check.ok ? null : check.refusal;
 }
 
+/** Stopping or restarting the line is governance: whoever may freeze the environment may pause what runs in it. */
+function checkLineStopper(draft: Draft, actor: Actor): Refusal | null {
+  const check = mayGovern(draft.config, actor, currentEnvironment(draft.state), 'stop the line in');
+  return check.ok ? null : check.refusal;
+}
+
 function applyInput(draft: Draft, input: ReleaseInput): Refusal | null {
   const state = draft.state;
   const finished = state.phase.kind === 'finished';
@@ -204,18 +210,19 @@ function applyInput(draft: Draft, input: ReleaseInput): Refusal | null {
     case 'pause': {
       if (finished || state.phase.kind === 'rolling_back') return refusal('release_finished', `Release ${state.id} is ${releaseStatus(state)}`);
       if (state.paused) return refusal('already_paused', `Release ${state.id} is already paused by <@${state.paused.by}>`);
-      const denied = checkOperator(draft, input.actor, 'pause');
+      const denied = input.lineStop !== undefined ? checkLineStopper(draft, input.actor) : checkOperator(draft, input.actor, 'pause');
       if (denied) return denied;
-      state.paused = { by: input.actor.userId, at: draft.nowIso };
-      draft.event('paused', `<@${input.actor.userId}> paused the release`);
-      draft.thread(`⏸ Paused by <@${input.actor.userId}>`);
+      state.paused = { by: input.actor.userId, at: draft.nowIso, ...(input.reason ? { reason: input.reason } : {}), ...(input.lineStop !== undefined ? { lineStop: input.lineStop } : {}) };
+      draft.event('paused', `<@${input.actor.userId}> paused the release${input.reason ? `: ${input.reason}` : ''}`, input.lineStop !== undefined ? { lineStop: input.lineStop } : undefined);
+      draft.thread(input.lineStop !== undefined ? `:octagonal_sign: Line stopped by <@${input.actor.userId}>: ${input.reason ?? 'no reason given'}` : `⏸ Paused by <@${input.actor.userId}>${input.reason ? `: ${input.reason}` : ''}`);
       return null;
     }
     case 'resume': {
       if (finished || state.phase.kind === 'rolling_back') return refusal('release_finished', `Release ${state.id} is ${releaseStatus(state)}`);
       const held = state.phase.kind === 'baking' && state.phase.askedHuman;
       if (!state.paused && !held) return refusal('not_paused', `Release ${state.id} is not paused`);
-      const denied = checkOperator(draft, input.actor, 'resume');
+      if (input.lineStop !== undefined && state.paused?.lineStop !== input.lineStop) return refusal('not_paused', `Release ${state.id} was not paused by that line stop`);
+      const denied = input.lineStop !== undefined ? checkLineStopper(draft, input.actor) : checkOperator(draft, input.actor, 'resume');
       if (denied) return denied;
       state.paused = null;
       // Resuming a release held on unclear health means "keep judging": the count starts over.

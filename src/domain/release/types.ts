@@ -47,6 +47,8 @@ export type RefusalCode =
   | 'environment_busy'
   | 'frozen'
   | 'not_frozen'
+  | 'line_stopped'
+  | 'line_not_stopped'
   | 'locked'
   | 'not_locked'
   | 'no_warm_infra_set'
@@ -197,6 +199,15 @@ export interface HoldRecord {
   passingSince: string | null;
 }
 
+export interface PauseRecord {
+  by: string;
+  at: string;
+  /** Why, when a reason was given (stopping the line gives one). */
+  reason?: string;
+  /** The line stop (its freeze id) that paused it: `/unfreeze all` resumes exactly these. */
+  lineStop?: number;
+}
+
 export interface ApprovalRecord {
   environment: string;
   userId: string;
@@ -210,7 +221,7 @@ export interface ReleaseState {
   plan: ReleasePlan;
   cursor: number;
   phase: Phase;
-  paused: { by: string; at: string } | null;
+  paused: PauseRecord | null;
   approvals: ApprovalRecord[];
   /**
    * Services whose traffic this release moved, per environment (what a rollback must restore), with
@@ -238,8 +249,8 @@ export type OperatorAction = 'approve' | 'pause' | 'resume' | 'promote' | 'rollb
 export type ReleaseInput =
   | { type: 'tick' }
   | { type: 'approve'; actor: Actor }
-  | { type: 'pause'; actor: Actor }
-  | { type: 'resume'; actor: Actor }
+  | { type: 'pause'; actor: Actor; reason?: string; lineStop?: number }
+  | { type: 'resume'; actor: Actor; lineStop?: number }
   | { type: 'promote'; actor: Actor }
   | { type: 'rollback'; actor: Actor; reason?: string }
   | { type: 'abort'; actor: Actor }
@@ -345,7 +356,7 @@ export interface ReleaseView {
   environments: EnvironmentView[];
   /** One line describing where the release is now ("production · checkout · canary-10 baking, 4m left"). */
   summary: string;
-  paused: { by: string; at: string } | null;
+  paused: PauseRecord | null;
   /** Held for a human, where and since when (null unless the status is `held`). */
   held: (HoldRecord & { environment: string; service: string; stage: string; weight: number }) | null;
   health: HealthSnapshot | null;

@@ -487,7 +487,8 @@ export class MergeQueueService {
       }
     }
     const unhealthyCanaries = config.pauseOnUnhealthyCanary ? await this.deps.deliveryStatus.unhealthyCanaries() : [];
-    return decidePause({ pauseOnFreeze: config.pauseOnFreeze, pauseOnUnhealthyCanary: config.pauseOnUnhealthyCanary, freezes, unhealthyCanaries });
+    const line = await this.deps.deliveryStatus.lineStop(now);
+    return decidePause({ pauseOnFreeze: config.pauseOnFreeze, pauseOnUnhealthyCanary: config.pauseOnUnhealthyCanary, freezes, unhealthyCanaries, lineStop: line.frozen ? { reason: line.reason } : null });
   }
 
   /** Reads everything the domain decides on for one pull request. */

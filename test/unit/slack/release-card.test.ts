@@ -153,6 +153,8 @@ describe('other surfaces', () => {
       queue: null,
       freezes: [{ id: 1, environment: 'production', reason: 'incident 123', from: '2026-11-23T14:00:00.000Z', until: '2026-11-23T16:00:00.000Z', by: 'U0BOB', source: 'adhoc' }],
       windows: [{ environment: 'production', text: 'closed; next opens 2026-11-24T14:00:00.000Z' }],
+      lineStop: null,
+      mayStopTheLine: false,
     });
     expect(checkView(home)).toEqual([]);
     const text = JSON.stringify(home);

@@ -1,6 +1,8 @@
 import type { ReleaseView } from '../../../domain/release/types.js';
-import type { FreezeView } from '../../../services/release-service-api.js';
-import { LIMITS, divider, escapeMrkdwn, escapeMrkdwnKeepingMentions, fitLines, header, mention, section, slackDate, type Block } from './block-kit.js';
+import { LINE_STOP_ENVIRONMENT } from '../../../domain/release/line-stop.js';
+import type { FreezeView, LineStopView } from '../../../services/release-service-api.js';
+import { ActionIds } from '../action-ids.js';
+import { LIMITS, button, confirmDialog, divider, escapeMrkdwn, escapeMrkdwnKeepingMentions, fitLines, header, mention, section, slackDate, type Block } from './block-kit.js';
 import { queueEntryLine, type QueueLineEntry } from './queue-lines.js';
 import { statusLabel } from './release-card.js';
 
@@ -18,6 +20,9 @@ export interface AppHomeInput {
   freezes: FreezeView[];
   /** Per environment, a line about its next deploy window ("opens Tue 09:00 UTC for 2h"). */
   windows: Array<{ environment: string; text: string }>;
+  lineStop: LineStopView | null;
+  /** Whether the viewer may freeze every environment: only then the stop/restart button shows. */
+  mayStopTheLine: boolean;
 }
 
 export interface HomeView {
@@ -33,6 +38,26 @@ function releaseLine(view: ReleaseView): string {
 export function renderAppHome(input: AppHomeInput): HomeView {
   const blocks: Block[] = [header('Durable Delivery'), section(`Hello ${mention(input.userId)}. Use \`/deploy\`, \`/release list\`, \`/rollback\`, \`/freeze\` and \`/queue\` from any channel.`)];
 
+  if (input.lineStop) {
+    const stop = input.lineStop;
+    blocks.push(section(`:octagonal_sign: *The line is stopped* since ${stop.at} — ${escapeMrkdwnKeepingMentions(stop.reason)}. ${stop.pausedReleaseIds.length} release(s) paused; every merge queue holds.`));
+  }
+  if (input.mayStopTheLine) {
+    blocks.push({
+      type: 'actions',
+      elements: [
+        input.lineStop
+          ? button({ actionId: ActionIds.restartTheLine, text: 'Restart the line', style: 'primary', confirm: confirmDialog({ title: 'Restart the line?', text: 'Every environment unfreezes, the merge queues move again and the releases the stop paused resume.', confirm: 'Restart' }) })
+          : button({
+              actionId: ActionIds.stopTheLine,
+              text: 'Stop the line',
+              style: 'danger',
+              confirm: confirmDialog({ title: 'Stop the line?', text: 'Every release in every environment pauses, every environment freezes and every merge queue holds until someone restarts the line.', confirm: 'Stop everything', danger: true }),
+            }),
+      ],
+    });
+  }
+
   blocks.push(divider(), header('Waiting for your approval'));
   blocks.push(section(input.awaitingMyApproval.length > 0 ? fitLines(input.awaitingMyApproval.map((view) => `${releaseLine(view)} · requested by ${mention(view.requester.userId)}`)) : 'Nothing waits for you.'));
 
@@ -47,7 +72,7 @@ export function renderAppHome(input: AppHomeInput): HomeView {
   blocks.push(
     section(
       input.freezes.length > 0
-        ? fitLines(input.freezes.map((freeze) => `• :snowflake: *${escapeMrkdwn(freeze.environment)}* until ${freeze.until ? slackDate(freeze.until) : 'lifted'} — ${escapeMrkdwn(freeze.reason)}${freeze.by ? ` (${mention(freeze.by)})` : ''}`))
+        ? fitLines(input.freezes.map((freeze) => `• :snowflake: *${freeze.environment === LINE_STOP_ENVIRONMENT ? 'every environment' : escapeMrkdwn(freeze.environment)}* until ${freeze.until ? slackDate(freeze.until) : 'lifted'} — ${escapeMrkdwn(freeze.reason)}${freeze.by ? ` (${mention(freeze.by)})` : ''}`))
         : 'No freezes in force.',
     ),
   );

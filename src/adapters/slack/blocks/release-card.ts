@@ -84,7 +84,10 @@ export function renderReleaseCard(view: ReleaseView): MessageContent {
         : 'It moves only when someone presses *Resume*, *Promote*, *Roll back* or *Abort*.',
     );
   }
-  if (view.paused) statusLines.push(`:double_vertical_bar: Paused by ${mention(view.paused.by)} at ${slackDate(view.paused.at)}`);
+  if (view.paused) {
+    const why = view.paused.reason ? ` — ${escapeMrkdwnKeepingMentions(view.paused.reason)}` : '';
+    statusLines.push(`${view.paused.lineStop !== undefined ? ':octagonal_sign: Line stopped' : ':double_vertical_bar: Paused'} by ${mention(view.paused.by)} at ${slackDate(view.paused.at)}${why}`);
+  }
   // The reason is in the summary above: said once.
   if (view.outcome) statusLines.push(`Finished ${slackDate(view.outcome.at)}`);
   blocks.push(section(fitLines(statusLines)));

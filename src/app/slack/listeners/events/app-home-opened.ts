@@ -1,6 +1,8 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import { renderAppHome, type HomeQueueEntry } from '../../../../adapters/slack/blocks/app-home.js';
-import { isApproverOf } from '../../../../domain/release/authorization.js';
+import { isApproverOf, mayGovern } from '../../../../domain/release/authorization.js';
+import type { Actor } from '../../../../domain/release/types.js';
 import type { ReleaseView } from '../../../../domain/release/types.js';
 import { describeWindow, windowStatus } from '../../../../domain/windows/window-status.js';
 import type { SlackDeps } from '../../slack-deps.js';
@@ -34,6 +36,36 @@ function awaitsApprovalFrom(deps: SlackDeps, view: ReleaseView, actor: { userId:
   );
 }
 
+/** Who may stop the line: whoever may freeze every environment. */
+export function mayStopTheLine(deps: SlackDeps, actor: Actor): boolean {
+  return Object.keys(deps.config.environments).every((environment) => mayGovern(deps.config, actor, environment, 'stop the line in').ok);
+}
+
+/** Renders and publishes one user's App Home (on opening it, and after a button on it changed something). */
+export async function publishHome(deps: SlackDeps, client: WebClient, userId: string, known?: Actor): Promise<void> {
+  const [actor, active, freezes, queueView, lineStop] = await Promise.all([
+    known ? Promise.resolve(known) : deps.actors.resolve(userId),
+    deps.releases.listActive(),
+    deps.releases.listFreezes(),
+    deps.mergeQueue ? deps.mergeQueue.list() : Promise.resolve(null),
+    deps.releases.lineStop(),
+  ]);
+  const queue: HomeQueueEntry[] | null = queueView
+    ? queueView.queues.flatMap((q) => q.entries)
+    : null;
+  const home = renderAppHome({
+    userId,
+    myReleases: active.filter((view) => view.requester.userId === userId),
+    awaitingMyApproval: active.filter((view) => awaitsApprovalFrom(deps, view, actor)),
+    queue,
+    freezes,
+    windows: windowLines(deps, deps.clock.now()),
+    lineStop,
+    mayStopTheLine: mayStopTheLine(deps, actor),
+  });
+  await client.views.publish({ user_id: userId, view: slackView(home) });
+}
+
 /** App Home: the viewer's releases, approvals waiting for them, the queue, freezes and windows. */
 export function appHomeOpened(deps: SlackDeps) {
   return async ({ event, body, client }: HomeArgs): Promise<void> => {
@@ -42,24 +74,7 @@ export function appHomeOpened(deps: SlackDeps) {
     // Slack retries events it thinks were lost; publishing Home twice is harmless, so no claim here.
     const log = deps.logger.child({ user: event.user, eventId });
     try {
-      const [actor, active, freezes, queueView] = await Promise.all([
-        deps.actors.resolve(event.user),
-        deps.releases.listActive(),
-        deps.releases.listFreezes(),
-        deps.mergeQueue ? deps.mergeQueue.list() : Promise.resolve(null),
-      ]);
-      const queue: HomeQueueEntry[] | null = queueView
-        ? queueView.queues.flatMap((q) => q.entries)
-        : null;
-      const home = renderAppHome({
-        userId: event.user,
-        myReleases: active.filter((view) => view.requester.userId === event.user),
-        awaitingMyApproval: active.filter((view) => awaitsApprovalFrom(deps, view, actor)),
-        queue,
-        freezes,
-        windows: windowLines(deps, deps.clock.now()),
-      });
-      await client.views.publish({ user_id: event.user, view: slackView(home) });
+      await publishHome(deps, client, event.user);
     } catch (error) {
       log.error({ err: error }, 'could not publish App Home');
     }
