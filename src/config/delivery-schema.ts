@@ -80,9 +80,56 @@ const command = z.strictObject({
   timeout: durationSchema.default(30),
 });
 
+/** Which cluster: a kubeconfig file and context; none means the in-cluster service account, else $KUBECONFIG. */
+const kubernetesCluster = z.strictObject({
+  kubeconfig: z.string().min(1).optional(),
+  context: z.string().min(1).optional(),
+});
+
+const kubernetesName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a Kubernetes name: lower-case letters, digits and dashes').max(253);
+
+/** One namespace for all environments (may contain {environment}), or one per environment. */
+const kubernetesNamespace = z.union([
+  z.string().regex(/^([a-z0-9-]|\{environment\})+$/, 'expected a namespace name, optionally with {environment} in it').max(63),
+  z.record(name, kubernetesName),
+]);
+
+/** A rule or route by its `name` in the object, or by its index (0 = the first). */
+const ruleSelector = z.union([z.string().min(1), z.number().int().min(0)]);
+
+const port = z.number().int().min(1).max(65535);
+
 export const trafficRouterSchema = z.discriminatedUnion('kind', [
   signedWebhook,
   command,
+  z.strictObject({
+    kind: z.literal('gateway-api'),
+    /** The HTTPRoute whose rule carries the split. */
+    route: kubernetesName,
+    rule: ruleSelector.default(0),
+    namespace: kubernetesNamespace,
+    /** The port of each infra-set's Service, as the backendRefs name it. */
+    port: port.default(80),
+    cluster: kubernetesCluster.default({}),
+    /** Per API request. */
+    timeout: durationSchema.default(10),
+  }),
+  z
+    .strictObject({
+      kind: z.literal('istio'),
+      virtualService: kubernetesName,
+      /** The http route (by name or index) whose destinations carry the split. */
+      route: ruleSelector.default(0),
+      namespace: kubernetesNamespace,
+      /** `host`: one Service per infra-set; `subset`: one host, a DestinationRule subset per infra-set. */
+      destination: z.enum(['host', 'subset']).default('host'),
+      /** The host of every destination, with `destination: subset`. */
+      host: z.string().min(1).optional(),
+      port: port.optional(),
+      cluster: kubernetesCluster.default({}),
+      timeout: durationSchema.default(10),
+    })
+    .refine((router) => router.destination !== 'subset' || router.host !== undefined, { message: 'destination: subset needs the `host` every subset belongs to', path: ['host'] }),
   z.strictObject({
     kind: z.literal('nginx'),
     upstreamFile: z.string().min(1),
@@ -94,9 +141,36 @@ export const trafficRouterSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('simulated') }),
 ]);
 
+/** A pod template needs at least one container with a name and an image; the rest is Kubernetes' to judge. */
+const deploymentTemplate = z.looseObject({
+  metadata: z.looseObject({}).optional(),
+  spec: z.looseObject({
+    replicas: z.number().int().min(0).optional(),
+    template: z.looseObject({
+      spec: z.looseObject({
+        containers: z.array(z.looseObject({ name: z.string().min(1), image: z.string().min(1) })).min(1),
+      }),
+    }),
+  }),
+});
+
 export const infraProviderSchema = z.discriminatedUnion('kind', [
   signedWebhook,
   command,
+  z.strictObject({
+    kind: z.literal('kubernetes'),
+    namespace: kubernetesNamespace,
+    cluster: kubernetesCluster.default({}),
+    /** The Deployment of each infra-set; strings may use {service}, {environment}, {version}, {infraSet}. */
+    deployment: deploymentTemplate,
+    /** Fields of each infra-set's Service spec (ports, type…); the selector is the bot's. */
+    service: z.looseObject({}).optional(),
+    /** The Service port when `service` names no ports (the container's first port is the target). */
+    port: port.default(80),
+    /** How long a new Deployment may take to have all its replicas available. */
+    readyTimeout: durationSchema.default(600),
+    timeout: durationSchema.default(10),
+  }),
   z.strictObject({ kind: z.literal('simulated') }),
 ]);
 

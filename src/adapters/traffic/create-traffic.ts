@@ -3,7 +3,10 @@ import type { TrafficRouterConfig } from '../../config/delivery-schema.js';
 import { assertNever } from '../../domain/assert-never.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Traffic } from '../../ports/traffic.js';
+import { kubeConfigFor, kubernetesApis } from '../kubernetes/kubernetes-client.js';
 import { CommandTraffic } from './command-traffic.js';
+import { gatewayApiTraffic } from './gateway-api-traffic.js';
+import { istioTraffic } from './istio-traffic.js';
 import { NginxTraffic } from './nginx-traffic.js';
 import { WebhookTraffic } from './webhook-traffic.js';
 
@@ -54,6 +57,25 @@ export function createTraffic(config: TrafficRouterConfig, deps: TrafficFactoryD
         testCommand: config.testCommand,
         reloadCommand: config.reloadCommand,
         ...(deps.nginxServerFor ? { serverFor: deps.nginxServerFor } : {}),
+      });
+    case 'gateway-api':
+      return gatewayApiTraffic({
+        apis: kubernetesApis(kubeConfigFor(config.cluster, deps.secrets), config.timeout * 1000),
+        route: config.route,
+        rule: config.rule,
+        namespace: config.namespace,
+        port: config.port,
+        ...(deps.logger ? { logger: deps.logger } : {}),
+      });
+    case 'istio':
+      return istioTraffic({
+        apis: kubernetesApis(kubeConfigFor(config.cluster, deps.secrets), config.timeout * 1000),
+        virtualService: config.virtualService,
+        route: config.route,
+        namespace: config.namespace,
+        destination: config.destination === 'subset' ? { kind: 'subset', host: config.host! } : { kind: 'host' },
+        ...(config.port ? { port: config.port } : {}),
+        ...(deps.logger ? { logger: deps.logger } : {}),
       });
     case 'simulated':
       if (!deps.simulated) throw new AdapterConfigError('traffic kind "simulated" needs the sandbox fleet');
