@@ -99,6 +99,8 @@ const ruleSelector = z.union([z.string().min(1), z.number().int().min(0)]);
 
 const port = z.number().int().min(1).max(65535);
 
+const listenerRuleArn = z.string().regex(/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule\/app\/.+$/, 'expected an ALB listener rule ARN (arn:aws:elasticloadbalancing:…:listener-rule/app/…)');
+
 export const trafficRouterSchema = z.discriminatedUnion('kind', [
   signedWebhook,
   command,
@@ -130,6 +132,16 @@ export const trafficRouterSchema = z.discriminatedUnion('kind', [
       timeout: durationSchema.default(10),
     })
     .refine((router) => router.destination !== 'subset' || router.host !== undefined, { message: 'destination: subset needs the `host` every subset belongs to', path: ['host'] }),
+  z.strictObject({
+    kind: z.literal('aws-alb'),
+    /** The AWS region of the load balancer; credentials come from the SDK's default chain. */
+    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'expected an AWS region such as eu-west-1'),
+    /** The listener rule whose forward action carries the split: one for all environments, or one per environment. */
+    ruleArn: z.union([listenerRuleArn, z.record(name, listenerRuleArn)]),
+    /** An ELBv2 endpoint other than AWS's (a VPC endpoint, a local stand-in). */
+    endpoint: z.url().optional(),
+    timeout: durationSchema.default(10),
+  }),
   z.strictObject({
     kind: z.literal('nginx'),
     upstreamFile: z.string().min(1),

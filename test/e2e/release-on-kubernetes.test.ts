@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createInfra } from '../../src/adapters/infra/create-infra.js';
 import { kubernetesNameFor } from '../../src/adapters/kubernetes/kubernetes-client.js';
+import { targetGroupNameFor } from '../../src/adapters/traffic/aws-alb-traffic.js';
 import { createTraffic } from '../../src/adapters/traffic/create-traffic.js';
 import { RoutedInfra, RoutedTraffic } from '../../src/app/routed-ports.js';
 import { infraProviderSchema, trafficRouterSchema, type DeliveryConfig } from '../../src/config/delivery-schema.js';
@@ -11,6 +12,7 @@ import { pgliteKind, truncateAll } from '../support/databases.js';
 import { drive, seedServing, silentLogger, type EngineHarness } from '../support/fakes/engine-harness.js';
 import { exampleShopConfig, TUESDAY_MORNING } from '../support/fakes/example-config.js';
 import { FakeAnnotations, FakeChat, ScriptedHealthProbe } from '../support/fakes/fake-ports.js';
+import { startFakeElbv2 } from '../support/fake-elbv2.js';
 import { startFakeKubernetes, type FakeKubernetes, type KubeObject } from '../support/fake-kubernetes.js';
 
 /**
@@ -28,7 +30,12 @@ interface RouterCase {
   seed: () => { resource: string; object: KubeObject };
   /** The split on the object, infra-set → percent. */
   split: (cluster: FakeKubernetes) => Record<string, number>;
+  /** Routers outside the cluster (an ALB): their own fake, its config and its split. */
+  outside?: () => Promise<{ traffic: Record<string, unknown>; secrets: Record<string, string>; seed(): void; watch(listener: () => void): void; split(): Record<string, number>; close(): Promise<void> }>;
 }
+
+const ALB_RULE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee';
+let clusterForAlb: FakeKubernetes | null = null;
 
 const routers: RouterCase[] = [
   {
@@ -66,9 +73,37 @@ const routers: RouterCase[] = [
       return Object.fromEntries(route.filter((entry) => entry.weight > 0).map((entry) => [entry.destination.host.split('.')[0]!, entry.weight]));
     },
   },
+  {
+    name: 'aws-alb',
+    traffic: () => ({}),
+    seed: () => ({ resource: 'none', object: { metadata: { name: 'none' } } }),
+    split: () => ({}),
+    outside: async () => {
+      const aws = await startFakeElbv2();
+      const seedArn = aws.addTargetGroup(targetGroupNameFor(SEED));
+      // As the AWS Load Balancer Controller would: each infra-set's Service gets its target group.
+      clusterForAlb!.onChange((resource, object) => {
+        const id = (object.metadata.annotations as Record<string, string> | undefined)?.['durable-delivery/infra-set-id'];
+        if (resource === 'services' && id && !aws.targetGroups.has(targetGroupNameFor(id))) aws.addTargetGroup(targetGroupNameFor(id));
+      });
+      const nameOf = (arn: string) => [...aws.targetGroups.entries()].find(([, candidate]) => candidate === arn)![0];
+      return {
+        traffic: { kind: 'aws-alb', region: aws.region, ruleArn: ALB_RULE, endpoint: aws.url },
+        secrets: { AWS_ACCESS_KEY_ID: aws.accessKeyId, AWS_SECRET_ACCESS_KEY: aws.secretAccessKey },
+        seed: () => aws.rules.set(ALB_RULE, { RuleArn: ALB_RULE, Priority: '10', Conditions: [{ Field: 'path-pattern', Values: ['/checkout/*'] }], Actions: [{ Type: 'forward', Order: 1, ForwardConfig: { TargetGroups: [{ TargetGroupArn: seedArn, Weight: 1 }] } }] }),
+        watch: (listener) => aws.onModify(listener),
+        split: () => {
+          const tuples = aws.rules.get(ALB_RULE)!.Actions[0]!.ForwardConfig!.TargetGroups;
+          const total = tuples.reduce((sum, tuple) => sum + tuple.Weight, 0);
+          return Object.fromEntries(tuples.filter((tuple) => tuple.Weight > 0).map((tuple) => [nameOf(tuple.TargetGroupArn), (tuple.Weight / total) * 100]));
+        },
+        close: () => aws.close(),
+      };
+    },
+  },
 ];
 
-describe.each(routers)('a release on Kubernetes with the $name router', (router) => {
+describe.each(routers)('a release with the $name router and Kubernetes infra-sets', (router) => {
   let database: Database;
   let cluster: FakeKubernetes;
   let harness: EngineHarness;
@@ -77,9 +112,14 @@ describe.each(routers)('a release on Kubernetes with the $name router', (router)
   /** Every split the routing object carried, in order. */
   let splits: Array<Record<string, number>>;
 
+  let outside: Awaited<ReturnType<NonNullable<RouterCase['outside']>>> | null = null;
+
   beforeAll(async () => {
     database = await pgliteKind.open();
     cluster = await startFakeKubernetes();
+    clusterForAlb = cluster;
+    outside = router.outside ? await router.outside() : null;
+    if (outside) outside.watch(() => splits.push(outside!.split()));
     cluster.onChange((resource) => {
       if (resource === router.seed().resource) splits.push(router.split(cluster));
     });
@@ -92,7 +132,7 @@ describe.each(routers)('a release on Kubernetes with the $name router', (router)
         health: { interval: '1m', failAfter: 2, holdAfter: 3 },
       },
     });
-    config.services.checkout!.traffic = trafficRouterSchema.parse(router.traffic(cluster.kubeconfigPath));
+    config.services.checkout!.traffic = trafficRouterSchema.parse(outside ? outside.traffic : router.traffic(cluster.kubeconfigPath));
     config.services.checkout!.infra = infraProviderSchema.parse({
       kind: 'kubernetes',
       namespace: 'shop-{environment}',
@@ -102,7 +142,7 @@ describe.each(routers)('a release on Kubernetes with the $name router', (router)
     const clock = new ManualClock(TUESDAY_MORNING);
     health = new ScriptedHealthProbe();
     chat = new FakeChat();
-    const deps = { secrets: {}, clock, logger: silentLogger };
+    const deps = { secrets: outside?.secrets ?? {}, clock, logger: silentLogger };
     const ports = {
       traffic: new RoutedTraffic({ checkout: createTraffic(config.services.checkout!.traffic, deps) }),
       infra: new RoutedInfra({ checkout: createInfra(config.services.checkout!.infra, deps) }),
@@ -115,6 +155,7 @@ describe.each(routers)('a release on Kubernetes with the $name router', (router)
   });
   afterAll(async () => {
     await harness?.engine.stop();
+    await outside?.close();
     await cluster?.close();
     await database?.close();
   });
@@ -123,9 +164,12 @@ describe.each(routers)('a release on Kubernetes with the $name router', (router)
     await truncateAll(database.db);
     harness.clock.set(TUESDAY_MORNING);
     await seedServing(database.db, [{ environment: 'staging', service: 'checkout', version: 'v1' }], harness.clock.now());
-    const seed = router.seed();
     splits = [];
-    cluster.put(seed.resource, seed.object);
+    if (outside) outside.seed();
+    else {
+      const seed = router.seed();
+      cluster.put(seed.resource, seed.object);
+    }
     splits = [];
     cluster.calls.length = 0;
   });

@@ -4,6 +4,7 @@ import { assertNever } from '../../domain/assert-never.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Traffic } from '../../ports/traffic.js';
 import { kubeConfigFor, kubernetesApis } from '../kubernetes/kubernetes-client.js';
+import { AwsAlbTraffic, awsAlbClient } from './aws-alb-traffic.js';
 import { CommandTraffic } from './command-traffic.js';
 import { gatewayApiTraffic } from './gateway-api-traffic.js';
 import { istioTraffic } from './istio-traffic.js';
@@ -77,6 +78,22 @@ export function createTraffic(config: TrafficRouterConfig, deps: TrafficFactoryD
         ...(config.port ? { port: config.port } : {}),
         ...(deps.logger ? { logger: deps.logger } : {}),
       });
+    case 'aws-alb': {
+      const accessKeyId = deps.secrets.AWS_ACCESS_KEY_ID;
+      const secretAccessKey = deps.secrets.AWS_SECRET_ACCESS_KEY;
+      const sessionToken = deps.secrets.AWS_SESSION_TOKEN;
+      return new AwsAlbTraffic({
+        client: awsAlbClient({
+          region: config.region,
+          endpoint: config.endpoint,
+          timeoutMs: config.timeout * 1000,
+          // Keys named in the environment are used as they are; otherwise the SDK's default chain (role, SSO, web identity…).
+          credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined,
+        }),
+        ruleArn: config.ruleArn,
+        ...(deps.logger ? { logger: deps.logger } : {}),
+      });
+    }
     case 'simulated':
       if (!deps.simulated) throw new AdapterConfigError('traffic kind "simulated" needs the sandbox fleet');
       return deps.simulated;
