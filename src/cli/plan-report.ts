@@ -25,9 +25,8 @@ export function parseDeploySpec(values: readonly string[], positionals: readonly
   if (positionals.length > 0) return { ok: false, message: `unexpected argument "${positionals[0]}"` };
   const versions: Record<string, string> = {};
   for (const word of words) {
-    const match = /^([a-z0-9][a-z0-9-]*)@(\S+)$/.exec(word);
-    if (!match) return { ok: false, message: `"${word}" is not service@version (e.g. checkout@v1.4.2) or "set N"` };
-    const [, service, version] = match as unknown as [string, string, string];
+    const [, service, version] = /^([a-z0-9][a-z0-9-]*)@(\S+)$/.exec(word) ?? [];
+    if (service === undefined || version === undefined) return { ok: false, message: `"${word}" is not service@version (e.g. checkout@v1.4.2) or "set N"` };
     if (versions[service] !== undefined && versions[service] !== version) {
       return { ok: false, message: `${service} is named twice, as ${versions[service]} and ${version}` };
     }

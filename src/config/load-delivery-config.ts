@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { deliveryConfigSchema, type DeliveryConfig } from './delivery-schema.js';
+import { asZodWalkable } from '../unchecked.js';
 import { createSourceMap, type ConfigSourceMap, type KeyPath } from './source-map.js';
 import { validateDeliveryConfig } from './validate-delivery-config.js';
 
@@ -204,11 +205,12 @@ type SchemaDef = {
   discriminator?: string;
   values?: unknown[];
 };
-type ZodLike = { _zod: { def: SchemaDef } };
+export type ZodWalkable = { _zod: { def: SchemaDef } };
+type ZodLike = ZodWalkable;
 
 /** Keys the schema accepts for the object at `path`, for "did you mean" hints. */
 function knownKeysAt(path: KeyPath, raw: unknown): string[] {
-  let schema: ZodLike | undefined = deliveryConfigSchema as unknown as ZodLike;
+  let schema: ZodLike | undefined = asZodWalkable(deliveryConfigSchema);
   for (let depth = 0; depth <= path.length && schema; ) {
     const def: SchemaDef = schema._zod.def;
     if (def.innerType) schema = def.innerType;

@@ -9,7 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { PgliteThread } from './pglite-thread.js';
 import * as schema from './schema/index.js';
-import { asDb, asPgliteClient, rowsOf } from './unchecked.js';
+import { asDb, asPgliteClient, rowsOf } from '../unchecked.js';
 
 /**
  * One repository layer over two drivers: node-postgres when DATABASE_URL is set, PGlite (embedded

@@ -121,7 +121,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 1, factor: 1, minTimeout: 100, maxTimeout: 500 },
   };
-  const customRoutes = (options.customRoutes ?? []) as unknown as CustomRoute[];
+  const customRoutes: CustomRoute[] = options.customRoutes ?? [];
   const socketMode = options.appToken !== undefined;
 
   let receiver: InstanceType<typeof HTTPReceiver> | undefined;

@@ -4,20 +4,18 @@ import type { types } from '@slack/bolt';
 import type { MessageContent } from '../../adapters/slack/blocks/block-kit.js';
 import type { ModalView } from '../../adapters/slack/blocks/deploy-modal.js';
 import type { HomeView } from '../../adapters/slack/blocks/app-home.js';
+import { asSlackBlocks } from '../../unchecked.js';
 
-/**
- * Our renderers' Block Kit types are narrower than @slack/types' (only what we render), and
- * structurally the same JSON. The casts that say so live here, in one reviewed place.
- */
+/** Our renderers' blocks handed to Bolt (the cast that says they fit is in src/unchecked.ts). */
 
 type SlackBlocks = types.KnownBlock[];
 
 export function ephemeral(content: MessageContent): RespondArguments {
-  return { response_type: 'ephemeral', replace_original: false, text: content.text, blocks: content.blocks as unknown as SlackBlocks } as RespondArguments;
+  return { response_type: 'ephemeral', replace_original: false, text: content.text, blocks: asSlackBlocks(content.blocks) } as RespondArguments;
 }
 
 export function messageArgs(content: MessageContent): { text: string; blocks: SlackBlocks } {
-  return { text: content.text, blocks: content.blocks as unknown as SlackBlocks };
+  return { text: content.text, blocks: asSlackBlocks(content.blocks) };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Bolt's View union; our views are a subset of it.

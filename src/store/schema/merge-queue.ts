@@ -108,7 +108,7 @@ export const mergeQueueEvents = pgTable(
     repo: text('repo').notNull(),
     pullNumber: integer('pull_number'),
     kind: text('kind').notNull(),
-    detail: jsonb('detail').notNull().default({}),
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
     at: timestamp('at', { withTimezone: true }).notNull(),
   },
   (table) => [index('merge_queue_events_entry').on(table.entryId)],

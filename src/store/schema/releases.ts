@@ -38,7 +38,8 @@ export const releaseEvents = pgTable(
     type: text('type').notNull(),
     actor: text('actor'),
     message: text('message').notNull(),
-    data: jsonb('data'),
+    /** What the transition or refusal carried (its input, events, or refusal code). */
+    data: jsonb('data').$type<Record<string, unknown>>(),
     at: timestamp('at', { withTimezone: true }).notNull(),
   },
   (table) => [
