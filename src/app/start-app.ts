@@ -35,6 +35,8 @@ export interface StartAppOptions {
   clock?: Clock;
   /** An already open database (tests); by default DATABASE_URL or PGlite in DATA_DIR. */
   database?: Database;
+  /** The scheduler's safety-net beat (six-field cron); tests set a very long one to see what runs without it. */
+  scheduleEvery?: string;
 }
 
 export interface RunningApp {
@@ -98,7 +100,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       host: env.HOST,
       customRoutes: operational,
     },
-    drive: { kind: 'cron' },
+    drive: { kind: 'cron', ...(options.scheduleEvery ? { every: options.scheduleEvery } : {}) },
     mergeQueue: (engine, chat) =>
       mergeQueueParts({
         env,

@@ -3,6 +3,7 @@ import { SlackChat } from '../adapters/slack/slack-chat.js';
 import type { DeliveryConfig } from '../config/delivery-schema.js';
 import type { Clock } from '../ports/clock.js';
 import { createEngine, type Engine, type EnginePorts } from '../services/engine.js';
+import type { OutboxWorkerOptions } from '../services/outbox-worker.js';
 import type { Database } from '../store/db.js';
 import { DrizzleAuditLog } from '../store/repos/drizzle-audit-log.js';
 import { DrizzleProcessedRequests } from '../store/repos/processed-requests-repo.js';
@@ -38,7 +39,9 @@ export interface BotOptions {
   };
   /** The merge queue, when enabled: built on the running engine and the bot's Slack chat. */
   mergeQueue?: (engine: Engine, chat: SlackChat) => MergeQueueParts | null;
-  drive: { kind: 'cron' } | { kind: 'loop'; everyMs: number };
+  drive: { kind: 'cron'; every?: string } | { kind: 'loop'; everyMs: number };
+  /** Outbox tuning; the sandbox sets `clockSpeed`, since its clock runs faster than the wall. */
+  outbox?: Partial<OutboxWorkerOptions>;
 }
 
 
@@ -59,7 +62,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     ...(options.slack.minPostIntervalMs === undefined ? {} : { minPostIntervalMs: options.slack.minPostIntervalMs }),
     ...(options.slack.updatesPerMinute === undefined ? {} : { updatesPerMinute: options.slack.updatesPerMinute }),
   });
-  const engine = createEngine({ db: database.db, config, clock, logger, ports: { ...options.ports, chat } });
+  const engine = createEngine({ db: database.db, config, clock, logger, ports: { ...options.ports, chat }, ...(options.outbox ? { outbox: options.outbox } : {}) });
   await engine.syncCatalog();
   const mergeQueue = options.mergeQueue?.(engine, chat) ?? null;
 
@@ -78,7 +81,10 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   );
   const { url } = await slack.start();
 
-  const driver = options.drive.kind === 'cron' ? startScheduler(engine, logger) : driveLoop(engine, options.drive.everyMs, logger);
+  const driver =
+    options.drive.kind === 'cron'
+      ? startScheduler(engine, logger, { clock, ...(options.drive.every ? { every: options.drive.every } : {}) })
+      : driveLoop(engine, options.drive.everyMs, logger);
   const queueDriver = mergeQueue ? mergeQueue.start() : null;
 
   return {

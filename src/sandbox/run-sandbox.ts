@@ -82,6 +82,8 @@ export async function runSandbox(options: RunSandboxOptions): Promise<RunningSan
       },
       // With time accelerated, cron's one-second beat would be minutes of sandbox time.
       drive: { kind: 'loop', everyMs: options.driveEveryMs ?? 250 },
+      // Slack's Retry-After and the outbox's leases are wall time; sandbox time runs `speed`× faster.
+      outbox: { clockSpeed: clock.speed },
     });
     if (!bot.url) throw new Error('the sandbox runs the Slack app in HTTP mode');
     // A restart listens where the first instance did, also when that port was picked by the system.

@@ -9,7 +9,8 @@ import type { Infra } from '../ports/infra.js';
 import type { Traffic } from '../ports/traffic.js';
 import type { VersionSets } from '../ports/version-sets.js';
 import type { Db } from '../store/db.js';
-import { claimDueRelease } from '../store/repos/drizzle-release-repo.js';
+import { claimDueRelease, FINISHED_STATUSES } from '../store/repos/drizzle-release-repo.js';
+import { nextDueTimes } from '../store/repos/outbox-repo.js';
 import { syncCatalog } from './catalog-service.js';
 import { DrizzleDeliveryStatus } from './delivery-status-service.js';
 import { OutboxWorker, defaultOutboxOptions, type OutboxWorkerOptions } from './outbox-worker.js';
@@ -36,6 +37,11 @@ export interface EngineOptions {
   logger: Logger;
   /** Outbox tuning (lease, attempts, batch size); defaults suit production. */
   outbox?: Partial<OutboxWorkerOptions>;
+  /**
+   * Whether each commit runs the outbox lanes it queued into at once (default true). Tests that
+   * drive the engine step by step in virtual time turn it off; rollbacks still run at once.
+   */
+  runLanesAtOnce?: boolean;
 }
 
 export interface Engine {
@@ -48,6 +54,12 @@ export interface Engine {
   tick(now?: Date): Promise<number>;
   /** Runs due outbox rows of one lane; answers how many ran. */
   runOutbox(lane: OutboxLane, limit?: number): Promise<number>;
+  /** When the next release timer and each lane's next outbox row are due (null: nothing waits). */
+  nextDue(): Promise<{ tick: Date | null; lanes: Record<OutboxLane, Date | null> }>;
+  /** Runs a lane now, in the background (what an accepted input does after its commit). */
+  kick(lane: OutboxLane): void;
+  /** Calls `listener` after each kicked lane run: timers may have moved (the scheduler re-arms its wake-up). */
+  onActivity(listener: () => void): void;
   /** Ticks and runs every lane until nothing more is due at the clock's current time (tests, sandbox). */
   runUntilIdle(maxRounds?: number): Promise<number>;
   /** Waits for lane runs started by a kick (a rollback runs its traffic calls at once). */
@@ -62,28 +74,38 @@ export function createEngine(options: EngineOptions): Engine {
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
   const running: Record<OutboxLane, boolean> = { critical: false, health: false, chat: false };
+  // A kick that arrives while its lane runs is remembered: rows committed after the run's last claim
+  // still run now, not at the next beat.
+  const kicked: Record<OutboxLane, boolean> = { critical: false, health: false, chat: false };
+  const activityListeners: Array<() => void> = [];
 
   const runLane = async (lane: OutboxLane, limit?: number): Promise<number> => worker.run(lane, limit);
   const kick = (lane: OutboxLane) => {
-    if (stopped || running[lane]) return;
+    if (stopped) return;
+    kicked[lane] = true;
+    if (running[lane]) return;
     running[lane] = true;
     const run = (async () => {
       try {
-        // Keep going while rows keep coming: a rollback's moves are chained through their results.
-        for (let round = 0; round < 50 && !stopped; round += 1) {
-          if ((await runLane(lane)) === 0) break;
+        while (kicked[lane] && !stopped) {
+          kicked[lane] = false;
+          // Keep going while rows keep coming: a rollback's moves are chained through their results.
+          for (let round = 0; round < 50 && !stopped; round += 1) {
+            if ((await runLane(lane)) === 0) break;
+          }
         }
       } catch (error) {
         logger.error({ err: error, lane }, 'kicked outbox run failed');
       } finally {
         running[lane] = false;
+        for (const listener of activityListeners) listener();
       }
     })();
     inFlight.add(run);
     void run.finally(() => inFlight.delete(run));
   };
 
-  const runtime = new ReleaseRuntime(db, config, logger, kick);
+  const runtime = new ReleaseRuntime(db, config, logger, kick, options.runLanesAtOnce ?? true);
   const worker = new OutboxWorker(runtime, options.ports, clock, logger, { ...defaultOutboxOptions, ...options.outbox });
   const releases = new DrizzleReleaseService(runtime, clock);
 
@@ -110,6 +132,14 @@ export function createEngine(options: EngineOptions): Engine {
     syncCatalog: () => syncCatalog(db, config, clock.now()),
     tick,
     runOutbox: runLane,
+    async nextDue() {
+      const due = await nextDueTimes(db, FINISHED_STATUSES);
+      return { tick: due.tick, lanes: { critical: due.lanes.critical ?? null, health: due.lanes.health ?? null, chat: due.lanes.chat ?? null } };
+    },
+    kick,
+    onActivity(listener) {
+      activityListeners.push(listener);
+    },
     async runUntilIdle(maxRounds = 200) {
       let total = 0;
       for (let round = 0; round < maxRounds; round += 1) {

@@ -1,4 +1,3 @@
-import { and, eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { ReleaseInput } from '../domain/release/types.js';
 import type { Annotations } from '../ports/annotations.js';
@@ -7,11 +6,12 @@ import type { Clock } from '../ports/clock.js';
 import type { HealthProbe } from '../ports/health.js';
 import type { Infra } from '../ports/infra.js';
 import type { Traffic } from '../ports/traffic.js';
-import { queryRows } from '../store/db.js';
 import { getCard, getRelease, lockRelease, recordWeights, saveCard } from '../store/repos/drizzle-release-repo.js';
-import { outbox, type OutboxRow } from '../store/schema/index.js';
+import { claimOutboxRows, finishOutboxRow, renewOutboxLeases, retryOutboxRow, type ClaimedRow } from '../store/repos/outbox-repo.js';
 import type { OutboxLane, ReleaseRuntime, StoredEffect } from './release-runtime.js';
-import { enqueue } from './release-runtime.js';
+import { CARD_PRIORITY, enqueue } from './release-runtime.js';
+
+type OutboxRow = ClaimedRow;
 
 export interface EffectPorts {
   traffic: Traffic;
@@ -22,23 +22,41 @@ export interface EffectPorts {
 }
 
 export interface OutboxWorkerOptions {
-  /** How long a claimed row is reserved for the replica running it; past it, another may retry it. */
+  /**
+   * How long (wall time) a claimed row is reserved for the replica running it; past it, another may
+   * retry it. Short, because the replica renews it while the call runs: a replica that died mid-call
+   * hands its rows on within this time.
+   */
   leaseMs: number;
-  /** Attempts before a row is given up (and, for a release effect, its failure fed back). */
+  /** How often (wall time) running rows have their lease renewed; well under `leaseMs`. */
+  heartbeatMs: number;
+  /** Attempts before a row is given up (and, for a release effect, its failure fed back). Card renders never give up. */
   maxAttempts: Record<OutboxLane, number>;
   batchSize: number;
+  /**
+   * Clock milliseconds per wall millisecond: 1 in production, the sandbox's speed there. Leases,
+   * backoff and Retry-After are waits on the outside world, which runs on the wall; the outbox
+   * schedules on the engine's clock.
+   */
+  clockSpeed: number;
 }
 
 export const defaultOutboxOptions: OutboxWorkerOptions = {
-  leaseMs: 30_000,
+  leaseMs: 4_000,
+  heartbeatMs: 1_000,
   maxAttempts: { critical: 8, health: 5, chat: 10 },
   batchSize: 20,
+  clockSpeed: 1,
 };
+
+/** The longest a card render waits between two failed attempts that Slack gave no Retry-After for. */
+const CARD_BACKOFF_CAP_MS = 60_000;
 
 /** What running one effect came to. */
 type Ran =
   | { kind: 'done'; feed: ReleaseInput | null; result?: unknown }
-  | { kind: 'retry'; error: string; afterMs?: number }
+  /** `afterMs` is wall time; `waited` marks a wait (Slack's Retry-After, a card not posted yet) that is no failure and costs no attempt. */
+  | { kind: 'retry'; error: string; afterMs?: number; waited?: boolean }
   /** Permanently failed: the release hears of it through `feed`. */
   | { kind: 'dead'; error: string; feed: ReleaseInput | null };
 
@@ -48,10 +66,10 @@ class RetryLater extends Error {}
  * How long to wait before the next attempt, when the failure says: a port that was told to slow
  * down (Slack's or Datadog's Retry-After) reports `retryAfterSeconds`, honoured over our backoff.
  */
-function retryDelayOf(error: unknown): { afterMs?: number } {
+function retryDelayOf(error: unknown): { afterMs?: number; waited?: boolean } {
   const retryAfterSeconds = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-  if (typeof retryAfterSeconds === 'number' && Number.isFinite(retryAfterSeconds)) return { afterMs: Math.max(0, retryAfterSeconds) * 1000 };
-  return error instanceof RetryLater ? { afterMs: 1_000 } : {};
+  if (typeof retryAfterSeconds === 'number' && Number.isFinite(retryAfterSeconds)) return { afterMs: Math.max(0, retryAfterSeconds) * 1000, waited: true };
+  return error instanceof RetryLater ? { afterMs: 1_000, waited: true } : {};
 }
 
 /**
@@ -70,61 +88,98 @@ export class OutboxWorker {
     private readonly options: OutboxWorkerOptions = defaultOutboxOptions,
   ) {}
 
+  /** Until when (clock time) Slack asked card renders to wait: no card is claimed before then. */
+  #cardsWaitUntil = 0;
+
   /** Claims and runs due rows of one lane; answers how many ran. */
   async run(lane: OutboxLane, limit = this.options.batchSize): Promise<number> {
     const now = this.clock.now();
-    const rows = await this.claim(lane, now, limit);
-    await Promise.all(rows.map((row) => this.runOne(row)));
+    const rows = await claimOutboxRows(this.runtime.db, { lane, now, leaseUntil: this.leaseUntil(now), limit, withoutCards: now.getTime() < this.#cardsWaitUntil });
+    if (rows.length === 0) return 0;
+    this.track(rows);
+    // Card renders share Slack's chat.update budget: one at a time, highest priority first, so a
+    // state change takes the next free slot before a countdown refresh does.
+    const cards = rows.filter((row) => row.kind === 'card');
+    const others = rows.filter((row) => row.kind !== 'card');
+    await Promise.all([...others.map((row) => this.runOne(row)), this.runCards(cards)]);
     return rows.length;
   }
 
-  private async claim(lane: OutboxLane, now: Date, limit: number): Promise<OutboxRow[]> {
-    const lease = new Date(now.getTime() + this.options.leaseMs);
-    // Per release and lane, rows run in order: the earliest pending one only (a rollback's traffic
-    // moves must land in the order they were decided, after any forward move already attempted).
-    const rows = await queryRows<Record<string, unknown>>(
-      this.runtime.db,
-      sql`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ${lease.toISOString()}
-          WHERE id IN (
-            SELECT o.id FROM outbox o
-            WHERE o.lane = ${lane} AND o.status = 'pending' AND o.next_attempt_at <= ${now.toISOString()}
-              AND (o.release_id IS NULL OR NOT EXISTS (
-                SELECT 1 FROM outbox e WHERE e.release_id = o.release_id AND e.lane = o.lane AND e.status = 'pending' AND e.id < o.id))
-            ORDER BY o.id
-            LIMIT ${limit}
-            FOR UPDATE OF o SKIP LOCKED)
-          RETURNING id, kind, lane, effect, idempotency_key, release_id, attempts`,
-    );
-    return rows.map((row) => ({
-      id: Number(row.id),
-      kind: String(row.kind),
-      lane: String(row.lane),
-      effect: row.effect,
-      idempotencyKey: String(row.idempotency_key),
-      releaseId: (row.release_id as string | null) ?? null,
-      attempts: Number(row.attempts),
-    })) as unknown as OutboxRow[];
+  private leaseUntil(now: Date): Date {
+    return new Date(now.getTime() + this.clockMs(this.options.leaseMs));
+  }
+
+  private clockMs(wallMs: number): number {
+    return wallMs * this.options.clockSpeed;
+  }
+
+  /** Rows claimed here and still running: their leases are renewed until they settle. */
+  readonly #inFlight = new Map<number, OutboxRow>();
+  #heartbeat: ReturnType<typeof setInterval> | null = null;
+
+  /** Renews the lease of running rows while their calls run, so only a dead replica's rows pass to another. */
+  private track(rows: readonly OutboxRow[]): void {
+    for (const row of rows) this.#inFlight.set(row.id, row);
+    if (this.#heartbeat || this.#inFlight.size === 0) return;
+    this.#heartbeat = setInterval(() => {
+      const running = [...this.#inFlight.values()];
+      if (running.length === 0) return;
+      renewOutboxLeases(this.runtime.db, running, this.leaseUntil(this.clock.now())).catch((error: unknown) => this.logger.warn({ err: error }, 'could not renew outbox leases'));
+    }, this.options.heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  private untrack(row: OutboxRow): void {
+    this.#inFlight.delete(row.id);
+    if (this.#inFlight.size === 0 && this.#heartbeat) {
+      clearInterval(this.#heartbeat);
+      this.#heartbeat = null;
+    }
+  }
+
+  private async runCards(rows: readonly OutboxRow[]): Promise<void> {
+    for (const row of rows) {
+      const now = this.clock.now().getTime();
+      if (now < this.#cardsWaitUntil) {
+        // Slack asked to wait while this batch ran: the rest wait too, without a call.
+        await this.settle(row, { kind: 'retry', error: 'waiting for Slack\'s card budget', afterMs: (this.#cardsWaitUntil - now) / this.options.clockSpeed, waited: true });
+        continue;
+      }
+      await this.runOne(row);
+    }
   }
 
   private async runOne(row: OutboxRow): Promise<void> {
-    const log = this.logger.child({ outboxId: row.id, kind: row.kind, releaseId: row.releaseId });
     let ran: Ran;
     try {
       ran = await this.execute(row, row.effect as StoredEffect);
     } catch (error) {
       ran = { kind: 'retry', error: (error as Error).message, ...retryDelayOf(error) };
     }
+    if (ran.kind === 'retry' && ran.waited && row.kind === 'card' && ran.afterMs !== undefined) {
+      this.#cardsWaitUntil = Math.max(this.#cardsWaitUntil, this.clock.now().getTime() + this.clockMs(ran.afterMs));
+    }
+    await this.settle(row, ran);
+  }
+
+  private async settle(row: OutboxRow, outcome: Ran): Promise<void> {
+    const log = this.logger.child({ outboxId: row.id, kind: row.kind, releaseId: row.releaseId });
+    let ran = outcome;
     const lane = row.lane as OutboxLane;
-    if (ran.kind === 'retry' && row.attempts >= this.options.maxAttempts[lane]) {
+    // A card is a projection of the release's latest state: its render retries until it lands.
+    if (ran.kind === 'retry' && !ran.waited && row.kind !== 'card' && row.attempts >= this.options.maxAttempts[lane]) {
       ran = { kind: 'dead', error: ran.error, feed: this.failureInput(row.effect as StoredEffect, ran.error) };
     }
+    // Settled here: no more lease renewals, so a retry's time is not overwritten by a heartbeat.
+    this.untrack(row);
     try {
       await this.complete(row, ran);
     } catch (error) {
       // The lease runs out and another replica retries the row; its idempotency key keeps that safe.
       log.error({ err: error }, 'could not record an effect outcome');
     }
-    if (ran.kind !== 'done') log.warn({ error: ran.error, attempts: row.attempts }, ran.kind === 'dead' ? 'effect gave up' : 'effect will retry');
+    if (ran.kind === 'dead') log.warn({ error: ran.error, attempts: row.attempts }, 'effect gave up');
+    else if (ran.kind === 'retry' && !ran.waited) log.warn({ error: ran.error, attempts: row.attempts }, 'effect will retry');
   }
 
   private failureInput(effect: StoredEffect, reason: string): ReleaseInput | null {
@@ -221,30 +276,27 @@ export class OutboxWorker {
     }
   }
 
+  /** Wall milliseconds until the next attempt. */
   private backoffMs(row: OutboxRow, ran: Extract<Ran, { kind: 'retry' }>): number {
     if (ran.afterMs !== undefined) return ran.afterMs;
     const base = row.lane === 'chat' ? 2_000 : 1_000;
-    return Math.min(base * 2 ** Math.max(0, row.attempts - 1), row.lane === 'chat' ? 300_000 : 60_000);
+    const cap = row.kind === 'card' ? CARD_BACKOFF_CAP_MS : row.lane === 'chat' ? 300_000 : 60_000;
+    return Math.min(base * 2 ** Math.min(20, Math.max(0, row.attempts - 1)), cap);
   }
 
   private async complete(row: OutboxRow, ran: Ran): Promise<void> {
     const now = this.clock.now();
-    const guard = and(eq(outbox.id, row.id), eq(outbox.status, 'pending'), eq(outbox.attempts, row.attempts));
     if (ran.kind === 'retry') {
-      await this.runtime.db.update(outbox).set({ nextAttemptAt: new Date(now.getTime() + this.backoffMs(row, ran)), lastError: ran.error }).where(guard);
+      await retryOutboxRow(this.runtime.db, row, { at: new Date(now.getTime() + this.clockMs(this.backoffMs(row, ran))), error: ran.error, countAttempt: !ran.waited });
       return;
     }
     const effect = row.effect as StoredEffect;
     await this.runtime.transaction(async (tx, after) => {
       // Lock order release → outbox everywhere, so a completion and a decision never deadlock.
       if (ran.feed && row.releaseId) await lockRelease(tx, row.releaseId);
-      const marked = await tx
-        .update(outbox)
-        .set(ran.kind === 'done' ? { status: 'done', finishedAt: now, result: ran.result ?? null } : { status: 'dead', finishedAt: now, lastError: ran.error })
-        .where(guard)
-        .returning({ id: outbox.id });
+      const marked = await finishOutboxRow(tx, row, ran.kind === 'done' ? { kind: 'done', result: ran.result ?? null, now } : { kind: 'dead', error: ran.error, now });
       // Another replica took the row over after our lease ran out: it completes it, not us.
-      if (marked.length === 0) return;
+      if (!marked) return;
       if (ran.kind === 'done' && effect.kind === 'manual_weights') {
         await recordWeights(tx, { service: effect.service, environment: effect.environment, weights: effect.weights, discard: [], now });
       }
@@ -253,7 +305,17 @@ export class OutboxWorker {
         const release = await getRelease(tx, effect.releaseId);
         const rendered = (ran.result as { renderedVersion: number }).renderedVersion;
         if (release && release.version > rendered) {
-          await enqueue(tx, { lane: 'chat', key: `card:${release.id}:${release.version}`, coalesceKey: `card:${release.id}`, releaseId: release.id, effect: { kind: 'card', releaseId: release.id }, now });
+          // It keeps the priority of the changes that coalesced into the render just done.
+          await enqueue(tx, {
+            lane: 'chat',
+            key: `card:${release.id}:${release.version}`,
+            coalesceKey: `card:${release.id}`,
+            releaseId: release.id,
+            effect: { kind: 'card', releaseId: release.id },
+            priority: Math.max(marked.priority, CARD_PRIORITY.refresh),
+            now,
+          });
+          this.runtime.runAfterCommit(after, ['chat']);
         }
       }
       if (ran.feed && row.releaseId) await this.runtime.apply(tx, row.releaseId, ran.feed, now, after);

@@ -24,6 +24,7 @@ import {
   warmInfraSets,
   type ReleaseRow,
 } from '../store/repos/drizzle-release-repo.js';
+import { insertOutboxRow } from '../store/repos/outbox-repo.js';
 import { outbox } from '../store/schema/index.js';
 
 /** Outbox lanes, each claimed by its own loop: a slow metrics source or a rate-limited Slack never delays traffic. */
@@ -43,6 +44,49 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export type AfterCommit = (hook: () => void) => void;
 
+/** Claim order of card renders in the chat lane: a state change before a countdown refresh. */
+export const CARD_PRIORITY = { refresh: 0, stateChange: 1 } as const;
+
+/**
+ * Whether a transition changes what the card says at a glance (stage, hold, failure, rollback,
+ * finish…) or only refreshes its countdown and evidence (a health reading alone).
+ */
+export function cardPriorityOf(events: readonly { type: string }[]): number {
+  return events.some((event) => event.type !== 'health_reading') ? CARD_PRIORITY.stateChange : CARD_PRIORITY.refresh;
+}
+
+/** The lanes a decision's effects are queued in, to run them in the same turn. */
+function lanesOf(effects: readonly ReleaseEffect[]): OutboxLane[] {
+  const lanes = new Set<OutboxLane>();
+  for (const effect of effects) {
+    switch (effect.kind) {
+      case 'provision':
+      case 'set_weights':
+      case 'record_weights':
+      case 'converged':
+      case 'retire_infra_set':
+        lanes.add('critical');
+        break;
+      case 'measure':
+      case 'annotate':
+        lanes.add('health');
+        break;
+      case 'card':
+      case 'thread':
+      case 'notify':
+        lanes.add('chat');
+        break;
+      case 'record_provisioned':
+        break;
+      default: {
+        const never: never = effect;
+        throw new Error(`unknown effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+  return [...lanes];
+}
+
 export type ApplyResult =
   | { kind: 'missing' }
   | { kind: 'refused'; code: Decision extends infer D ? (D extends { kind: 'refused'; code: infer C } ? C : never) : never; message: string; row: ReleaseRow }
@@ -58,11 +102,22 @@ export class ReleaseRuntime {
     readonly config: DeliveryConfig,
     readonly logger: Logger,
     private readonly kick: (lane: OutboxLane) => void,
+    /**
+     * Whether every commit runs the lanes it queued into at once (production). Tests that drive the
+     * engine step by step turn it off; a rollback runs its lane at once either way.
+     */
+    private readonly runLanesAtOnce = true,
   ) {}
+
+  /** Runs `lanes` as soon as the transaction commits (see `runLanesAtOnce`). */
+  runAfterCommit(after: AfterCommit, lanes: readonly OutboxLane[]): void {
+    if (this.runLanesAtOnce && lanes.length > 0) after(() => lanes.forEach((lane) => this.kick(lane)));
+  }
 
   kickCritical(): void {
     this.kick('critical');
   }
+
 
   /** Runs `work` in one transaction, then the hooks it registered (e.g. kicking the critical lane). */
   async transaction<T>(work: (tx: Tx, after: AfterCommit) => Promise<T>): Promise<T> {
@@ -153,13 +208,26 @@ export class ReleaseRuntime {
           .where(and(eq(outbox.releaseId, row.id), eq(outbox.status, 'pending'), eq(outbox.attempts, 0), inArray(outbox.kind, ['provision', 'set_weights', 'measure'])));
         after(() => this.kick('critical'));
       }
-      await this.writeEffects(tx, decision.state, version, decision.effects, now);
+      await this.writeEffects(tx, decision.state, version, decision.effects, now, { after, priority: cardPriorityOf(decision.events) });
     }
     return { ...row, status, state: decision.state, nextTickAt, version, updatedAt: now, versionSetId: decision.state.plan.versionSetId };
   }
 
-  async writeEffects(tx: Tx, state: ReleaseState, version: number, effects: readonly ReleaseEffect[], now: Date): Promise<void> {
+  /**
+   * Queues a decision's effects. `after` runs their lanes as soon as the transaction commits, so an
+   * accepted input moves the release and its card in the same turn; the scheduler is the safety net.
+   */
+  async writeEffects(
+    tx: Tx,
+    state: ReleaseState,
+    version: number,
+    effects: readonly ReleaseEffect[],
+    now: Date,
+    options: { after?: AfterCommit; priority?: number } = {},
+  ): Promise<void> {
     const releaseId = state.id;
+    const lanes = lanesOf(effects);
+    if (options.after) this.runAfterCommit(options.after, lanes);
     // The card goes first in its lane, so thread lines find it posted.
     const ordered = [...effects].sort((a, b) => Number(b.kind === 'card') - Number(a.kind === 'card'));
     let index = 0;
@@ -200,7 +268,15 @@ export class ReleaseRuntime {
           await this.enqueueRetire(tx, { ...effect, releaseId, now });
           break;
         case 'card':
-          await enqueue(tx, { lane: 'chat', key: `card:${releaseId}:${version}`, coalesceKey: `card:${releaseId}`, releaseId, effect: { ...effect, releaseId }, now });
+          await enqueue(tx, {
+            lane: 'chat',
+            key: `card:${releaseId}:${version}`,
+            coalesceKey: `card:${releaseId}`,
+            releaseId,
+            effect: { ...effect, releaseId },
+            priority: options.priority ?? CARD_PRIORITY.stateChange,
+            now,
+          });
           break;
         case 'thread':
         case 'notify':
@@ -232,21 +308,7 @@ export class ReleaseRuntime {
 
 export async function enqueue(
   tx: DbOrTx,
-  row: { lane: OutboxLane; key: string; coalesceKey?: string; releaseId: string | null; effect: StoredEffect; now: Date },
+  row: { lane: OutboxLane; key: string; coalesceKey?: string; releaseId: string | null; effect: StoredEffect; priority?: number; now: Date },
 ): Promise<void> {
-  // Conflicts on the idempotency key (decided twice) or the pending coalesce key (a card update
-  // already queued renders the latest state when it runs) both mean "already queued".
-  await tx
-    .insert(outbox)
-    .values({
-      kind: row.effect.kind,
-      lane: row.lane,
-      effect: row.effect,
-      idempotencyKey: row.key,
-      coalesceKey: row.coalesceKey ?? null,
-      releaseId: row.releaseId,
-      nextAttemptAt: row.now,
-      createdAt: row.now,
-    })
-    .onConflictDoNothing();
+  await insertOutboxRow(tx, { lane: row.lane, key: row.key, coalesceKey: row.coalesceKey ?? null, releaseId: row.releaseId, effect: row.effect, priority: row.priority ?? 0, now: row.now });
 }

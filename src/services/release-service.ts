@@ -191,7 +191,7 @@ export class DrizzleReleaseService implements ReleaseService {
     const now = this.clock.now();
     const id = newReleaseId();
     try {
-      return await this.runtime.transaction(async (tx) => {
+      return await this.runtime.transaction(async (tx, after) => {
         // One deploy decision at a time across replicas: the busy check and the mint are not raced.
         await lockMinting(tx);
         // The same request again (a double submit, a retyped command) answers with the release it started.
@@ -219,7 +219,7 @@ export class DrizzleReleaseService implements ReleaseService {
           now,
         });
         await appendTransition(tx, { releaseId: id, version: 1, events: decision.events, input: 'deploy', actor: request.actor.userId, at: now });
-        await this.runtime.writeEffects(tx, decision.state, 1, decision.effects, now);
+        await this.runtime.writeEffects(tx, decision.state, 1, decision.effects, now, { after });
         const row = (await getRelease(tx, id))!;
         return { kind: 'accepted', view: await this.runtime.viewOf(tx, row, now) } as const;
       });

@@ -82,6 +82,27 @@ describe('SlackChat against the Slack emulator (strict)', () => {
     await expect(budgeted.publishCard(sampleReleaseView({ version: 12 }), ref)).resolves.toEqual(ref);
   });
 
+  it('spreads card updates past a burst, so a busy minute never leaves cards stale for most of it', async () => {
+    let now = 0;
+    const spread = new SlackChat({ token: TOKEN, apiUrl: slack.apiUrl, cardChannel: () => '#deploys', minPostIntervalMs: 0, updatesPerMinute: 40, updateBurst: 10, now: () => now });
+    const ref = await spread.publishCard(sampleReleaseView(), null);
+    for (let version = 1; version <= 10; version += 1) await spread.publishCard(sampleReleaseView({ version: 100 + version }), ref);
+    // The burst is spent: the next token comes after 60 s / (40 − 10) = 2 s, not after a minute.
+    await expect(spread.publishCard(sampleReleaseView({ version: 120 }), ref)).rejects.toMatchObject({ retryable: true, retryAfterSeconds: 2 });
+    now += 2_000;
+    await expect(spread.publishCard(sampleReleaseView({ version: 120 }), ref)).resolves.toEqual(ref);
+    // Over any minute, at most the budget: drive a steady demand for three minutes and count.
+    const sent: number[] = [];
+    for (let step = 0; step < 180 * 4; step += 1) {
+      now += 250;
+      const ok = await spread.publishCard(sampleReleaseView({ version: 200 + step }), ref).then(() => true, () => false);
+      if (ok) sent.push(now);
+    }
+    const worstMinute = Math.max(...sent.map((at) => sent.filter((other) => other >= at && other < at + 60_000).length));
+    expect(worstMinute).toBeLessThanOrEqual(40);
+    expect(worstMinute).toBeGreaterThanOrEqual(30);
+  });
+
   it('paces posts to one channel', async () => {
     const waits: number[] = [];
     let now = 1_000;

@@ -49,6 +49,12 @@ export interface SlackChatOptions {
    * card updates are coalesced, the retry draws the latest state.
    */
   updatesPerMinute?: number;
+  /**
+   * How many card updates may go at once before the rest are spread evenly over the minute
+   * (default 10): a burst of transitions must not spend the whole minute's budget in seconds and
+   * leave every card stale for the rest of it.
+   */
+  updateBurst?: number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
@@ -76,8 +82,12 @@ export class SlackChat implements Chat {
   /** Channel ids Slack answered for the names we posted to, so "#deploys" and "C…" share one pace. */
   readonly #channelIds = new Map<string, string>();
   readonly #updatesPerMinute: number;
+  readonly #updateBurst: number;
   /** When each card update of the last minute went out: a sliding window, so no minute holds more. */
   #recentUpdates: number[] = [];
+  /** Update tokens in hand (a bucket of `updateBurst`, refilled so no minute sees more than the budget). */
+  #updateTokens: number;
+  #updateTokensAt: number;
 
   constructor(options: SlackChatOptions) {
     this.#client = options.client ?? createSlackWebClient(options.token, options.apiUrl);
@@ -86,6 +96,9 @@ export class SlackChat implements Chat {
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#now = options.now ?? Date.now;
     this.#updatesPerMinute = options.updatesPerMinute ?? 40;
+    this.#updateBurst = Math.max(1, Math.min(this.#updatesPerMinute, options.updateBurst ?? 10));
+    this.#updateTokens = this.#updateBurst;
+    this.#updateTokensAt = this.#now();
   }
 
   async publishCard(view: ReleaseView, existing: MessageRef | null): Promise<MessageRef> {
@@ -118,9 +131,19 @@ export class SlackChat implements Chat {
   #takeUpdateToken(): void {
     const now = this.#now();
     this.#recentUpdates = this.#recentUpdates.filter((at) => at > now - 60_000);
-    if (this.#recentUpdates.length >= this.#updatesPerMinute) {
-      throw new ChatRateLimitedError('chat.update', Math.max(1, Math.ceil((this.#recentUpdates[0]! + 60_000 - now) / 1000)));
+    let waitMs = 0;
+    if (this.#recentUpdates.length >= this.#updatesPerMinute) waitMs = this.#recentUpdates[0]! + 60_000 - now;
+    const spread = this.#updateBurst < this.#updatesPerMinute;
+    if (spread) {
+      // A bucket of `burst` refilled at (budget − burst) a minute: any minute holds at most the
+      // tokens in hand at its start plus the refills during it, i.e. the budget.
+      const refillMs = 60_000 / (this.#updatesPerMinute - this.#updateBurst);
+      this.#updateTokens = Math.min(this.#updateBurst, this.#updateTokens + (now - this.#updateTokensAt) / refillMs);
+      this.#updateTokensAt = now;
+      if (this.#updateTokens < 1) waitMs = Math.max(waitMs, (1 - this.#updateTokens) * refillMs);
     }
+    if (waitMs > 0) throw new ChatRateLimitedError('chat.update', Math.max(1, Math.ceil(waitMs / 1000)));
+    if (spread) this.#updateTokens -= 1;
     this.#recentUpdates.push(now);
   }
 

@@ -69,6 +69,8 @@ export interface ApiCall {
   args: Json;
   ok: boolean;
   error?: string;
+  /** When the call arrived (wall milliseconds), for budgets over time. */
+  at: number;
 }
 
 export interface Violation {
@@ -554,7 +556,7 @@ export class SlackEmulator {
     const limited = this.#rateLimits.get(method);
     if (limited && limited.times > 0) {
       limited.times -= 1;
-      this.calls.push({ method, args, ok: false, error: 'ratelimited' });
+      this.calls.push({ method, args, ok: false, error: 'ratelimited', at: Date.now() });
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(limited.retryAfterSeconds) });
       res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
       return;
@@ -574,11 +576,11 @@ export class SlackEmulator {
         }
       }
       const result = this.#call(method, args);
-      this.calls.push({ method, args, ok: true });
+      this.calls.push({ method, args, ok: true, at: Date.now() });
       json(res, 200, { ok: true, ...result });
     } catch (error) {
       if (!(error instanceof ApiRefusal)) throw error;
-      this.calls.push({ method, args, ok: false, error: error.error });
+      this.calls.push({ method, args, ok: false, error: error.error, at: Date.now() });
       if (error.violation) this.#violate(method, error.error, error.problems);
       // Outside strict mode a malformed call still goes through where it can, so the sandbox keeps working.
       if (!this.strict && error.violation && error.error !== 'invalid_auth') {

@@ -26,6 +26,11 @@ export const outbox = pgTable(
      */
     coalesceKey: text('coalesce_key'),
     releaseId: text('release_id'),
+    /**
+     * Claim order within a lane, highest first. A card render carrying a state change (stage,
+     * hold, failure, rollback, finish) outranks a countdown refresh when Slack's budget is tight.
+     */
+    priority: integer('priority').notNull().default(0),
     status: text('status', { enum: ['pending', 'done', 'dead'] }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
