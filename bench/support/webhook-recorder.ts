@@ -21,6 +21,11 @@ export class WebhookRecorder {
   #listeners: Array<(call: RecordedWebhook) => void> = [];
   /** Answer this status instead of 200 (fault trials). */
   failWith: number | null = null;
+  /**
+   * Calls this matches are recorded but never answered: the caller's request stays in flight
+   * (fault trials kill the app mid-call). The hold ends when the caller goes away.
+   */
+  hold: ((call: RecordedWebhook) => boolean) | null = null;
 
   async start(): Promise<string> {
     const server = createServer((req, res) => {
@@ -37,7 +42,9 @@ export class WebhookRecorder {
         const key = req.headers['x-delivery-idempotency-key'];
         const call: RecordedWebhook = { path: new URL(req.url ?? '/', 'http://r').pathname, atMs, idempotencyKey: Array.isArray(key) ? key[0] : key ?? (body.idempotencyKey as string | undefined), body };
         this.calls.push(call);
+        const held = this.hold?.(call) ?? false;
         for (const listener of this.#listeners) listener(call);
+        if (held) return;
         if (this.failWith !== null) {
           res.writeHead(this.failWith, { 'content-type': 'application/json' });
           res.end('{"error":"injected"}');

@@ -140,7 +140,7 @@ export class OutboxWorker {
   private async runCards(rows: readonly OutboxRow[]): Promise<void> {
     for (const row of rows) {
       const now = this.clock.now().getTime();
-      if (now < this.#cardsWaitUntil) {
+      if (now < this.#cardsWaitUntil && !row.firstPost) {
         // Slack asked to wait while this batch ran: the rest wait too, without a call.
         await this.settle(row, { kind: 'retry', error: 'waiting for Slack\'s card budget', afterMs: (this.#cardsWaitUntil - now) / this.options.clockSpeed, waited: true });
         continue;
@@ -156,7 +156,7 @@ export class OutboxWorker {
     } catch (error) {
       ran = { kind: 'retry', error: (error as Error).message, ...retryDelayOf(error) };
     }
-    if (ran.kind === 'retry' && ran.waited && row.kind === 'card' && ran.afterMs !== undefined) {
+    if (ran.kind === 'retry' && ran.waited && row.kind === 'card' && !row.firstPost && ran.afterMs !== undefined) {
       this.#cardsWaitUntil = Math.max(this.#cardsWaitUntil, this.clock.now().getTime() + this.clockMs(ran.afterMs));
     }
     await this.settle(row, ran);

@@ -83,7 +83,7 @@ describe.each(testDatabaseKinds)('engine instances on $name', (kind) => {
     const shared = fakePorts();
     const engines: Engine[] = [];
     for (let index = 0; index < 3; index += 1) {
-      engines.push(createEngine({ db: (await handle()).db, config, clock, ports: shared, logger: silentLogger }));
+      engines.push(createEngine({ db: (await handle()).db, config, clock, ports: shared, logger: silentLogger, runLanesAtOnce: false }));
     }
     await seedServing(database.db, services.map((service) => ({ environment: 'production', service, version: 'v1' })), clock.now());
     const ids: string[] = [];
@@ -139,8 +139,8 @@ describe.each(testDatabaseKinds.filter((kind) => kind.name === 'postgres'))('an 
     const survivorDb = await database.connect(3);
     // The doomed instance talks to the same router, through its own door.
     const doomedPorts: FakePorts = { ...shared, traffic: Object.assign(Object.create(shared.traffic) as FakeTraffic, { setWeights: (change: TrafficChange) => shared.traffic.setWeights(change) }) };
-    const doomed = createEngine({ db: doomedDb.db, config, clock, ports: doomedPorts, logger: silentLogger, outbox: { leaseMs: 30_000 } });
-    const survivor = createEngine({ db: survivorDb.db, config, clock, ports: shared, logger: silentLogger, outbox: { leaseMs: 30_000 } });
+    const doomed = createEngine({ db: doomedDb.db, config, clock, ports: doomedPorts, logger: silentLogger, outbox: { leaseMs: 30_000 }, runLanesAtOnce: false });
+    const survivor = createEngine({ db: survivorDb.db, config, clock, ports: shared, logger: silentLogger, outbox: { leaseMs: 30_000 }, runLanesAtOnce: false });
 
     await seedServing(database.db, [{ environment: 'production', service: 'svc-00', version: 'v1' }], clock.now());
     const outcome = await survivor.releases.requestDeploy({ actor: someone, target: { kind: 'service', service: 'svc-00', version: 'v2' }, environment: 'production' });

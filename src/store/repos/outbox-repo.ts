@@ -16,6 +16,8 @@ export interface ClaimedRow {
   releaseId: string | null;
   attempts: number;
   priority: number;
+  /** A card render whose card is not posted yet: a chat.postMessage, outside the update budget. */
+  firstPost: boolean;
 }
 
 export interface OutboxInsert {
@@ -62,8 +64,8 @@ export async function insertOutboxRow(tx: DbOrTx, row: OutboxInsert): Promise<vo
  * and lane, rows run in order (a rollback's traffic moves land in the order they were decided);
  * a card render stands outside that order once the card is posted, since it always draws the latest
  * state, so a card waiting for Slack's budget never holds up the thread lines behind it (before the
- * first post, they wait for it: a thread needs its card). `withoutCards` leaves card
- * renders where they are (Slack asked us to wait).
+ * first post, they wait for it: a thread needs its card). `withoutCards` leaves updates of posted
+ * cards where they are (Slack asked us to wait); a first post still goes.
  */
 export async function claimOutboxRows(db: DbOrTx, claim: { lane: string; now: Date; leaseUntil: Date; limit: number; withoutCards: boolean }): Promise<ClaimedRow[]> {
   const rows = await queryRows<Record<string, unknown>>(
@@ -72,14 +74,15 @@ export async function claimOutboxRows(db: DbOrTx, claim: { lane: string; now: Da
         WHERE id IN (
           SELECT o.id FROM outbox o
           WHERE o.lane = ${claim.lane} AND o.status = 'pending' AND o.next_attempt_at <= ${claim.now.toISOString()}
-            AND (${claim.withoutCards} = false OR o.kind <> 'card')
+            AND (${claim.withoutCards} = false OR o.kind <> 'card' OR NOT EXISTS (SELECT 1 FROM release_cards c WHERE c.release_id = o.release_id))
             AND (o.release_id IS NULL OR o.kind = 'card' OR NOT EXISTS (
               SELECT 1 FROM outbox e WHERE e.release_id = o.release_id AND e.lane = o.lane AND e.status = 'pending' AND e.id < o.id
                 AND (e.kind <> 'card' OR NOT EXISTS (SELECT 1 FROM release_cards c WHERE c.release_id = o.release_id))))
           ORDER BY o.priority DESC, o.id
           LIMIT ${claim.limit}
           FOR UPDATE OF o SKIP LOCKED)
-        RETURNING id, kind, lane, effect, idempotency_key, release_id, attempts, priority`,
+        RETURNING id, kind, lane, effect, idempotency_key, release_id, attempts, priority,
+          kind = 'card' AND NOT EXISTS (SELECT 1 FROM release_cards c WHERE c.release_id = outbox.release_id) AS first_post`,
   );
   return rows
     .map((row) => ({
@@ -91,8 +94,10 @@ export async function claimOutboxRows(db: DbOrTx, claim: { lane: string; now: Da
       releaseId: (row.release_id as string | null) ?? null,
       attempts: Number(row.attempts),
       priority: Number(row.priority),
+      firstPost: row.first_post === true || row.first_post === 't',
     }))
-    .sort((a, b) => b.priority - a.priority || a.id - b.id);
+    // A card never posted goes first (a release needs its face; a post is not a budgeted update).
+    .sort((a, b) => Number(b.firstPost) - Number(a.firstPost) || b.priority - a.priority || a.id - b.id);
 }
 
 /** Extends the lease of rows still running here; a row another replica took over is left alone. */
