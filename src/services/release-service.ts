@@ -330,11 +330,14 @@ export class DrizzleReleaseService implements ReleaseService {
         target = lastKnownGood((await warmInfraSets(tx, service, environment)).map((row) => ({ ...row, warmedAt: (row.warmedAt ?? row.createdAt).toISOString() })));
         if (!target) return refused('no_warm_infra_set', `No warm infra-set of ${service} in ${environment} to roll back to`);
       }
+      // Every infra-set that still exists is named, the others at 0: kept running, no requests.
+      const weights: Record<string, number> = { [target.id]: 100 };
+      for (const set of await infraSetsOf(tx, service, environment)) if (set.state !== 'retired' && set.state !== 'provisioning') weights[set.id] ??= 0;
       await enqueue(tx, {
         lane: 'critical',
         key: `manual:${service}:${environment}:${target.id}:${now.getTime()}`,
         releaseId: null,
-        effect: { kind: 'manual_weights', environment, service, weights: { [target.id]: 100 }, requestedBy: actor.userId, releaseId: null },
+        effect: { kind: 'manual_weights', environment, service, weights, requestedBy: actor.userId, releaseId: null },
         now,
       });
       await appendOperatorEvent(tx, {

@@ -111,7 +111,7 @@ describe.each(testDatabaseKinds)('engine instances on $name', (kind) => {
     expect([...appliedPerKey(shared.traffic).values()].every((count) => count === 1)).toBe(true);
     for (const [index, service] of services.entries()) {
       const fresh = `is-${ids[index]}-production-${service}`;
-      expect(shared.traffic.history(service, 'production')).toEqual([{ [fresh]: 10, [`is-seed-production-${service}-v1`]: 90 }, { [fresh]: 100 }]);
+      expect(shared.traffic.history(service, 'production')).toEqual([{ [fresh]: 10, [`is-seed-production-${service}-v1`]: 90 }, { [fresh]: 100, [`is-seed-production-${service}-v1`]: 0 }]);
     }
     expect(shared.infra.provisioned).toHaveLength(count);
     const [measured] = await queryRows<{ n: number }>(database.db, sql`SELECT count(*)::int AS n FROM outbox WHERE kind = 'measure' AND status = 'done'`);
@@ -189,7 +189,7 @@ describe.each(testDatabaseKinds.filter((kind) => kind.name === 'postgres'))('an 
     }
     expect((await survivor.releases.status(id))!.status).toBe('succeeded');
     const fresh = `is-${id}-production-svc-00`;
-    expect(shared.traffic.history('svc-00', 'production')).toEqual([{ [fresh]: 10, 'is-seed-production-svc-00-v1': 90 }, { [fresh]: 100 }]);
+    expect(shared.traffic.history('svc-00', 'production')).toEqual([{ [fresh]: 10, 'is-seed-production-svc-00-v1': 90 }, { [fresh]: 100, 'is-seed-production-svc-00-v1': 0 }]);
     const firstKey = shared.traffic.calls[0]!.idempotencyKey;
     expect(shared.traffic.calls.filter((call) => call.idempotencyKey === firstKey)).toHaveLength(2);
     expect([...appliedPerKey(shared.traffic).values()].every((count) => count === 1)).toBe(true);

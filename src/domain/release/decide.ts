@@ -492,7 +492,7 @@ function advance(draft: Draft): void {
           return;
         }
         const token = draft.token();
-        const weights: Weights = next.toInfraSetId ? { [next.toInfraSetId]: 100 } : {};
+        const weights = withKeptInfraSets(draft, next.environment, next.service, next.toInfraSetId ? { [next.toInfraSetId]: 100 } : {});
         phase.inFlight = { ...next, token };
         draft.effect({ kind: 'set_weights', token, environment: next.environment, service: next.service, weights, purpose: 'rollback' });
         return;
@@ -553,6 +553,19 @@ function advance(draft: Draft): void {
   }
 }
 
+/**
+ * A traffic change names every infra-set of the service there that still exists, each at its weight
+ * (0: keep it running, no requests): a router never infers "retire" from an absence; retiring is
+ * only ever the explicit retire effect.
+ */
+function withKeptInfraSets(draft: Draft, environment: string, service: string, weights: Weights): Weights {
+  const serving = draft.serving[environment]?.[service];
+  const existing = serving ? [serving.infraSetId, ...(serving.others ?? [])] : [];
+  const all: Weights = { ...weights };
+  for (const id of existing) all[id] ??= 0;
+  return all;
+}
+
 /** Starts the step at the cursor; true when it completed at once (finalize) and the loop goes on. */
 function startStep(draft: Draft, step: PlanStep): boolean {
   const state = draft.state;
@@ -568,7 +581,8 @@ function startStep(draft: Draft, step: PlanStep): boolean {
       const change = state.plan.environments.find((env) => env.environment === step.environment)?.changes.find((c) => c.service === step.service);
       const baseline = change?.fromInfraSetId ?? null;
       // A first deploy has nothing to share with: the new infra-set takes all traffic at once.
-      const weights: Weights = step.weight >= 100 || !baseline ? { [step.infraSetId]: 100 } : { [step.infraSetId]: step.weight, [baseline]: 100 - step.weight };
+      const split: Weights = step.weight >= 100 || !baseline ? { [step.infraSetId]: 100 } : { [step.infraSetId]: step.weight, [baseline]: 100 - step.weight };
+      const weights = withKeptInfraSets(draft, step.environment, step.service, baseline ? { ...split, [baseline]: split[baseline] ?? 0 } : split);
       const token = draft.token();
       // The first move records what served before: a later supersede may re-plan from the release's own set.
       if (!state.moved.some((entry) => entry.environment === step.environment && entry.service === step.service)) {
@@ -582,7 +596,9 @@ function startStep(draft: Draft, step: PlanStep): boolean {
     case 'finalize': {
       const change = state.plan.environments.find((env) => env.environment === step.environment)?.changes.find((c) => c.service === step.service);
       draft.effect({ kind: 'converged', environment: step.environment, service: step.service, infraSetId: step.infraSetId, previousInfraSetId: change?.fromInfraSetId ?? null });
-      (draft.serving[step.environment] ??= {})[step.service] = { version: step.version, infraSetId: step.infraSetId };
+      const before = draft.serving[step.environment]?.[step.service];
+      const others = before ? [before.infraSetId, ...(before.others ?? [])].filter((id) => id !== step.infraSetId) : [];
+      (draft.serving[step.environment] ??= {})[step.service] = { version: step.version, infraSetId: step.infraSetId, ...(others.length > 0 ? { others } : {}) };
       draft.event('service_converged', `${step.service}@${step.version} serves 100% in ${step.environment}`, { service: step.service, environment: step.environment });
       draft.thread(`✅ ${step.service}@${step.version} converged in ${step.environment}`);
       moveOn(draft);

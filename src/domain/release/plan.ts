@@ -4,8 +4,17 @@ import { assessSufficiency } from '../health/sufficiency.js';
 import { dependencyOrder } from '../version-set/dependency-order.js';
 import type { EnvironmentPlan, PlanStep, PlannedStage, ReleasePlan, Refusal, ServiceChange } from './types.js';
 
-/** What serves now in one environment: service → its serving infra-set. */
-export type ServingMap = Record<string, Record<string, { version: string; infraSetId: string }>>;
+/**
+ * What serves now, per environment: service → its heaviest serving infra-set, and `others`: every
+ * other infra-set of it there that is not retired (warm ones, a lighter canary), which each traffic
+ * change lists at its weight so a router never has to guess what to keep.
+ */
+export type ServingMap = Record<string, Record<string, ServingEntry>>;
+export interface ServingEntry {
+  version: string;
+  infraSetId: string;
+  others?: string[];
+}
 
 export interface PlanInput {
   releaseId: string;

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, isNull, lte, notInArray, or, gt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db.js';
 import type { ReleaseEventData, ReleaseState, ReleaseStatus } from '../../domain/release/types.js';
+import type { ServingMap } from '../../domain/release/plan.js';
 import { environmentLocks, freezes, infraSets, releaseCards, releaseEvents, releases, type InfraSetRow } from '../schema/index.js';
 
 /**
@@ -190,12 +191,15 @@ export async function retireInfraSets(tx: DbOrTx, ids: readonly string[], now: D
   await tx.update(infraSets).set({ state: 'retired', weight: 0, retiredAt: now }).where(inArray(infraSets.id, [...ids]));
 }
 
-/** What serves now: per environment and service, the serving infra-set with the most traffic. */
+/**
+ * What serves now: per environment and service, the serving infra-set with the most traffic, and
+ * every other infra-set there that is not retired (serving lighter or warm).
+ */
 export async function servingMap(
   db: DbOrTx,
   environmentNames: readonly string[],
   services?: readonly string[],
-): Promise<Record<string, Record<string, { version: string; infraSetId: string }>>> {
+): Promise<ServingMap> {
   if (environmentNames.length === 0 || services?.length === 0) return {};
   const rows = await db
     .select()
@@ -203,14 +207,25 @@ export async function servingMap(
     .where(
       and(
         inArray(infraSets.environment, [...environmentNames]),
-        eq(infraSets.state, 'serving'),
+        inArray(infraSets.state, ['serving', 'warm']),
         services ? inArray(infraSets.service, [...services]) : undefined,
       ),
     )
     .orderBy(asc(infraSets.weight), asc(infraSets.createdAt));
-  const map: Record<string, Record<string, { version: string; infraSetId: string }>> = {};
-  // Ascending weight: the heaviest set is written last and wins.
-  for (const row of rows) (map[row.environment] ??= {})[row.service] = { version: row.version, infraSetId: row.id };
+  const map: ServingMap = {};
+  const kept = new Map<string, string[]>();
+  // Ascending weight: the heaviest serving set is written last and wins.
+  for (const row of rows) {
+    const key = `${row.environment}\u0000${row.service}`;
+    kept.set(key, [...(kept.get(key) ?? []), row.id]);
+    if (row.state === 'serving') (map[row.environment] ??= {})[row.service] = { version: row.version, infraSetId: row.id };
+  }
+  for (const [environment, byService] of Object.entries(map)) {
+    for (const [service, entry] of Object.entries(byService)) {
+      const others = (kept.get(`${environment}\u0000${service}`) ?? []).filter((id) => id !== entry.infraSetId);
+      if (others.length > 0) entry.others = others;
+    }
+  }
   return map;
 }
 

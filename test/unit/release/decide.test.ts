@@ -157,7 +157,8 @@ describe('transitions', () => {
     const last = state.plan.steps.findIndex((s) => s.kind === 'stage' && s.weight === 100);
     state = { ...state, cursor: last, phase: { kind: 'waiting', since: T0.toISOString(), blockedBy: [] } };
     const shifting = step(state, { type: 'tick' });
-    expect(effectOf(shifting, 'set_weights').weights).toEqual({ 'is-r1-production-checkout': 100 });
+    // The set that served before stays listed, at 0: warm, not retired.
+    expect(effectOf(shifting, 'set_weights').weights).toEqual({ 'is-r1-production-checkout': 100, 'is-prod-v1': 0 });
     const applied = step(shifting.state, { type: 'traffic_applied', token: token(shifting.state), outcome: { kind: 'applied', verified: true } });
     const promoted = step(applied.state, { type: 'promote', actor: bob });
     expect(effectOf(promoted, 'converged')).toEqual({ kind: 'converged', environment: 'production', service: 'checkout', infraSetId: 'is-r1-production-checkout', previousInfraSetId: 'is-prod-v1' });

@@ -77,7 +77,7 @@ describe('deploy to 100%', { timeout: 180_000 }, () => {
     expect(waiting.environments[0]!.state).toBe('done');
     expect(waiting.environments[1]!.gates).toContainEqual(expect.objectContaining({ gate: 'approvals', ok: false, code: 'approvals_missing' }));
     expect(waiting.allowedActions).toContain('approve');
-    expect(h.ports.traffic.history('checkout', 'staging')).toEqual([{ [`is-${view.id}-staging-checkout`]: 100 }]);
+    expect(h.ports.traffic.history('checkout', 'staging')).toEqual([{ [`is-${view.id}-staging-checkout`]: 100, 'is-seed-staging-checkout-v1': 0 }]);
 
     accepted(await h.engine.releases.approve({ actor: bob, releaseId: view.id }));
     expect(await drive(h, async () => (await status(h, view.id)).status === 'succeeded')).toBe(true);
@@ -86,7 +86,8 @@ describe('deploy to 100%', { timeout: 180_000 }, () => {
     expect(h.ports.traffic.history('checkout', 'production')).toEqual([
       { [fresh]: 1, 'is-seed-production-checkout-v1': 99 },
       { [fresh]: 10, 'is-seed-production-checkout-v1': 90 },
-      { [fresh]: 100 },
+      // v1 stays listed at 0: it is the warm last-known-good, not retired.
+      { [fresh]: 100, 'is-seed-production-checkout-v1': 0 },
     ]);
     // 10m + 10m + 5m of bakes after staging's 2m.
     expect(h.clock.now().getTime() - Date.parse(TUESDAY_MORNING)).toBeGreaterThanOrEqual(27 * 60_000);
@@ -222,9 +223,9 @@ describe('health', { timeout: 180_000 }, () => {
     await h.engine.settle();
     const rollbackCalls = h.ports.traffic.applied.slice(callsBefore);
     expect(rollbackCalls.map((call) => [call.target.service, call.weights])).toEqual([
-      ['checkout', { 'is-seed-production-checkout-v1': 100 }],
-      ['payments', { 'is-seed-production-payments-v1': 100 }],
-      ['inventory', { 'is-seed-production-inventory-v1': 100 }],
+      ['checkout', { 'is-seed-production-checkout-v1': 100, [`is-${view.id}-production-checkout`]: 0 }],
+      ['payments', { 'is-seed-production-payments-v1': 100, [`is-${view.id}-production-payments`]: 0 }],
+      ['inventory', { 'is-seed-production-inventory-v1': 100, [`is-${view.id}-production-inventory`]: 0 }],
     ]);
     await h.engine.runUntilIdle();
     const after = await status(h, view.id);
@@ -263,10 +264,10 @@ describe('health', { timeout: 180_000 }, () => {
     expect(await drive(h, async () => (await status(h, id)).status === 'rolled_back')).toBe(true);
     const fresh = (env: string) => `is-${id}-${env}-checkout`;
     expect(h.ports.traffic.calls.map((call) => [call.target.environment, call.weights])).toEqual([
-      ['staging', { [fresh('staging')]: 100 }],
+      ['staging', { [fresh('staging')]: 100, 'is-seed-staging-checkout-v1': 0 }],
       ['production', { [fresh('production')]: 1, 'is-seed-production-checkout-v1': 99 }],
-      ['production', { 'is-seed-production-checkout-v1': 100 }],
-      ['staging', { 'is-seed-staging-checkout-v1': 100 }],
+      ['production', { 'is-seed-production-checkout-v1': 100, [fresh('production')]: 0 }],
+      ['staging', { 'is-seed-staging-checkout-v1': 100, [fresh('staging')]: 0 }],
     ]);
     const after = await status(h, id);
     expect(after.rollbackOrder).toEqual(planned.rollbackOrder);
@@ -401,7 +402,7 @@ describe('operator inputs', { timeout: 180_000 }, () => {
     expect(await h.engine.releases.rollback({ actor: frank, releaseId: id })).toMatchObject({ kind: 'refused', code: 'not_authorized' });
     expect(accepted(await h.engine.releases.rollback({ actor: alice, releaseId: id, reason: 'wrong build' })).status).toBe('rolling_back');
     await h.engine.settle();
-    expect(h.ports.traffic.history('checkout', 'production').at(-1)).toEqual({ 'is-seed-production-checkout-v1': 100 });
+    expect(h.ports.traffic.history('checkout', 'production').at(-1)).toEqual({ 'is-seed-production-checkout-v1': 100, [`is-${id}-production-checkout`]: 0 });
     await h.engine.runUntilIdle();
     expect((await status(h, id)).outcome).toMatchObject({ kind: 'rolled_back', reason: expect.stringContaining('wrong build') });
     expect(await h.engine.releases.abort({ actor: alice, releaseId: id })).toMatchObject({ kind: 'refused', code: 'release_finished' });
@@ -412,7 +413,7 @@ describe('operator inputs', { timeout: 180_000 }, () => {
     await h.engine.settle();
     await h.engine.runUntilIdle();
     expect((await status(h, second)).status).toBe('aborted');
-    expect(h.ports.traffic.history('checkout', 'production').at(-1)).toEqual({ 'is-seed-production-checkout-v1': 100 });
+    expect(h.ports.traffic.history('checkout', 'production').at(-1)).toEqual({ 'is-seed-production-checkout-v1': 100, [`is-${second}-production-checkout`]: 0 });
   });
 
   it('supersede replaces the in-flight version with a fix and rolls forward from the current stage', async () => {
@@ -428,12 +429,13 @@ describe('operator inputs', { timeout: 180_000 }, () => {
     const fix = `is-${id}-production-checkout-s1`;
     // The fix converges in staging first (production requires it), then rolls forward from the canary.
     expect(h.ports.infra.provisioned.map((request) => [request.environment, request.version])).toEqual([['production', 'v2'], ['staging', 'v2.1'], ['production', 'v2.1']]);
-    expect(h.ports.traffic.history('checkout', 'staging')).toEqual([{ [`is-${id}-staging-checkout-s1`]: 100 }]);
+    expect(h.ports.traffic.history('checkout', 'staging')).toEqual([{ [`is-${id}-staging-checkout-s1`]: 100, 'is-seed-staging-checkout-v2': 0 }]);
     expect(h.ports.traffic.history('checkout', 'production')).toEqual([
       { [`is-${id}-production-checkout`]: 1, 'is-seed-production-checkout-v1': 99 },
-      { [fix]: 1, 'is-seed-production-checkout-v1': 99 },
+      // The superseded canary is named at 0 while it still exists; it is retired right after.
+      { [fix]: 1, 'is-seed-production-checkout-v1': 99, [`is-${id}-production-checkout`]: 0 },
       { [fix]: 10, 'is-seed-production-checkout-v1': 90 },
-      { [fix]: 100 },
+      { [fix]: 100, 'is-seed-production-checkout-v1': 0 },
     ]);
     const sets = await h.engine.releases.listInfraSets('checkout', 'production');
     expect(sets.find((set) => set.id === `is-${id}-production-checkout`)).toMatchObject({ state: 'retired' });
@@ -458,8 +460,8 @@ describe('operator inputs', { timeout: 180_000 }, () => {
     expect(card.map((move) => [move.environment, move.toVersion])).toEqual([['production', 'v1'], ['staging', 'v1']]);
     await h.engine.settle();
     await h.engine.runUntilIdle();
-    expect(h.ports.traffic.history('checkout', 'production').at(-1)).toEqual({ 'is-seed-production-checkout-v1': 100 });
-    expect(h.ports.traffic.history('checkout', 'staging').at(-1)).toEqual({ 'is-seed-staging-checkout-v1': 100 });
+    expect(h.ports.traffic.history('checkout', 'production').at(-1)).toEqual({ 'is-seed-production-checkout-v1': 100, [`is-${id}-production-checkout`]: 0 });
+    expect(h.ports.traffic.history('checkout', 'staging').at(-1)).toEqual({ 'is-seed-staging-checkout-v1': 100, [`is-${id}-staging-checkout`]: 0 });
     expect((await status(h, id)).outcome).toMatchObject({ kind: 'rolled_back', reason: expect.stringContaining('/rollback checkout in production') });
   });
 
@@ -475,7 +477,7 @@ describe('operator inputs', { timeout: 180_000 }, () => {
       value: { service: 'checkout', environment: 'production', toInfraSetId: 'is-old-v1', toVersion: 'v1' },
     });
     await h.engine.settle();
-    expect(h.ports.traffic.history('checkout', 'production')).toEqual([{ 'is-old-v1': 100 }]);
+    expect(h.ports.traffic.history('checkout', 'production')).toEqual([{ 'is-old-v1': 100, 'is-seed-production-checkout-v2': 0 }]);
     const sets = await h.engine.releases.listInfraSets('checkout', 'production');
     expect(sets.map((set) => [set.id, set.state])).toEqual(expect.arrayContaining([['is-old-v1', 'serving'], ['is-seed-production-checkout-v2', 'warm']]));
   });
