@@ -165,8 +165,19 @@ describe('the sandbox in a browser', () => {
 
     await page.getByTestId('gd-metrics').click();
     await page.getByTestId('gd-metrics').getByText('reachable').waitFor();
-    await latestCard().locator('button[data-action-id="release_resume"]').click();
-    await expect.poll(productionWeight('v2', 'web'), { timeout: 60_000 }).toBe('10');
+    // A held release moves only on Resume: press it until the press registers (a click that lands
+    // while the console re-renders the card can be lost; that is the console's own issue).
+    await expect
+      .poll(
+        async () => {
+          const weight = await productionWeight('v2', 'web')();
+          const resume = latestCard().locator('button[data-action-id="release_resume"]');
+          if (weight === '1' && (await resume.count()) > 0) await resume.click({ timeout: 5_000 }).catch(() => undefined);
+          return weight;
+        },
+        { timeout: 60_000, interval: 3_000 },
+      )
+      .toBe('10');
 
     // Stop the bot in the middle of the 10% stage and start a new one on the same database.
     await page.getByTestId('gd-restart').click();
