@@ -5,7 +5,9 @@ import type { Clock } from '../ports/clock.js';
 import { createEngine, type Engine, type EnginePorts } from '../services/engine.js';
 import type { OutboxWorkerOptions } from '../services/outbox-worker.js';
 import type { Database } from '../store/db.js';
+import { DoraService } from '../services/dora-service.js';
 import { DrizzleAuditLog } from '../store/repos/drizzle-audit-log.js';
+import { DrizzleDeliveryHistory } from '../store/repos/drizzle-delivery-history.js';
 import { DrizzleProcessedRequests } from '../store/repos/processed-requests-repo.js';
 import { guardRoute, type HttpRoute } from './http-routes.js';
 import { startScheduler } from './scheduler.js';
@@ -77,7 +79,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       ...(options.slack.host ? { host: options.slack.host } : {}),
       logger,
     },
-    { releases: engine.releases, mergeQueue: mergeQueue?.queue ?? null, config, audit: new DrizzleAuditLog(database.db), requests: new DrizzleProcessedRequests(database.db), clock },
+    { releases: engine.releases, mergeQueue: mergeQueue?.queue ?? null, config, audit: new DrizzleAuditLog(database.db), dora: new DoraService(new DrizzleDeliveryHistory(database.db), config, clock), requests: new DrizzleProcessedRequests(database.db), clock },
   );
   const { url } = await slack.start();
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseDeploy, parseFreeze, parseQueue, parseRelease, parseRollback, parseUnfreeze, type KnownNames } from '../../src/app/slack/command-text.js';
+import { parseDeploy, parseDora, parseFreeze, parseQueue, parseRelease, parseRollback, parseUnfreeze, type KnownNames } from '../../src/app/slack/command-text.js';
 import { fuzzRuns, fuzzTimeout } from './fuzz-runs.js';
 
 /**
@@ -35,6 +35,7 @@ describe('slash-command text, fuzzed', () => {
     ['/freeze', (text) => parseFreeze(text, names)],
     ['/unfreeze', (text) => parseUnfreeze(text, names)],
     ['/queue', (text) => parseQueue(text)],
+    ['/dora', (text) => parseDora(text, { ...names, teams: ['checkout', 'web'] })],
   ];
 
   it.each(parsers)('%s answers help, a command or a clear problem for any text', (_name, parse) => {

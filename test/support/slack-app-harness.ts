@@ -8,7 +8,9 @@ import type { Chat } from '../../src/ports/chat.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { ReleaseService } from '../../src/services/release-service-api.js';
 import type { Database } from '../../src/store/db.js';
+import { DoraService } from '../../src/services/dora-service.js';
 import { DrizzleAuditLog } from '../../src/store/repos/drizzle-audit-log.js';
+import { DrizzleDeliveryHistory } from '../../src/store/repos/drizzle-delivery-history.js';
 import { DrizzleProcessedRequests } from '../../src/store/repos/processed-requests-repo.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator/index.js';
 
@@ -74,7 +76,7 @@ export async function startSlackHarness(options: {
   });
   const app = createSlackApp(
     { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: slack.apiUrl, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }), ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}) },
-    { releases: options.releases(chat), config, audit: new DrizzleAuditLog(options.database.db), requests: new DrizzleProcessedRequests(options.database.db), clock: options.clock, mergeQueue: options.mergeQueue ?? null },
+    { releases: options.releases(chat), config, audit: new DrizzleAuditLog(options.database.db), dora: new DoraService(new DrizzleDeliveryHistory(options.database.db), config, options.clock), requests: new DrizzleProcessedRequests(options.database.db), clock: options.clock, mergeQueue: options.mergeQueue ?? null },
   );
   const { url } = await app.start();
   slack.setAppUrl(`${url}/slack/events`);

@@ -29,6 +29,7 @@ export const USAGE = {
   freeze: '/freeze <env> [duration] [reason]  |  /freeze all [reason]',
   unfreeze: '/unfreeze <env>  |  /unfreeze all',
   queue: '/queue [list]  |  /queue add <owner/repo>#<N>  |  /queue remove <owner/repo>#<N>',
+  dora: '/dora [<service> | team <team>] [7d | 30d | 90d]',
 } as const;
 
 /** Splits on spaces, keeping "quoted text" (straight or curly quotes, as Slack clients send) together. */
@@ -288,6 +289,45 @@ export function parseQueue(text: string): QueueCommand {
   return { kind: subcommand, repo, pullNumber: Number(number) };
 }
 
+// ── /dora ─────────────────────────────────────────────────────────────────────────────────────
+
+export type DoraCommand =
+  | Help
+  | { kind: 'dora'; scope: { kind: 'all' } | { kind: 'service'; name: string } | { kind: 'team'; name: string }; days: 7 | 30 | 90 }
+  | CommandProblem;
+
+const DORA_DAYS: Record<string, 7 | 30 | 90> = { '7d': 7, '30d': 30, '90d': 90 };
+
+/** `[<service> | team <team> | <team>] [7d|30d|90d]`; a bare name is a service first, then a team. */
+export function parseDora(text: string, names: KnownNames & { teams: string[] }): DoraCommand {
+  const tokens = tokenize(text);
+  const usage = USAGE.dora;
+  if (isHelp(tokens)) return { kind: 'help' };
+  let days: 7 | 30 | 90 = 30;
+  const last = tokens[tokens.length - 1]?.toLowerCase();
+  if (last && /^\d+d$/.test(last)) {
+    const known = DORA_DAYS[last];
+    if (!known) return bad(`\`${last}\`: the windows are 7d, 30d and 90d.`, usage);
+    days = known;
+    tokens.pop();
+  }
+  if (tokens.length === 0) return { kind: 'dora', scope: { kind: 'all' }, days };
+  const [first, second, ...rest] = tokens;
+  if (first?.toLowerCase() === 'team') {
+    if (!second || rest.length > 0) return bad('`team` needs one team name.', usage);
+    if (!names.teams.includes(second)) {
+      const suggestion = didYouMean(second, names.teams);
+      return { kind: 'problem', code: 'bad_arguments', message: `There is no team called \`${second}\`.`, usage, ...(suggestion ? { suggestion } : {}) };
+    }
+    return { kind: 'dora', scope: { kind: 'team', name: second }, days };
+  }
+  if (second !== undefined || !first) return bad('Name one service or team, then the window.', usage);
+  if (names.services.includes(first)) return { kind: 'dora', scope: { kind: 'service', name: first }, days };
+  if (names.teams.includes(first)) return { kind: 'dora', scope: { kind: 'team', name: first }, days };
+  const suggestion = didYouMean(first, [...names.services, ...names.teams]);
+  return { kind: 'problem', code: 'unknown_service', message: `\`${first}\` is neither a service nor a team.`, usage, ...(suggestion ? { suggestion } : {}) };
+}
+
 // ── help texts ────────────────────────────────────────────────────────────────────────────────
 
 export const HELP = {
@@ -334,6 +374,15 @@ export const HELP = {
     forms: [
       { usage: '/unfreeze <env>', description: '' },
       { usage: '/unfreeze all', description: 'restart a stopped line: resumes the releases it paused' },
+    ],
+  },
+  dora: {
+    command: '/dora',
+    summary: 'deployment frequency, lead time, change failure rate and time to restore, from the event log',
+    forms: [
+      { usage: '/dora [7d|30d|90d]', description: 'every service (default 30 days)' },
+      { usage: '/dora <service> [7d|30d|90d]', description: 'one service' },
+      { usage: '/dora team <team> [7d|30d|90d]', description: 'the services a team owns' },
     ],
   },
   queue: {

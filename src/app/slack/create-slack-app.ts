@@ -12,7 +12,7 @@ import type { HttpRoute } from '../http-routes.js';
 import { ActorResolver, userGroupIdsIn } from './actor-resolver.js';
 import { registerListeners } from './listeners/index.js';
 import { admission, AdmissionGate } from './admission.js';
-import type { MergeQueueCommands, SlackDeps } from './slack-deps.js';
+import type { DoraReports, MergeQueueCommands, SlackDeps } from './slack-deps.js';
 
 /** Slack signs with a timestamp; Bolt refuses ones over 5 minutes old, this refuses ones that far ahead. */
 export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
@@ -52,6 +52,7 @@ export interface SlackAppDeps {
   mergeQueue?: MergeQueueCommands | null;
   config: DeliveryConfig;
   audit: AuditLog;
+  dora: DoraReports;
   requests: ProcessedRequests;
   clock: Clock;
 }
@@ -162,6 +163,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     mergeQueue: deps.mergeQueue ?? null,
     config: deps.config,
     audit: deps.audit,
+    dora: deps.dora,
     requests: deps.requests,
     actors,
     clock: deps.clock,

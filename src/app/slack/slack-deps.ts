@@ -5,6 +5,7 @@ import type { AuditLog } from '../../ports/audit-log.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ReleaseService } from '../../services/release-service-api.js';
 import type { QueueView } from '../../services/merge-queue/view.js';
+import type { DoraReport, DoraScope } from '../../services/dora-service.js';
 import type { ProcessedRequests } from '../../store/repos/processed-requests-repo.js';
 import type { KnownNames } from './command-text.js';
 
@@ -17,6 +18,12 @@ export interface MergeQueueCommands {
 }
 
 export type QueueCommandOutcome = { kind: 'accepted'; position?: number } | { kind: 'refused'; code: string; message: string };
+
+/** What /dora and App Home ask for (the DORA service satisfies it structurally). */
+export interface DoraReports {
+  report(scope: DoraScope, days: number): Promise<DoraReport>;
+  reports(scopes: readonly DoraScope[], days: number): Promise<DoraReport[]>;
+}
 
 /** Resolves a Slack user to an Actor (user + configured user groups). */
 export interface Actors {
@@ -31,10 +38,15 @@ export interface SlackDeps {
   config: DeliveryConfig;
   /** `/release history`: the event log read as who did what. */
   audit: AuditLog;
+  dora: DoraReports;
   requests: ProcessedRequests;
   actors: Actors;
   clock: Clock;
   logger: Logger;
+}
+
+export function knownTeams(config: DeliveryConfig): string[] {
+  return Object.keys(config.teams).sort();
 }
 
 export function knownNames(config: DeliveryConfig): KnownNames {

@@ -5,6 +5,7 @@ import { auditHistoryOlder } from './actions/audit-history-older.js';
 import { lineStopButton } from './actions/line-stop-button.js';
 import { releaseCardButton } from './actions/release-card-button.js';
 import { deployCommand } from './commands/deploy.js';
+import { doraCommand } from './commands/dora.js';
 import { freezeCommand } from './commands/freeze.js';
 import { queueCommand } from './commands/queue.js';
 import { releaseCommand } from './commands/release.js';
@@ -22,6 +23,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   app.command('/freeze', freezeCommand(deps));
   app.command('/unfreeze', unfreezeCommand(deps));
   app.command('/queue', queueCommand(deps));
+  app.command('/dora', doraCommand(deps));
 
   const buttonIds = new RegExp(`^(${releaseButtonActionIds.join('|')})$`);
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: buttonIds }, releaseCardButton(deps));

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { doraFigures, releaseFacts, windowsOf } from '../../../src/domain/dora/dora-metrics.js';
+import { KNOWN_HISTORY, KNOWN_NOW } from './dora-history.js';
+
+describe('DORA figures replayed from a known event history', () => {
+  const facts = KNOWN_HISTORY.map((history) => releaseFacts(history, 'production'));
+  const { current, previous } = windowsOf(KNOWN_NOW, 7);
+
+  it('reads each release: entered production, deployed, failed, restored, lead times', () => {
+    const byId = Object.fromEntries(facts.map((fact) => [fact.releaseId, fact]));
+    expect(byId.A).toMatchObject({ deployedAt: new Date('2026-11-24T11:00:00Z'), failure: null, leadTimes: { checkout: 7200 } });
+    expect(byId.B).toMatchObject({ deployedAt: new Date('2026-11-25T10:00:00Z'), leadTimes: { web: 7200 } });
+    expect(byId.B!.leadTimes).not.toHaveProperty('checkout');
+    expect(byId.C).toMatchObject({ deployedAt: null, failure: { kind: 'rolled_back' }, restore: { detectedAt: new Date('2026-11-26T12:05:00Z'), restoredAt: new Date('2026-11-26T12:07:00Z') } });
+    expect(byId.D).toMatchObject({ deployedAt: new Date('2026-11-27T02:00:00Z'), failure: { kind: 'superseded', at: new Date('2026-11-27T01:10:00Z') }, restore: null, leadTimes: { inventory: 10800 } });
+    expect(byId.F).toMatchObject({ enteredProductionAt: null, deployedAt: null, failure: null });
+  });
+
+  it('computes every figure of the week exactly', () => {
+    expect(doraFigures(facts, current)).toEqual({
+      days: 7,
+      deployments: 3,
+      deploymentsPerDay: 3 / 7,
+      leadTimeSeconds: 7200,
+      leadTimeSamples: 3,
+      enteredProduction: 4,
+      failures: 2,
+      changeFailureRate: 0.5,
+      timeToRestoreSeconds: 120,
+      restores: 1,
+      perDay: [0, 1, 1, 0, 1, 0, 0],
+    });
+  });
+
+  it('computes the week before, for the trend', () => {
+    expect(doraFigures(facts, previous)).toEqual({
+      days: 7,
+      deployments: 1,
+      deploymentsPerDay: 1 / 7,
+      leadTimeSeconds: 1800,
+      leadTimeSamples: 1,
+      enteredProduction: 1,
+      failures: 0,
+      changeFailureRate: 0,
+      timeToRestoreSeconds: null,
+      restores: 0,
+      perDay: [0, 0, 0, 0, 1, 0, 0],
+    });
+  });
+
+  it('scopes to the releases that change a service', () => {
+    expect(doraFigures(facts, current, ['checkout'])).toMatchObject({ deployments: 2, leadTimeSeconds: 7200, leadTimeSamples: 1, enteredProduction: 2, failures: 0, changeFailureRate: 0, timeToRestoreSeconds: null });
+    expect(doraFigures(facts, current, ['payments', 'inventory'])).toMatchObject({ deployments: 1, enteredProduction: 2, failures: 2, changeFailureRate: 1, timeToRestoreSeconds: 120, leadTimeSeconds: 10800 });
+  });
+});
