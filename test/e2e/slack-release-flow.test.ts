@@ -38,7 +38,8 @@ describe('a release driven from Slack, on the engine', () => {
     const ports = fakePorts();
     harness = await startSlackHarness({
       database,
-      clock: { now: () => engine.clock.now() },
+      // The chat adapter reads the clock as it is built, before the engine exists.
+      clock: { now: () => engine?.clock.now() ?? new Date(TUESDAY_MORNING) },
       config,
       releases: (chat) => {
         engine = engineHarness(database.db, config, TUESDAY_MORNING, { ...ports, chat } as typeof ports);
