@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
  */
 export class SlackStub {
   readonly counts = new Map<string, number>();
+  /** What was posted to response URLs (any path outside /api/), in order. */
+  readonly responses: Array<{ path: string; body: string }> = [];
   #server: Server | undefined;
   #port = 0;
   #ts = 0;
@@ -48,6 +50,7 @@ export class SlackStub {
       const path = new URL(req.url ?? '/', 'http://stub').pathname;
       const method = path.startsWith('/api/') ? path.slice(5) : 'response_url';
       this.counts.set(method, (this.counts.get(method) ?? 0) + 1);
+      if (method === 'response_url') this.responses.push({ path, body: Buffer.concat(chunks).toString() });
       res.writeHead(200, { 'content-type': 'application/json' });
       if (method === 'auth.test') {
         res.end(JSON.stringify({ ok: true, url: 'https://delivery.slack.com/', team: 'Delivery', user: 'delivery', team_id: 'T0DELIVERY', user_id: 'U0DELIVBOT', bot_id: 'B0DELIVBOT' }));

@@ -10,7 +10,8 @@ import type { ReleaseService } from '../../services/release-service-api.js';
 import type { ProcessedRequests } from '../../store/repos/processed-requests-repo.js';
 import type { HttpRoute } from '../http-routes.js';
 import { ActorResolver, userGroupIdsIn } from './actor-resolver.js';
-import { registerListeners } from './listeners/index.js';
+import { recoverCommands } from './listeners/commands/durable-command.js';
+import { commandListeners, registerListeners } from './listeners/index.js';
 import { admission, AdmissionGate } from './admission.js';
 import type { DoraReports, MergeQueueCommands, SlackDeps } from './slack-deps.js';
 
@@ -25,6 +26,8 @@ export const SLACK_EVENTS_PATH = '/slack/events';
  */
 const REQUEST_KEY_RETENTION_MS = 24 * 3600 * 1000;
 const PRUNE_EVERY_MS = 3600 * 1000;
+/** How often to look for acknowledged commands a crashed process left unhandled. */
+const COMMAND_RECOVERY_EVERY_MS = 2_000;
 
 export interface SlackAppOptions {
   botToken: string;
@@ -177,6 +180,17 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
 
   let server: Server | undefined;
   let pruning: NodeJS.Timeout | undefined;
+  let recovering: NodeJS.Timeout | undefined;
+  // Acknowledged commands a crashed process left unhandled are handled here: at start, then on a beat.
+  const handlers = commandListeners(slackDeps);
+  let recoveryBusy = false;
+  const recover = () => {
+    if (recoveryBusy) return;
+    recoveryBusy = true;
+    recoverCommands(slackDeps, handlers, app.client)
+      .catch((error: unknown) => options.logger.warn({ err: error }, 'could not recover acknowledged commands'))
+      .finally(() => (recoveryBusy = false));
+  };
   const prune = () => {
     const before = new Date(deps.clock.now().getTime() - REQUEST_KEY_RETENTION_MS);
     deps.requests.prune(before).catch((error: unknown) => options.logger.warn({ err: error }, 'could not prune processed Slack requests'));
@@ -189,6 +203,9 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       await app.init();
       pruning = setInterval(prune, PRUNE_EVERY_MS);
       pruning.unref();
+      recovering = setInterval(recover, COMMAND_RECOVERY_EVERY_MS);
+      recovering.unref();
+      recover();
       if (socketMode) {
         await app.start();
         return { url: null };
@@ -200,6 +217,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     },
     async stop() {
       if (pruning) clearInterval(pruning);
+      if (recovering) clearInterval(recovering);
       server?.closeAllConnections();
       await app.stop().catch(() => {});
     },

@@ -1,4 +1,4 @@
-import { eq, lt } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, lt } from 'drizzle-orm';
 import type { DbOrTx } from '../db.js';
 import { processedRequests } from '../schema/requests.js';
 
@@ -16,6 +16,30 @@ export interface ProcessedRequests {
   responseOf(key: string): Promise<unknown>;
   /** Forgets keys older than `before` (Slack stops retrying after minutes; replays are refused by timestamp). */
   prune(before: Date): Promise<number>;
+  /**
+   * Claims `key` and stores the parsed command with it, held by this process until `leaseUntil`:
+   * once this answers true, the command survives a crash. False for a duplicate.
+   */
+  claimCommand(key: string, source: RequestSource, at: Date, command: StoredCommand, leaseUntil: Date): Promise<boolean>;
+  /** The stored command's handling finished (its answer sent). */
+  markHandled(key: string, at: Date): Promise<void>;
+  /** Stored commands never handled, received after `since`: those a dead process left behind, among others. */
+  unhandledCommands(since: Date): Promise<UnhandledCommand[]>;
+  /** Takes over an unhandled command whose lease is still `expectedLease`; false when another process took it first. */
+  takeOver(key: string, expectedLease: Date | null, leaseUntil: Date): Promise<boolean>;
+}
+
+/** A slash command as received, with who was handling it. */
+export interface StoredCommand {
+  command: Record<string, string>;
+  owner: { host: string; pid: number };
+}
+
+export interface UnhandledCommand {
+  key: string;
+  receivedAt: Date;
+  leaseUntil: Date | null;
+  stored: StoredCommand;
 }
 
 export class DrizzleProcessedRequests implements ProcessedRequests {
@@ -37,6 +61,42 @@ export class DrizzleProcessedRequests implements ProcessedRequests {
   async responseOf(key: string): Promise<unknown> {
     const [row] = await this.db.select({ response: processedRequests.response }).from(processedRequests).where(eq(processedRequests.key, key));
     return row?.response ?? undefined;
+  }
+
+  async claimCommand(key: string, source: RequestSource, at: Date, command: StoredCommand, leaseUntil: Date): Promise<boolean> {
+    const inserted = await this.db
+      .insert(processedRequests)
+      .values({ key, source, receivedAt: at, command, leaseUntil })
+      .onConflictDoNothing()
+      .returning({ key: processedRequests.key });
+    return inserted.length === 1;
+  }
+
+  async markHandled(key: string, at: Date): Promise<void> {
+    await this.db.update(processedRequests).set({ handledAt: at, leaseUntil: null }).where(eq(processedRequests.key, key));
+  }
+
+  async unhandledCommands(since: Date): Promise<UnhandledCommand[]> {
+    const rows = await this.db
+      .select({ key: processedRequests.key, receivedAt: processedRequests.receivedAt, leaseUntil: processedRequests.leaseUntil, command: processedRequests.command })
+      .from(processedRequests)
+      .where(and(isNotNull(processedRequests.command), isNull(processedRequests.handledAt), gt(processedRequests.receivedAt, since)));
+    return rows.map((row) => ({ key: row.key, receivedAt: row.receivedAt, leaseUntil: row.leaseUntil, stored: row.command as StoredCommand }));
+  }
+
+  async takeOver(key: string, expectedLease: Date | null, leaseUntil: Date): Promise<boolean> {
+    const taken = await this.db
+      .update(processedRequests)
+      .set({ leaseUntil })
+      .where(
+        and(
+          eq(processedRequests.key, key),
+          isNull(processedRequests.handledAt),
+          expectedLease ? eq(processedRequests.leaseUntil, expectedLease) : isNull(processedRequests.leaseUntil),
+        ),
+      )
+      .returning({ key: processedRequests.key });
+    return taken.length === 1;
   }
 
   async prune(before: Date): Promise<number> {

@@ -15,15 +15,22 @@ import { appHomeOpened } from './events/app-home-opened.js';
 import { deployConfirmed } from './views/deploy-confirm.js';
 import { deployFormSubmitted } from './views/deploy-form.js';
 
+/** The slash commands by name: registered with Bolt, and handled again after a crash (durable-command.ts). */
+export function commandListeners(deps: SlackDeps) {
+  return {
+    '/deploy': deployCommand(deps),
+    '/rollback': rollbackCommand(deps),
+    '/release': releaseCommand(deps),
+    '/freeze': freezeCommand(deps),
+    '/unfreeze': unfreezeCommand(deps),
+    '/queue': queueCommand(deps),
+    '/dora': doraCommand(deps),
+  };
+}
+
 /** Every Slack listener, registered in one place. */
 export function registerListeners(app: App, deps: SlackDeps): void {
-  app.command('/deploy', deployCommand(deps));
-  app.command('/rollback', rollbackCommand(deps));
-  app.command('/release', releaseCommand(deps));
-  app.command('/freeze', freezeCommand(deps));
-  app.command('/unfreeze', unfreezeCommand(deps));
-  app.command('/queue', queueCommand(deps));
-  app.command('/dora', doraCommand(deps));
+  for (const [name, listener] of Object.entries(commandListeners(deps))) app.command(name, listener);
 
   const buttonIds = new RegExp(`^(${releaseButtonActionIds.join('|')})$`);
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: buttonIds }, releaseCardButton(deps));

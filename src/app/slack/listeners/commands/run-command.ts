@@ -5,7 +5,7 @@ import type { Actor } from '../../../../domain/release/types.js';
 import type { CommandProblem } from '../../command-text.js';
 import { ephemeral } from '../../slack-responses.js';
 import type { SlackDeps } from '../../slack-deps.js';
-import { claimFirst } from '../request-key.js';
+import { COMMAND_LEASE_MS, isRecovered, STORE_BEFORE_ACK_MS, storedCommand } from './durable-command.js';
 
 export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -18,8 +18,9 @@ export type CommandStep =
 
 /**
  * The shape of every slash command: answer help and bad arguments in the acknowledgement itself
- * (pure, instant); otherwise claim the request, acknowledge, then do the work and reply ephemerally
- * through the response_url. A retried or replayed request is acknowledged and does nothing.
+ * (pure, instant); otherwise store the command with its claim, acknowledge, then do the work and
+ * reply ephemerally through the response_url. A retried or replayed request is acknowledged and
+ * does nothing; one left unhandled by a crash is handled after the restart (durable-command.ts).
  */
 export async function runCommand(deps: SlackDeps, args: CommandArgs, step: CommandStep): Promise<void> {
   const { command, ack, respond } = args;
@@ -33,13 +34,24 @@ export async function runCommand(deps: SlackDeps, args: CommandArgs, step: Comma
     case 'work':
       break;
   }
-  // Acknowledge before touching the database, so a busy store never delays the ack; the claim right
-  // after still makes a retried or replayed command run once.
+  // The command is stored with its idempotency claim before the ack, so an acknowledged command
+  // survives a crash (a restarted process handles it and tells the user). The ack waits for that
+  // at most STORE_BEFORE_ACK_MS: a stuck store must not push the ack past Slack's 3 s.
+  const key = `command:${command.trigger_id}`;
+  let claimed: Promise<boolean | 'unreachable'> = Promise.resolve(true);
+  if (!isRecovered(command)) {
+    const now = deps.clock.now();
+    claimed = deps.requests.claimCommand(key, 'slack_command', now, storedCommand(command), new Date(now.getTime() + COMMAND_LEASE_MS)).catch((error: unknown) => {
+      deps.logger.error({ err: error, key }, 'could not record a Slack request');
+      return 'unreachable' as const;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([claimed, new Promise((resolve) => (timer = setTimeout(resolve, STORE_BEFORE_ACK_MS)))]);
+    clearTimeout(timer);
+  }
   await ack();
-  let first: boolean;
-  try {
-    first = await claimFirst(deps, `command:${command.trigger_id}`, 'slack_command');
-  } catch {
+  const first = await claimed;
+  if (first === 'unreachable') {
     await respond(ephemeral(renderNotice('Durable Delivery cannot reach its database right now; nothing was done. Try again in a minute.'))).catch(() => {});
     return;
   }
@@ -55,6 +67,9 @@ export async function runCommand(deps: SlackDeps, args: CommandArgs, step: Comma
       (respondError: unknown) => log.warn({ err: respondError }, 'could not tell the user'),
     );
   }
+  // Not awaited: the listener is done once the user has the answer (a busy store must not keep it
+  // in flight); were this write lost, the restart's recovery would answer the command again.
+  void deps.requests.markHandled(key, deps.clock.now()).catch((error: unknown) => log.warn({ err: error, key }, 'could not mark a command handled'));
 }
 
 /** An engine refusal as an ephemeral answer, with its stable code. */
