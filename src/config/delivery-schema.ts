@@ -204,6 +204,11 @@ export const serviceSchema = z.strictObject({
     .optional(),
   /** How many previous good infra-sets stay warm for an instant rollback. */
   keepWarm: z.number().int().min(1).max(2).default(1),
+  /**
+   * How long an infra-set whose traffic reached 0% keeps running before it is retired, so requests
+   * still in flight to it finish (like Argo Rollouts' scaleDownDelaySeconds).
+   */
+  drainDelay: durationSchema.default(30),
 });
 
 export const stageSchema = z.strictObject({

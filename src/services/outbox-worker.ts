@@ -6,7 +6,7 @@ import type { Clock } from '../ports/clock.js';
 import type { HealthProbe } from '../ports/health.js';
 import type { Infra } from '../ports/infra.js';
 import type { Traffic } from '../ports/traffic.js';
-import { getCard, getRelease, lockRelease, recordWeights, saveCard } from '../store/repos/drizzle-release-repo.js';
+import { getCard, getInfraSet, getRelease, lockRelease, recordWeights, retireInfraSets, saveCard } from '../store/repos/drizzle-release-repo.js';
 import { claimOutboxRows, finishOutboxRow, renewOutboxLeases, retryOutboxRow, type ClaimedRow } from '../store/repos/outbox-repo.js';
 import type { OutboxLane, ReleaseRuntime, StoredEffect } from './release-runtime.js';
 import { CARD_PRIORITY, enqueue } from './release-runtime.js';
@@ -234,6 +234,9 @@ export class OutboxWorker {
         return { kind: 'done', feed: { type: 'health_reading', token: effect.token, reading }, result: { verdict: reading.verdict } };
       }
       case 'retire_infra_set': {
+        // Never break a set that carries traffic (a rollback may have moved traffic back onto it).
+        const row = await getInfraSet(this.runtime.db, effect.infraSetId);
+        if (row && row.weight > 0) return { kind: 'dead', error: `not retired: ${effect.infraSetId} carries ${row.weight}% of traffic`, feed: null };
         const outcome = await this.ports.infra.retire({ infraSetId: effect.infraSetId, service: effect.service, environment: effect.environment, idempotencyKey: key });
         if (outcome.kind === 'failed') return outcome.retryable ? { kind: 'retry', error: outcome.reason } : { kind: 'dead', error: outcome.reason, feed: null };
         return { kind: 'done', feed: null };
@@ -242,7 +245,7 @@ export class OutboxWorker {
         const release = await getRelease(this.runtime.db, effect.releaseId);
         if (!release) return { kind: 'dead', error: 'release not found', feed: null };
         const now = this.clock.now();
-        const view = await this.runtime.viewOf(this.runtime.db, release, now);
+        const view = await this.runtime.cardViewOf(this.runtime.db, release, now);
         const existing = await getCard(this.runtime.db, effect.releaseId);
         const ref = await this.ports.chat.publishCard(view, existing ? { channel: existing.channel, ts: existing.ts } : null);
         await saveCard(this.runtime.db, { releaseId: effect.releaseId, channel: ref.channel, ts: ref.ts, renderedVersion: view.version, now });
@@ -299,6 +302,14 @@ export class OutboxWorker {
       if (!marked) return;
       if (ran.kind === 'done' && effect.kind === 'manual_weights') {
         await recordWeights(tx, { service: effect.service, environment: effect.environment, weights: effect.weights, discard: [], now });
+      }
+      if (ran.kind === 'done' && effect.kind === 'retire_infra_set') {
+        await retireInfraSets(tx, [effect.infraSetId], now);
+        if (effect.releaseId) {
+          await enqueue(tx, { lane: 'chat', key: `retired:${effect.infraSetId}`, releaseId: effect.releaseId, effect: { kind: 'thread', text: `🧹 ${effect.infraSetId} retired`, releaseId: effect.releaseId }, now });
+          // The card listed the set as draining: draw it again.
+          await enqueue(tx, { lane: 'chat', key: `card:${effect.releaseId}:retired:${effect.infraSetId}`, coalesceKey: `card:${effect.releaseId}`, releaseId: effect.releaseId, effect: { kind: 'card', releaseId: effect.releaseId }, now });
+        }
       }
       if (ran.kind === 'done' && effect.kind === 'card') {
         // The card was drawn from the state as it was then; a transition since needs another draw.

@@ -13,6 +13,8 @@ import {
   activeFreezes,
   appendRefusal,
   appendTransition,
+  drainInfraSets,
+  drainingInfraSets,
   insertInfraSet,
   locksOf,
   lockRelease,
@@ -176,6 +178,14 @@ export class ReleaseRuntime {
     return this.view(row, finished ? null : await this.loadFacts(db, row.state.plan.path, now, this.servicesConcerned(row.state)), now);
   }
 
+  /** The card's view: also the release's infra-sets still draining (one more read, on the card lane only). */
+  async cardViewOf(db: DbOrTx, row: ReleaseRow, now: Date): Promise<ReleaseView> {
+    const view = await this.viewOf(db, row, now);
+    const draining = await drainingInfraSets(db, row.id);
+    if (draining.length === 0) return view;
+    return { ...view, draining: draining.map((set) => ({ environment: set.environment, service: set.service, infraSetId: set.id, retiresAt: (set.retiredAt ?? now).toISOString() })) };
+  }
+
   /** Applies one input to one release inside `tx`. */
   async apply(tx: Tx, releaseId: string, input: ReleaseInput, now: Date, after: AfterCommit): Promise<ApplyResult> {
     const row = await lockRelease(tx, releaseId);
@@ -249,7 +259,7 @@ export class ReleaseRuntime {
           break;
         case 'record_weights': {
           const retire = await recordWeights(tx, { service: effect.service, environment: effect.environment, weights: effect.weights, discard: effect.discard, now });
-          for (const infraSetId of retire) await this.enqueueRetire(tx, { infraSetId, service: effect.service, environment: effect.environment, releaseId, now });
+          await this.drainThenRetire(tx, retire.map((id) => ({ id, zeroSince: now })), { service: effect.service, environment: effect.environment, releaseId, now });
           break;
         }
         case 'converged': {
@@ -259,13 +269,13 @@ export class ReleaseRuntime {
             warm.map((row) => ({ id: row.id, warmedAt: (row.warmedAt ?? row.createdAt).toISOString() })),
             keep,
           );
-          await retireInfraSets(tx, retire, now);
-          for (const infraSetId of retire) await this.enqueueRetire(tx, { infraSetId, service: effect.service, environment: effect.environment, releaseId, now });
+          // A set past keepWarm has carried no traffic since it turned warm: its drain started then.
+          const zeroSince = (id: string) => warm.find((row) => row.id === id)?.warmedAt ?? now;
+          await this.drainThenRetire(tx, retire.map((id) => ({ id, zeroSince: zeroSince(id) })), { service: effect.service, environment: effect.environment, releaseId, now });
           break;
         }
         case 'retire_infra_set':
-          await retireInfraSets(tx, [effect.infraSetId], now);
-          await this.enqueueRetire(tx, { ...effect, releaseId, now });
+          await this.drainThenRetire(tx, [{ id: effect.infraSetId, zeroSince: now }], { service: effect.service, environment: effect.environment, releaseId, now });
           break;
         case 'card':
           await enqueue(tx, {
@@ -294,10 +304,33 @@ export class ReleaseRuntime {
     }
   }
 
-  private async enqueueRetire(tx: Tx, entry: { infraSetId: string; service: string; environment: string; releaseId: string | null; now: Date }): Promise<void> {
+  /**
+   * Drain before break: a set out of traffic is retired only once the service's drainDelay has
+   * passed since its weight reached 0, so requests in flight to it finish. Until then it is
+   * `draining` and its retire waits in the outbox (a restart meanwhile still retires it once).
+   */
+  private async drainThenRetire(tx: Tx, sets: ReadonlyArray<{ id: string; zeroSince: Date }>, at: { service: string; environment: string; releaseId: string | null; now: Date }): Promise<void> {
+    const delayMs = (this.config.services[at.service]?.drainDelay ?? 30) * 1000;
+    for (const set of sets) {
+      const retireAt = new Date(Math.max(at.now.getTime(), set.zeroSince.getTime() + delayMs));
+      if (retireAt.getTime() <= at.now.getTime()) {
+        await retireInfraSets(tx, [set.id], at.now);
+      } else {
+        await drainInfraSets(tx, [set.id], retireAt);
+        if (at.releaseId) {
+          const text = `⏳ ${set.id} is out of traffic and draining; it retires in ${Math.round((retireAt.getTime() - at.now.getTime()) / 1000)}s`;
+          await enqueue(tx, { lane: 'chat', key: `drain:${set.id}`, releaseId: at.releaseId, effect: { kind: 'thread', text, releaseId: at.releaseId }, now: at.now });
+        }
+      }
+      await this.enqueueRetire(tx, { infraSetId: set.id, service: at.service, environment: at.environment, releaseId: at.releaseId, now: at.now, notBefore: retireAt });
+    }
+  }
+
+  private async enqueueRetire(tx: Tx, entry: { infraSetId: string; service: string; environment: string; releaseId: string | null; now: Date; notBefore: Date }): Promise<void> {
     await enqueue(tx, {
       lane: 'critical',
       key: `retire:${entry.infraSetId}`,
+      notBefore: entry.notBefore,
       // Not tied to the release's lane order: tearing down an unused set must not hold up its traffic steps.
       releaseId: null,
       effect: { kind: 'retire_infra_set', infraSetId: entry.infraSetId, service: entry.service, environment: entry.environment, releaseId: entry.releaseId },
@@ -308,7 +341,7 @@ export class ReleaseRuntime {
 
 export async function enqueue(
   tx: DbOrTx,
-  row: { lane: OutboxLane; key: string; coalesceKey?: string; releaseId: string | null; effect: StoredEffect; priority?: number; now: Date },
+  row: { lane: OutboxLane; key: string; coalesceKey?: string; releaseId: string | null; effect: StoredEffect; priority?: number; now: Date; notBefore?: Date },
 ): Promise<void> {
-  await insertOutboxRow(tx, { lane: row.lane, key: row.key, coalesceKey: row.coalesceKey ?? null, releaseId: row.releaseId, effect: row.effect, priority: row.priority ?? 0, now: row.now });
+  await insertOutboxRow(tx, { lane: row.lane, key: row.key, coalesceKey: row.coalesceKey ?? null, releaseId: row.releaseId, effect: row.effect, priority: row.priority ?? 0, now: row.now, ...(row.notBefore ? { notBefore: row.notBefore } : {}) });
 }

@@ -41,7 +41,7 @@ export interface InfraSetView {
   service: string;
   environment: string;
   version: string;
-  state: 'provisioning' | 'ready' | 'serving' | 'warm' | 'retired';
+  state: 'provisioning' | 'ready' | 'serving' | 'warm' | 'draining' | 'retired';
   weight: number;
   releaseId: string | null;
   createdAt: string;

@@ -112,6 +112,7 @@ describe.each(routers)('a release with the $name router and Kubernetes infra-set
   /** Every split the routing object carried, in order. */
   let splits: Array<Record<string, number>>;
 
+  let restart: () => Promise<void>;
   let outside: Awaited<ReturnType<NonNullable<RouterCase['outside']>>> | null = null;
 
   beforeAll(async () => {
@@ -152,6 +153,10 @@ describe.each(routers)('a release with the $name router and Kubernetes infra-set
     };
     const engine = createEngine({ db: database.db, config, clock, ports, logger: silentLogger });
     harness = { engine, clock, ports: ports as never, db: database.db };
+    restart = async () => {
+      await harness.engine.stop();
+      harness = { ...harness, engine: createEngine({ db: database.db, config, clock, ports, logger: silentLogger }) };
+    };
   });
   afterAll(async () => {
     await harness?.engine.stop();
@@ -208,12 +213,25 @@ describe.each(routers)('a release with the $name router and Kubernetes infra-set
     const id = await release('v3');
     await driveTo(id, ['rolled_back']);
     await harness.engine.runUntilIdle();
-    const name = kubernetesNameFor(`is-${id}-staging-checkout`);
+    const canary = `is-${id}-staging-checkout`;
+    const name = kubernetesNameFor(canary);
     expect(splits[0]).toEqual({ [kubernetesNameFor(SEED)]: 90, [name]: 10 });
     expect(splits.at(-1)).toEqual({ [kubernetesNameFor(SEED)]: 100 });
-    await drive(harness, () => cluster.get('deployments', NAMESPACE, name) === undefined);
+    // Drain before break: out of traffic, the canary keeps running for the drain delay, and says so.
+    expect(cluster.get('deployments', NAMESPACE, name)).toBeDefined();
+    expect((await harness.engine.releases.listInfraSets('checkout', 'staging')).find((set) => set.id === canary)).toMatchObject({ state: 'draining', weight: 0 });
+    expect(chat.threadLines.map((line) => line.text)).toContainEqual(`⏳ ${canary} is out of traffic and draining; it retires in 30s`);
+    expect(chat.cards.get(id)!.view.draining).toEqual([{ environment: 'staging', service: 'checkout', infraSetId: canary, retiresAt: expect.any(String) }]);
+    // The bot is killed during the delay; the new one retires the set once the delay is over, exactly once.
+    await restart();
+    expect(await drive(harness, () => cluster.get('deployments', NAMESPACE, name) === undefined)).toBe(true);
+    await harness.engine.runUntilIdle();
     expect(cluster.get('deployments', NAMESPACE, name)).toBeUndefined();
     expect(cluster.get('services', NAMESPACE, name)).toBeUndefined();
+    expect(cluster.calls.filter((call) => call.verb === 'delete').map((call) => `${call.resource} ${call.name}`)).toEqual([`deployments ${name}`, `services ${name}`]);
+    expect((await harness.engine.releases.listInfraSets('checkout', 'staging')).find((set) => set.id === canary)).toMatchObject({ state: 'retired' });
+    expect(chat.threadLines.map((line) => line.text)).toContainEqual(`🧹 ${canary} retired`);
     expect(chat.cards.get(id)!.view.status).toBe('rolled_back');
+    expect(chat.cards.get(id)!.view.draining).toBeUndefined();
   }, 120_000);
 });

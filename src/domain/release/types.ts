@@ -366,4 +366,6 @@ export interface ReleaseView {
   /** Operator actions that make sense in the current state (each is still checked against the presser). */
   allowedActions: OperatorAction[];
   outcome: { kind: 'succeeded' | 'rolled_back' | 'aborted'; at: string; reason: string | null } | null;
+  /** Infra-sets of the release's services that are out of traffic and wait out their drain delay before they retire. */
+  draining?: Array<{ environment: string; service: string; infraSetId: string; retiresAt: string }>;
 }

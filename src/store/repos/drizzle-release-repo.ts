@@ -169,8 +169,7 @@ export async function recordWeights(
     if (weight > 0) {
       await tx.update(infraSets).set({ state: 'serving', weight }).where(eq(infraSets.id, row.id));
     } else if (change.discard.includes(row.id)) {
-      await tx.update(infraSets).set({ state: 'retired', weight: 0, retiredAt: change.now }).where(eq(infraSets.id, row.id));
-      retire.push(row.id);
+      if (row.state !== 'draining') retire.push(row.id);
     } else if (row.state === 'serving') {
       await tx.update(infraSets).set({ state: 'warm', weight: 0, warmedAt: change.now }).where(eq(infraSets.id, row.id));
     }
@@ -184,6 +183,17 @@ export async function warmInfraSets(db: DbOrTx, service: string, environment: st
     .from(infraSets)
     .where(and(eq(infraSets.service, service), eq(infraSets.environment, environment), eq(infraSets.state, 'warm')))
     .orderBy(desc(infraSets.warmedAt), desc(infraSets.id));
+}
+
+/** Out of traffic, retiring at `retireAt` once in-flight requests had time to finish (retiredAt holds that time until then). */
+export async function drainInfraSets(tx: DbOrTx, ids: readonly string[], retireAt: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.update(infraSets).set({ state: 'draining', weight: 0, retiredAt: retireAt }).where(inArray(infraSets.id, [...ids]));
+}
+
+/** The sets a release minted or moved out of traffic that are still draining (what its card lists). */
+export async function drainingInfraSets(db: DbOrTx, releaseId: string): Promise<InfraSetRow[]> {
+  return db.select().from(infraSets).where(and(eq(infraSets.state, 'draining'), eq(infraSets.releaseId, releaseId))).orderBy(infraSets.id);
 }
 
 export async function retireInfraSets(tx: DbOrTx, ids: readonly string[], now: Date): Promise<void> {

@@ -28,6 +28,8 @@ export interface OutboxInsert {
   effect: { kind: string };
   priority: number;
   now: Date;
+  /** Not to run before this (a retire waiting out its drain delay). */
+  notBefore?: Date;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function insertOutboxRow(tx: DbOrTx, row: OutboxInsert): Promise<vo
       coalesceKey: row.coalesceKey,
       releaseId: row.releaseId,
       priority: row.priority,
-      nextAttemptAt: row.now,
+      nextAttemptAt: row.notBefore ?? row.now,
       createdAt: row.now,
     })
     .onConflictDoNothing()

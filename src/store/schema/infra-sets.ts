@@ -1,6 +1,7 @@
 import { index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
-export type InfraSetState = 'provisioning' | 'ready' | 'serving' | 'warm' | 'retired';
+/** `draining`: out of traffic and due to retire at `retiredAt`, once requests in flight had time to finish. */
+export type InfraSetState = 'provisioning' | 'ready' | 'serving' | 'warm' | 'draining' | 'retired';
 
 /**
  * Immutable infrastructure minted for one version of one service in one environment. Traffic moves
@@ -14,7 +15,7 @@ export const infraSets = pgTable(
     environment: text('environment').notNull(),
     version: text('version').notNull(),
     releaseId: text('release_id'),
-    state: text('state', { enum: ['provisioning', 'ready', 'serving', 'warm', 'retired'] }).$type<InfraSetState>().notNull(),
+    state: text('state', { enum: ['provisioning', 'ready', 'serving', 'warm', 'draining', 'retired'] }).$type<InfraSetState>().notNull(),
     weight: integer('weight').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     /** When it last turned warm: keep-warm keeps the most recent. */

@@ -232,8 +232,14 @@ describe('health', { timeout: 180_000 }, () => {
     expect(after.status).toBe('rolled_back');
     expect(after.outcome?.reason).toContain('checkout failed health');
     expect(h.ports.traffic.history('web', 'production')).toEqual([]);
-    const payments = await h.engine.releases.listInfraSets('payments', 'production');
+    let payments = await h.engine.releases.listInfraSets('payments', 'production');
     expect(payments.find((set) => set.id === 'is-seed-production-payments-v1')).toMatchObject({ state: 'serving', weight: 100 });
+    // Drain before break: out of traffic, the canary's sets run out their drain delay before they retire.
+    expect(payments.find((set) => set.id === `is-${view.id}-production-payments`)).toMatchObject({ state: 'draining', weight: 0 });
+    expect(h.ports.infra.retired).toEqual([]);
+    h.clock.advance(30_000);
+    await h.engine.runUntilIdle();
+    payments = await h.engine.releases.listInfraSets('payments', 'production');
     expect(payments.find((set) => set.id === `is-${view.id}-production-payments`)).toMatchObject({ state: 'retired' });
     expect(h.ports.infra.retired.map((request) => request.infraSetId)).toEqual(expect.arrayContaining([`is-${view.id}-production-checkout`, `is-${view.id}-production-payments`]));
     expect(h.ports.chat.notifications).toContainEqual({ to: '#team-checkout', text: expect.stringContaining('rolling back') });
@@ -277,7 +283,8 @@ describe('health', { timeout: 180_000 }, () => {
     ]);
     expect(after.environments[0]!.services[0]).toMatchObject({ converged: false, stages: [{ state: 'rolled_back' }] });
     expect(after.environments[1]!.services[0]!.stages[0]).toMatchObject({ state: 'failed' });
-    // Nothing of v2 is left serving or warm anywhere.
+    // Nothing of v2 is left serving or warm anywhere, once the drain delay has passed.
+    expect(await drive(h, async () => h.ports.infra.retired.length === 2)).toBe(true);
     for (const env of ['staging', 'production']) {
       const sets = await h.engine.releases.listInfraSets('checkout', env);
       expect(sets.find((set) => set.id === `is-seed-${env}-checkout-v1`)).toMatchObject({ state: 'serving', weight: 100 });

@@ -106,6 +106,9 @@ export function renderReleaseCard(view: ReleaseView): MessageContent {
 
   blocks.push(section(renderHealth(view)));
   blocks.push(section(renderRollbackOrder(view)));
+  if (view.draining && view.draining.length > 0) {
+    blocks.push(context(fitLines(view.draining.map((set) => `⏳ draining: \`${escapeMrkdwn(set.infraSetId)}\` (${escapeMrkdwn(set.service)} in ${escapeMrkdwn(set.environment)}) has no traffic and retires at ${set.retiresAt}`))));
+  }
 
   const buttons = renderButtons(view);
   if (buttons.length > 0) blocks.push({ type: 'actions', block_id: BlockIds.cardActions, elements: buttons });
