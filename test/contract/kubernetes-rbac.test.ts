@@ -9,7 +9,7 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { createInfra } from '../../src/adapters/infra/create-infra.js';
-import { kubernetesNameFor } from '../../src/adapters/kubernetes/kubernetes-client.js';
+import { kubernetesNameFor } from '../../src/adapters/kubernetes/kubernetes-names.js';
 import { createTraffic } from '../../src/adapters/traffic/create-traffic.js';
 import { deliveryConfigSchema, infraProviderSchema, trafficRouterSchema } from '../../src/config/delivery-schema.js';
 import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes.js';
@@ -122,5 +122,20 @@ describe('deploy/kubernetes', () => {
     const configMap = documents('configmap.yaml')[0] as { data: Record<string, string> };
     const parsed = deliveryConfigSchema.safeParse(parseAllDocuments(configMap.data['delivery.yaml']!)[0]!.toJSON());
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+  });
+});
+
+describe('examples/kubernetes.yaml', () => {
+  it('is a complete config that loads with every Kubernetes and AWS kind', async () => {
+    const { loadDeliveryConfig } = await import('../../src/config/load-delivery-config.js');
+    const loaded = loadDeliveryConfig(new URL('../../examples/kubernetes.yaml', import.meta.url).pathname, { cwd: process.cwd() });
+    expect(loaded.ok, loaded.ok ? '' : JSON.stringify(loaded)).toBe(true);
+    if (!loaded.ok) return;
+    expect(Object.values(loaded.config.services).map((service) => [service.traffic.kind, service.infra.kind])).toEqual([
+      ['gateway-api', 'kubernetes'],
+      ['istio', 'kubernetes'],
+      ['aws-alb', 'webhook'],
+    ]);
+    expect(loaded.config.services.checkout!.drainDelay).toBe(45);
   });
 });

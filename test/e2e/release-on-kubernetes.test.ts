@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createInfra } from '../../src/adapters/infra/create-infra.js';
-import { kubernetesNameFor } from '../../src/adapters/kubernetes/kubernetes-client.js';
+import { kubernetesNameFor } from '../../src/adapters/kubernetes/kubernetes-names.js';
 import { targetGroupNameFor } from '../../src/adapters/traffic/aws-alb-traffic.js';
 import { createTraffic } from '../../src/adapters/traffic/create-traffic.js';
 import { RoutedInfra, RoutedTraffic } from '../../src/app/routed-ports.js';

@@ -1,10 +1,9 @@
 import type { InfraProviderConfig } from '../../config/delivery-schema.js';
 import { assertNever } from '../../domain/assert-never.js';
 import type { Infra } from '../../ports/infra.js';
-import { AdapterConfigError, secretFrom, type AdapterFactoryDeps } from '../traffic/create-traffic.js';
-import { kubeConfigFor, kubernetesApis } from '../kubernetes/kubernetes-client.js';
+import { AdapterConfigError, checkKubeconfig, secretFrom, type AdapterFactoryDeps } from '../traffic/create-traffic.js';
+import { LazyInfra } from '../lazy-adapters.js';
 import { CommandInfra } from './command-infra.js';
-import { KubernetesInfra } from './kubernetes-infra.js';
 import { WebhookInfra } from './webhook-infra.js';
 
 export interface InfraFactoryDeps extends AdapterFactoryDeps {
@@ -27,15 +26,19 @@ export function createInfra(config: InfraProviderConfig, deps: InfraFactoryDeps)
     case 'command':
       return new CommandInfra({ argv: config.argv, timeoutMs: config.timeout * 1000 });
     case 'kubernetes':
-      return new KubernetesInfra({
-        apis: kubernetesApis(kubeConfigFor(config.cluster, deps.secrets), config.timeout * 1000),
-        namespace: config.namespace,
-        deployment: config.deployment,
-        service: config.service,
-        port: config.port,
-        readyTimeoutMs: config.readyTimeout * 1000,
-        ...(deps.clock ? { clock: deps.clock } : {}),
-        ...(deps.logger ? { logger: deps.logger } : {}),
+      checkKubeconfig(config.cluster, 'infra kubernetes');
+      return new LazyInfra(async () => {
+        const [{ KubernetesInfra }, { kubeConfigFor, kubernetesApis }] = await Promise.all([import('./kubernetes-infra.js'), import('../kubernetes/kubernetes-client.js')]);
+        return new KubernetesInfra({
+          apis: kubernetesApis(kubeConfigFor(config.cluster, deps.secrets), config.timeout * 1000),
+          namespace: config.namespace,
+          deployment: config.deployment,
+          service: config.service,
+          port: config.port,
+          readyTimeoutMs: config.readyTimeout * 1000,
+          ...(deps.clock ? { clock: deps.clock } : {}),
+          ...(deps.logger ? { logger: deps.logger } : {}),
+        });
       });
     case 'simulated':
       if (!deps.simulated) throw new AdapterConfigError('infra kind "simulated" needs the sandbox fleet');

@@ -3,11 +3,9 @@ import type { TrafficRouterConfig } from '../../config/delivery-schema.js';
 import { assertNever } from '../../domain/assert-never.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Traffic } from '../../ports/traffic.js';
-import { kubeConfigFor, kubernetesApis } from '../kubernetes/kubernetes-client.js';
-import { AwsAlbTraffic, awsAlbClient } from './aws-alb-traffic.js';
+import { existsSync } from 'node:fs';
+import { LazyTraffic } from '../lazy-adapters.js';
 import { CommandTraffic } from './command-traffic.js';
-import { gatewayApiTraffic } from './gateway-api-traffic.js';
-import { istioTraffic } from './istio-traffic.js';
 import { NginxTraffic } from './nginx-traffic.js';
 import { WebhookTraffic } from './webhook-traffic.js';
 
@@ -37,6 +35,11 @@ export function secretFrom(deps: AdapterFactoryDeps, secretEnv: string, what: st
   return secret;
 }
 
+/** A kubeconfig named in the config must exist: said at start-up, not at the first traffic move. */
+export function checkKubeconfig(cluster: { kubeconfig?: string | undefined }, what: string): void {
+  if (cluster.kubeconfig && !existsSync(cluster.kubeconfig)) throw new AdapterConfigError(`${what}: kubeconfig ${cluster.kubeconfig} does not exist`);
+}
+
 /** Builds the Traffic router a service's config asks for. */
 export function createTraffic(config: TrafficRouterConfig, deps: TrafficFactoryDeps): Traffic {
   switch (config.kind) {
@@ -60,38 +63,49 @@ export function createTraffic(config: TrafficRouterConfig, deps: TrafficFactoryD
         ...(deps.nginxServerFor ? { serverFor: deps.nginxServerFor } : {}),
       });
     case 'gateway-api':
-      return gatewayApiTraffic({
-        apis: kubernetesApis(kubeConfigFor(config.cluster, deps.secrets), config.timeout * 1000),
-        route: config.route,
-        rule: config.rule,
-        namespace: config.namespace,
-        port: config.port,
-        ...(deps.logger ? { logger: deps.logger } : {}),
+      checkKubeconfig(config.cluster, 'traffic gateway-api');
+      return new LazyTraffic(async () => {
+        const [{ gatewayApiTraffic }, { kubeConfigFor, kubernetesApis }] = await Promise.all([import('./gateway-api-traffic.js'), import('../kubernetes/kubernetes-client.js')]);
+        return gatewayApiTraffic({
+          apis: kubernetesApis(kubeConfigFor(config.cluster, deps.secrets), config.timeout * 1000),
+          route: config.route,
+          rule: config.rule,
+          namespace: config.namespace,
+          port: config.port,
+          ...(deps.logger ? { logger: deps.logger } : {}),
+        });
       });
     case 'istio':
-      return istioTraffic({
-        apis: kubernetesApis(kubeConfigFor(config.cluster, deps.secrets), config.timeout * 1000),
-        virtualService: config.virtualService,
-        route: config.route,
-        namespace: config.namespace,
-        destination: config.destination === 'subset' ? { kind: 'subset', host: config.host! } : { kind: 'host' },
-        ...(config.port ? { port: config.port } : {}),
-        ...(deps.logger ? { logger: deps.logger } : {}),
+      checkKubeconfig(config.cluster, 'traffic istio');
+      return new LazyTraffic(async () => {
+        const [{ istioTraffic }, { kubeConfigFor, kubernetesApis }] = await Promise.all([import('./istio-traffic.js'), import('../kubernetes/kubernetes-client.js')]);
+        return istioTraffic({
+          apis: kubernetesApis(kubeConfigFor(config.cluster, deps.secrets), config.timeout * 1000),
+          virtualService: config.virtualService,
+          route: config.route,
+          namespace: config.namespace,
+          destination: config.destination === 'subset' ? { kind: 'subset', host: config.host! } : { kind: 'host' },
+          ...(config.port ? { port: config.port } : {}),
+          ...(deps.logger ? { logger: deps.logger } : {}),
+        });
       });
     case 'aws-alb': {
       const accessKeyId = deps.secrets.AWS_ACCESS_KEY_ID;
       const secretAccessKey = deps.secrets.AWS_SECRET_ACCESS_KEY;
       const sessionToken = deps.secrets.AWS_SESSION_TOKEN;
-      return new AwsAlbTraffic({
-        client: awsAlbClient({
-          region: config.region,
-          endpoint: config.endpoint,
-          timeoutMs: config.timeout * 1000,
-          // Keys named in the environment are used as they are; otherwise the SDK's default chain (role, SSO, web identity…).
-          credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined,
-        }),
-        ruleArn: config.ruleArn,
-        ...(deps.logger ? { logger: deps.logger } : {}),
+      return new LazyTraffic(async () => {
+        const { AwsAlbTraffic, awsAlbClient } = await import('./aws-alb-traffic.js');
+        return new AwsAlbTraffic({
+          client: awsAlbClient({
+            region: config.region,
+            endpoint: config.endpoint,
+            timeoutMs: config.timeout * 1000,
+            // Keys named in the environment are used as they are; otherwise the SDK's default chain (role, SSO, web identity…).
+            credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined,
+          }),
+          ruleArn: config.ruleArn,
+          ...(deps.logger ? { logger: deps.logger } : {}),
+        });
       });
     }
     case 'simulated':

@@ -1,5 +1,5 @@
 import type { Weights } from '../../ports/traffic.js';
-import { kubernetesNameFor } from '../kubernetes/kubernetes-client.js';
+import { kubernetesNameFor } from '../kubernetes/kubernetes-names.js';
 import { relativeWeights } from './integer-weights.js';
 import { KubernetesRouteTraffic, type KubernetesRouteTrafficOptions, type RouteObject, type WeightedRouteShape } from './kubernetes-route-traffic.js';
 
