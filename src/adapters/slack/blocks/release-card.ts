@@ -107,7 +107,7 @@ export function renderReleaseCard(view: ReleaseView): MessageContent {
   blocks.push(section(renderHealth(view)));
   blocks.push(section(renderRollbackOrder(view)));
   if (view.draining && view.draining.length > 0) {
-    blocks.push(context(fitLines(view.draining.map((set) => `⏳ draining: \`${escapeMrkdwn(set.infraSetId)}\` (${escapeMrkdwn(set.service)} in ${escapeMrkdwn(set.environment)}) has no traffic and retires at ${set.retiresAt}`))));
+    blocks.push(context(fitLines(view.draining.map((set) => `⏳ draining: \`${escapeMrkdwn(set.infraSetId)}\` (${escapeMrkdwn(set.service)} in ${escapeMrkdwn(set.environment)}) has no traffic and retires ${slackDate(set.retiresAt)}`))));
   }
 
   const buttons = renderButtons(view);
