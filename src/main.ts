@@ -2,6 +2,9 @@ import { loadDeliveryConfig, formatConfigErrors } from './config/load-delivery-c
 import { parseEnvOrReport } from './config/env.js';
 import { createLogger } from './app/logger.js';
 import { startApp } from './app/start-app.js';
+import { installProcessGuards } from './app/process-guards.js';
+import { PrometheusTelemetry } from './adapters/prometheus/delivery-telemetry.js';
+import { Registry } from 'prom-client';
 
 /**
  * The process entry point: the only place that reads process.env. Parses the environment and the
@@ -12,6 +15,8 @@ async function main(): Promise<void> {
   const env = parseEnvOrReport(process.env, (text) => process.stderr.write(`${text}\n`));
   if (!env) process.exit(1);
   const logger = createLogger(env.LOG_LEVEL ?? 'info');
+  const telemetry = new PrometheusTelemetry(new Registry());
+  installProcessGuards(logger, telemetry);
 
   const loaded = loadDeliveryConfig(env.DELIVERY_CONFIG);
   if (!loaded.ok) {
@@ -20,7 +25,7 @@ async function main(): Promise<void> {
   }
 
   // Webhook routers name the variable holding their HMAC secret (`secretEnv`); it is looked up here.
-  const app = await startApp({ env, config: loaded.config, logger, secrets: process.env });
+  const app = await startApp({ env, config: loaded.config, logger, secrets: process.env, telemetry });
   logger.info({ url: app.url, mode: app.mode, config: loaded.path, database: app.database.driver }, 'durable delivery is up');
   if (app.mode === 'sandbox') {
     process.stdout.write(`\n  Durable Delivery sandbox: open ${app.url} in a browser.\n\n`);

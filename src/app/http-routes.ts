@@ -41,8 +41,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
  * migration is applied; /metrics is Prometheus text, with store gauges read at scrape time so the
  * engine needs no metrics plumbing of its own.
  */
-export function operationalRoutes(database: Database): { routes: HttpRoute[]; registry: Registry } {
-  const registry = new Registry();
+export function operationalRoutes(database: Database, registry: Registry = new Registry()): { routes: HttpRoute[]; registry: Registry } {
   collectDefaultMetrics({ register: registry });
 
   new Gauge({

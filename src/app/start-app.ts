@@ -21,6 +21,8 @@ import { databaseOptionsFromEnv, openDatabase, type Database } from '../store/db
 import { DrizzleAuditLog } from '../store/repos/drizzle-audit-log.js';
 import { auditRoute } from './audit-route.js';
 import { operationalRoutes } from './http-routes.js';
+import { PrometheusTelemetry } from '../adapters/prometheus/delivery-telemetry.js';
+import { Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 import { RoutedInfra, RoutedTraffic } from './routed-ports.js';
 import { startBot } from './start-bot.js';
@@ -37,6 +39,8 @@ export interface StartAppOptions {
   database?: Database;
   /** The scheduler's safety-net beat (six-field cron); tests set a very long one to see what runs without it. */
   scheduleEvery?: string;
+  /** Where counters and histograms go (served on /metrics); main.ts shares it with the process guards. */
+  telemetry?: PrometheusTelemetry;
 }
 
 export interface RunningApp {
@@ -57,7 +61,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const ownsDatabase = options.database === undefined;
   const database = options.database ?? (await openDatabase(databaseOptionsFromEnv(env)));
   await database.migrate();
-  const { routes: operationalOnly } = operationalRoutes(database);
+  const telemetry = options.telemetry ?? new PrometheusTelemetry(new Registry());
+  const { routes: operationalOnly } = operationalRoutes(database, telemetry.registry);
   const operational = [...operationalOnly, auditRoute({ audit: new DrizzleAuditLog(database.db), token: env.AUDIT_EXPORT_TOKEN })];
 
   if (isSandbox(env)) {
@@ -91,6 +96,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     clock,
     logger,
     ports,
+    telemetry,
     slack: {
       botToken: env.SLACK_BOT_TOKEN!,
       ...(env.SLACK_SIGNING_SECRET ? { signingSecret: env.SLACK_SIGNING_SECRET } : {}),

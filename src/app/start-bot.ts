@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { SlackChat } from '../adapters/slack/slack-chat.js';
 import type { DeliveryConfig } from '../config/delivery-schema.js';
 import type { Clock } from '../ports/clock.js';
+import type { Telemetry } from '../ports/telemetry.js';
 import { createEngine, type Engine, type EnginePorts } from '../services/engine.js';
 import type { OutboxWorkerOptions } from '../services/outbox-worker.js';
 import type { Database } from '../store/db.js';
@@ -24,6 +25,8 @@ export interface BotOptions {
   database: Database;
   clock: Clock;
   logger: Logger;
+  /** Counters and histograms for /metrics (none when not given). */
+  telemetry?: Telemetry;
   /** Every engine port but Chat, which is Slack, built here. */
   ports: Omit<EnginePorts, 'chat'>;
   slack: {
@@ -78,6 +81,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       port: options.slack.port,
       ...(options.slack.host ? { host: options.slack.host } : {}),
       logger,
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     },
     { releases: engine.releases, mergeQueue: mergeQueue?.queue ?? null, config, audit: new DrizzleAuditLog(database.db), dora: new DoraService(new DrizzleDeliveryHistory(database.db), config, clock), requests: new DrizzleProcessedRequests(database.db), clock },
   );

@@ -6,6 +6,8 @@ import type { WebClient } from '@slack/web-api';
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import type { AuditLog } from '../../ports/audit-log.js';
 import type { Clock } from '../../ports/clock.js';
+import { noTelemetry, type Telemetry } from '../../ports/telemetry.js';
+import { guardSlackBodies } from './request-guard.js';
 import type { ReleaseService } from '../../services/release-service-api.js';
 import type { ProcessedRequests } from '../../store/repos/processed-requests-repo.js';
 import type { HttpRoute } from '../http-routes.js';
@@ -45,6 +47,8 @@ export interface SlackAppOptions {
   logger: Logger;
   /** Slash commands and clicks in flight at once before new ones are answered "busy" (default 64). */
   maxInFlight?: number;
+  /** Counts refused requests and ack times (none when not given). */
+  telemetry?: Telemetry;
   /** Wall-clock seconds for the future-timestamp check (Bolt's own check reads the real clock too). */
   nowSeconds?: () => number;
 }
@@ -150,7 +154,14 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       logger,
       processBeforeResponse: false,
     });
-    receiver.requestListener = refuseFutureTimestamps(receiver.requestListener, {
+    const telemetry = options.telemetry ?? noTelemetry;
+    const shaped = guardSlackBodies(receiver.requestListener, {
+      paths: [SLACK_EVENTS_PATH],
+      signingSecret: options.signingSecret,
+      logger: options.logger,
+      onRefused: (refusal) => telemetry.count('slack_requests_refused', { status: String(refusal.status) }),
+    });
+    receiver.requestListener = refuseFutureTimestamps(shaped, {
       paths: [SLACK_EVENTS_PATH],
       nowSeconds: options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)),
       logger: options.logger,

@@ -14,6 +14,7 @@ import { unfreezeCommand } from './commands/unfreeze.js';
 import { appHomeOpened } from './events/app-home-opened.js';
 import { deployConfirmed } from './views/deploy-confirm.js';
 import { deployFormSubmitted } from './views/deploy-form.js';
+import { registerUnknownListeners } from './unknown.js';
 
 /** The slash commands by name: registered with Bolt, and handled again after a crash (durable-command.ts). */
 export function commandListeners(deps: SlackDeps) {
@@ -30,7 +31,8 @@ export function commandListeners(deps: SlackDeps) {
 
 /** Every Slack listener, registered in one place. */
 export function registerListeners(app: App, deps: SlackDeps): void {
-  for (const [name, listener] of Object.entries(commandListeners(deps))) app.command(name, listener);
+  const commands = commandListeners(deps);
+  for (const [name, listener] of Object.entries(commands)) app.command(name, listener);
 
   const buttonIds = new RegExp(`^(${releaseButtonActionIds.join('|')})$`);
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: buttonIds }, releaseCardButton(deps));
@@ -43,4 +45,6 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   app.view(CallbackIds.deployConfirm, deployConfirmed(deps));
 
   app.event('app_home_opened', appHomeOpened(deps));
+
+  registerUnknownListeners(app, deps, { actionIds: Object.values(ActionIds), commands: Object.keys(commands) });
 }

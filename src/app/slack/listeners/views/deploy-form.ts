@@ -8,11 +8,17 @@ import { slackView } from '../../slack-responses.js';
 
 type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
-type StateValue = { value?: string | null; selected_option?: { value: string } | null };
+/** One input's state as Slack echoes it; anything else a forged or broken payload holds reads as empty. */
+const stateValue = z.looseObject({
+  value: z.string().nullish().catch(undefined),
+  selected_option: z.looseObject({ value: z.string() }).nullish().catch(undefined),
+});
+const stateValues = z.record(z.string(), z.record(z.string(), z.unknown()).catch({})).catch({});
 
-function read(values: Record<string, Record<string, StateValue>>, blockId: string, actionId: string): string {
-  const entry = values[blockId]?.[actionId];
-  return (entry?.selected_option?.value ?? entry?.value ?? '').trim();
+function read(values: z.infer<typeof stateValues>, blockId: string, actionId: string): string {
+  const entry = stateValue.safeParse(values[blockId]?.[actionId]);
+  if (!entry.success) return '';
+  return (entry.data.selected_option?.value ?? entry.data.value ?? '').trim();
 }
 
 const versionText = z.string().regex(/^[\w.+\-/:]+$/, 'A version is a tag or SHA without spaces, e.g. v1.4.2');
@@ -24,7 +30,7 @@ const versionText = z.string().regex(/^[\w.+\-/:]+$/, 'A version is a tag or SHA
 export function deployFormSubmitted(deps: SlackDeps) {
   return async ({ ack, body, view, client }: ViewArgs): Promise<void> => {
     const names = knownNames(deps.config);
-    const values = view.state.values as unknown as Record<string, Record<string, StateValue>>;
+    const values = stateValues.parse(view.state?.values);
     const service = read(values, BlockIds.deployService, ActionIds.deployService);
     const version = read(values, BlockIds.deployVersion, ActionIds.deployVersion);
     const environment = read(values, BlockIds.deployEnvironment, ActionIds.deployEnvironment);
