@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DeliveryConfig } from '../config/delivery-schema.js';
 import { lastKnownGood } from '../domain/infra-set/keep-warm.js';
-import { mayDeploy, mayGovern } from '../domain/release/authorization.js';
+import { mayDeploy, mayGovern, mayRollBack } from '../domain/release/authorization.js';
 import { LINE_STOP_ENVIRONMENT, lineRestartNotice, lineStopNotice } from '../domain/release/line-stop.js';
 import { newReleaseState, releaseStatus, startRelease } from '../domain/release/decide.js';
 import { planRelease } from '../domain/release/plan.js';
@@ -305,7 +305,7 @@ export class DrizzleReleaseService implements ReleaseService {
     const { service, environment, actor } = request;
     if (!this.config.services[service]) return refused('unknown_service', `No service named ${service}`);
     if (!this.config.environments[environment]) return refused('unknown_environment', `No environment named ${environment}`);
-    const allowed = mayDeploy(this.config, actor, environment, [service]);
+    const allowed = mayRollBack(this.config, actor, environment, service);
     if (!allowed.ok) return { kind: 'refused', ...allowed.refusal };
     const now = this.clock.now();
     return this.runtime.transaction(async (tx, after) => {

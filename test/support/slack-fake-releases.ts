@@ -212,7 +212,7 @@ export class FakeReleaseService implements ReleaseService {
     if (!release) return { kind: 'refused', code: 'unknown_release', message: `No release ${request.releaseId}` };
     if (release.view.outcome) return { kind: 'refused', code: 'release_finished', message: 'The release is over' };
     if (method !== 'approve') {
-      const check = mayOperate(this.config, request.actor, { requesterId: release.view.requester.userId, environment: release.view.targetEnvironment, services: release.view.changes.map((c) => c.service) }, method);
+      const check = mayOperate(this.config, request.actor, { requesterId: release.view.requester.userId, environment: release.view.targetEnvironment, services: release.view.changes.map((c) => c.service) }, method === 'rollback' ? 'roll back' : method);
       if (!check.ok) return { kind: 'refused', ...check.refusal };
     }
     const refusal = change(release);

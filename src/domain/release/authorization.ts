@@ -7,9 +7,12 @@ import type { Actor, Refusal } from './types.js';
  *
  * - approve: a member of one of the environment's `approvals.from` groups (requester excluded when configured);
  * - deploy: a member of the owning team of every service shipped, or an approver of the environment;
- * - operate a release (pause, resume, promote, rollback, abort, supersede): its requester, an approver
+ * - operate a release (pause, resume, promote, abort, supersede): its requester, an approver
  *   of the environment, or a member of a team owning one of its services;
- * - govern an environment (freeze, unfreeze, lock, unlock, manual rollback): an approver of it.
+ * - roll back (a release's Roll back button, `/rollback`): as operate, and also a member of any
+ *   approver group, whether or not the environment has an `approvals` block — restoring the
+ *   last-known-good is the safe direction, and release managers must never be locked out of it;
+ * - govern an environment (freeze, unfreeze, lock, unlock): an approver of it.
  * A list left empty in the config does not restrict: a team without members lets anyone deploy its
  * services, and an environment without approver groups lets any configured approver (or, with none
  * configured, anyone) govern it.
@@ -32,6 +35,11 @@ function listed(actor: Actor, ids: readonly string[]): boolean {
 
 export function isInApproverGroups(config: DeliveryConfig, actor: Actor, groups: readonly string[]): boolean {
   return groups.some((group) => listed(actor, config.approverGroups[group] ?? []));
+}
+
+/** A member of any approver group of the config. */
+export function isAnyApprover(config: DeliveryConfig, actor: Actor): boolean {
+  return isInApproverGroups(config, actor, Object.keys(config.approverGroups));
 }
 
 export function isApproverOf(config: DeliveryConfig, actor: Actor, environment: string): boolean {
@@ -67,12 +75,38 @@ export function mayOperate(
   config: DeliveryConfig,
   actor: Actor,
   release: { requesterId: string; environment: string; services: readonly string[] },
-  action: string,
+  action: OperatorAction,
 ): Check {
   if (actor.userId === release.requesterId) return allowed;
   if (isApproverOf(config, actor, release.environment)) return allowed;
+  if (action === 'roll back' && isAnyApprover(config, actor)) return allowed;
   if (release.services.some((service) => isTeamMemberFor(config, actor, service))) return allowed;
-  return refuse(`<@${actor.userId}> may not ${action} this release: only its requester, an approver of ${release.environment} or an owning team's member may`);
+  const approvers = action === 'roll back' ? 'an approver' : `an approver of ${release.environment}`;
+  return refuse(`<@${actor.userId}> may not ${action} this release: only its requester, ${approvers} or an owning team's member may`);
+}
+
+export type OperatorAction = 'pause' | 'resume' | 'promote' | 'roll back' | 'abort' | 'supersede';
+
+/**
+ * `/rollback <service> in <environment>` with no release moving it: the owning team of the service,
+ * an approver of the environment, or a member of any approver group.
+ */
+export function mayRollBack(config: DeliveryConfig, actor: Actor, environment: string, service: string): Check {
+  if (isApproverOf(config, actor, environment) || isAnyApprover(config, actor)) return allowed;
+  if (isTeamMemberFor(config, actor, service)) return allowed;
+  const team = config.services[service]?.team;
+  return refuse(`<@${actor.userId}> may not roll back ${service} in ${environment}: only the owning team${team ? ` (${team})` : ''} or an approver may`);
+}
+
+/**
+ * Checked before anything about the release is looked at: an actor in none of the approver groups
+ * of the release's environments learns nothing of its state (finished, approved, awaiting) from
+ * the refusal.
+ */
+export function mayApproveAny(config: DeliveryConfig, actor: Actor, environments: readonly string[]): Check {
+  const groups = [...new Set(environments.flatMap((environment) => config.environments[environment]?.approvals.from ?? []))];
+  if (isInApproverGroups(config, actor, groups)) return allowed;
+  return refuse(`<@${actor.userId}> may not approve this release: only ${groups.join(' or ') || 'an approver group'} may`);
 }
 
 export function mayGovern(config: DeliveryConfig, actor: Actor, environment: string, action: string): Check {

@@ -2,7 +2,7 @@ import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import type { HealthReading } from '../../ports/health.js';
 import type { Weights } from '../../ports/traffic.js';
 import { assertNever } from '../assert-never.js';
-import { mayApprove, mayGovern, mayOperate } from './authorization.js';
+import { mayApprove, mayApproveAny, mayGovern, mayOperate, type OperatorAction } from './authorization.js';
 import { gatesFor, type WorldFacts } from './gates.js';
 import { infraSetIdFor } from './plan.js';
 import { rollbackOrder } from './rollback-order.js';
@@ -176,7 +176,7 @@ function releaseServices(state: ReleaseState): string[] {
   return [...new Set(state.plan.environments.flatMap((env) => env.changes.map((change) => change.service)))];
 }
 
-function checkOperator(draft: Draft, actor: Actor, action: string): Refusal | null {
+function checkOperator(draft: Draft, actor: Actor, action: OperatorAction): Refusal | null {
   const check = mayOperate(draft.config, actor, { requesterId: draft.state.requester.userId, environment: currentEnvironment(draft.state), services: releaseServices(draft.state) }, action);
   return check.ok ? null : check.refusal;
 }
@@ -194,6 +194,8 @@ function applyInput(draft: Draft, input: ReleaseInput): Refusal | null {
     case 'tick':
       return null;
     case 'approve': {
+      const approver = mayApproveAny(draft.config, input.actor, state.plan.environments.map((env) => env.environment));
+      if (!approver.ok) return approver.refusal;
       if (finished) return refusal('release_finished', `Release ${state.id} has finished`);
       const env = environmentAwaitingApproval(state);
       if (!env) return refusal('no_approval_needed', `Release ${state.id} needs no more approvals`);

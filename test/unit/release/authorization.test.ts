@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mergeQueueSchema } from '../../../src/config/delivery-schema.js';
-import { MERGE_QUEUE_ACTOR, mayApprove, mayDeploy, mayGovern, mayOperate } from '../../../src/domain/release/authorization.js';
+import { MERGE_QUEUE_ACTOR, mayApprove, mayApproveAny, mayDeploy, mayGovern, mayOperate, mayRollBack } from '../../../src/domain/release/authorization.js';
 import { exampleShopConfig } from '../../support/fakes/example-config.js';
 
 const config = exampleShopConfig();
@@ -45,5 +45,26 @@ describe('authorization', () => {
     expect(mayGovern(config, who('U0ALICE'), 'production', 'freeze').ok).toBe(false);
     expect(mayGovern(config, who('U0CAROL'), 'staging', 'lock').ok).toBe(true);
     expect(mayGovern(config, who('U0ALICE'), 'staging', 'lock').ok).toBe(false);
+  });
+
+  it('roll back: the owning team and every approver group, also where the environment has no approvals block', () => {
+    // staging has no approvals block; Bob and Carol are release managers.
+    expect(mayRollBack(config, who('U0BOB'), 'staging', 'checkout').ok).toBe(true);
+    expect(mayRollBack(config, who('U0ZED', ['S0RELEASE']), 'staging', 'checkout').ok).toBe(true);
+    expect(mayRollBack(config, who('U0ALICE'), 'staging', 'checkout').ok).toBe(true);
+    expect(mayRollBack(config, who('U0FRANK'), 'staging', 'checkout')).toMatchObject({
+      ok: false,
+      refusal: { code: 'not_authorized', message: '<@U0FRANK> may not roll back checkout in staging: only the owning team (checkout) or an approver may' },
+    });
+    const release = { requesterId: 'U0DAVE', environment: 'staging', services: ['checkout'] };
+    expect(mayOperate(config, who('U0CAROL'), release, 'roll back').ok).toBe(true);
+    expect(mayOperate(config, who('U0CAROL'), release, 'pause').ok).toBe(false);
+    expect(mayOperate(config, who('U0FRANK'), release, 'roll back')).toMatchObject({ ok: false, refusal: { message: expect.stringContaining('may not roll back this release') } });
+  });
+
+  it('approve, before anything else: only members of an approver group of the release\'s environments', () => {
+    expect(mayApproveAny(config, who('U0CAROL'), ['staging', 'production']).ok).toBe(true);
+    expect(mayApproveAny(config, who('U0ALICE'), ['staging', 'production'])).toMatchObject({ ok: false, refusal: { code: 'not_authorized', message: '<@U0ALICE> may not approve this release: only release-managers may' } });
+    expect(mayApproveAny(config, who('U0CAROL'), ['staging']).ok).toBe(false);
   });
 });
