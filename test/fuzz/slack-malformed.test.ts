@@ -86,6 +86,7 @@ function blockActions(): fc.Arbitrary<unknown> {
       ),
       team: maybe(fc.constant({ id: 'T0DELIVERY', domain: 'delivery' })),
       channel: maybe(fc.constant({ id: 'C0DEPLOYS', name: 'deploys' })),
+      enterprise: maybe(fc.constant({ id: 'E0ACME' })),
       container: maybe(fc.constant({ type: 'message', message_ts: '1700000000.000001', channel_id: 'C0DEPLOYS' })),
       trigger_id: fc.string({ maxLength: 12 }),
     })
@@ -120,7 +121,22 @@ function anyInteraction(): fc.Arbitrary<unknown> {
 
 function eventCallback(): fc.Arbitrary<unknown> {
   return fc
-    .record({ event: fc.oneof(broken, fc.record({ type: fc.oneof(fc.constantFrom('app_home_opened', 'message', 'reaction_added'), broken), user: maybe(fc.constant(PEOPLE.mallory)), tab: fc.constant('home') }).map(withoutUndefined)) })
+    .record({
+      authorizations: maybe(fc.constant([{ team_id: 'T0DELIVERY', user_id: 'U0BOT', is_bot: true }])),
+      event: fc.oneof(
+        broken,
+        fc
+          .record({
+            type: fc.oneof(fc.constantFrom('app_home_opened', 'message', 'reaction_added', 'subteam_created'), broken),
+            user: maybe(fc.constant(PEOPLE.mallory)),
+            channel: maybe(fc.constantFrom('D0MALLORY', { id: 'C0DEPLOYS', creator: PEOPLE.mallory })),
+            item: maybe(fc.constant({ channel: 'C0DEPLOYS', ts: '1.2' })),
+            subteam: maybe(fc.constant({ id: 'S0NEW', created_by: PEOPLE.mallory })),
+            tab: fc.constant('home'),
+          })
+          .map(withoutUndefined),
+      ),
+    })
     .map((fields) => withoutUndefined({ type: 'event_callback', team_id: 'T0DELIVERY', api_app_id: 'A0DELIVERY', event_id: 'Ev0FUZZ', ...fields }));
 }
 

@@ -21,15 +21,34 @@ const stateValues = z.record(z.string(), z.record(z.string(), z.looseObject({}))
 
 const slashCommand = z.looseObject({ command: z.string().startsWith('/'), user_id: id, channel_id: id, text: z.string().optional(), trigger_id: z.string().optional() });
 
+/** What Bolt reads of every interactive payload before any listener runs (buildSource, getTypeAndConversation). */
+const interactive = {
+  user,
+  team: z.looseObject({ id: z.string().optional() }).nullable().optional(),
+  enterprise: z.looseObject({ id: z.string().optional() }).nullable().optional(),
+  channel: z.looseObject({ id: z.string() }).optional(),
+};
+const objectOrText = z.union([z.string(), z.looseObject({})]);
+
 const interaction = z.discriminatedUnion('type', [
-  z.looseObject({ type: z.literal('block_actions'), user, actions: z.array(actionSchema).min(1), team: z.looseObject({ id: z.string() }).nullable().optional() }),
+  z.looseObject({ type: z.literal('block_actions'), ...interactive, actions: z.array(actionSchema).min(1) }),
   z.looseObject({
     type: z.literal('view_submission'),
-    user,
+    ...interactive,
     view: z.looseObject({ id, callback_id: z.string(), state: z.looseObject({ values: stateValues }) }),
   }),
-  z.looseObject({ type: z.literal('view_closed'), user, view: z.looseObject({ id, callback_id: z.string() }) }),
-  z.looseObject({ type: z.literal('event_callback'), event: z.looseObject({ type: z.string().min(1) }) }),
+  z.looseObject({ type: z.literal('view_closed'), ...interactive, view: z.looseObject({ id, callback_id: z.string() }) }),
+  z.looseObject({
+    type: z.literal('event_callback'),
+    authorizations: z.array(z.looseObject({})).optional(),
+    event: z.looseObject({
+      type: z.string().min(1),
+      user: objectOrText.optional(),
+      channel: objectOrText.optional(),
+      item: z.looseObject({}).optional(),
+      subteam: z.looseObject({}).optional(),
+    }),
+  }),
   z.looseObject({ type: z.literal('url_verification'), challenge: z.string() }),
 ]);
 
