@@ -53,13 +53,13 @@ afterAll(async () => {
 });
 
 async function stateOfTheWorld(): Promise<unknown> {
-  const [releases, infra, outbox, transitions] = await Promise.all([
+  // Not the outbox: an app_home_opened among the fuzzed events rightly queues an App Home publish.
+  const [releases, infra, transitions] = await Promise.all([
     queryRows(database.db, sql`SELECT id, status, version, state FROM releases ORDER BY id`),
     queryRows(database.db, sql`SELECT id, state, weight FROM infra_sets ORDER BY id`),
-    queryRows(database.db, sql`SELECT count(*)::int AS n FROM outbox`),
     queryRows(database.db, sql`SELECT count(*)::int AS n FROM release_events WHERE kind = 'transition'`),
   ]);
-  return { releases, infra, outbox, transitions };
+  return { releases, infra, transitions };
 }
 
 const FORM = 'application/x-www-form-urlencoded';
