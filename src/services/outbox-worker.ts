@@ -89,12 +89,13 @@ export class OutboxWorker {
   ) {}
 
   /** Until when (clock time) Slack asked card renders to wait: no card is claimed before then. */
-  #cardsWaitUntil = 0;
+  /** Clock times: when Slack last asked card updates to wait, and until when. */
+  #cardsWait = { askedAt: 0, until: 0 };
 
   /** Claims and runs due rows of one lane; answers how many ran. */
   async run(lane: OutboxLane, limit = this.options.batchSize): Promise<number> {
     const now = this.clock.now();
-    const rows = await claimOutboxRows(this.runtime.db, { lane, now, leaseUntil: this.leaseUntil(now), limit, withoutCards: now.getTime() < this.#cardsWaitUntil });
+    const rows = await claimOutboxRows(this.runtime.db, { lane, now, leaseUntil: this.leaseUntil(now), limit, withoutCards: this.cardsWaiting(now.getTime()) });
     if (rows.length === 0) return 0;
     this.track(rows);
     // Card renders share Slack's chat.update budget: one at a time, highest priority first, so a
@@ -137,12 +138,19 @@ export class OutboxWorker {
     }
   }
 
+  /** Whether Slack's last Retry-After for card updates still holds at `now`. */
+  private cardsWaiting(now: number): boolean {
+    // A clock stepped back past the moment Slack asked (NTP, a virtual clock) makes that wait meaningless.
+    if (now < this.#cardsWait.askedAt) this.#cardsWait = { askedAt: 0, until: 0 };
+    return now < this.#cardsWait.until;
+  }
+
   private async runCards(rows: readonly OutboxRow[]): Promise<void> {
     for (const row of rows) {
       const now = this.clock.now().getTime();
-      if (now < this.#cardsWaitUntil && !row.firstPost) {
+      if (this.cardsWaiting(now) && !row.firstPost) {
         // Slack asked to wait while this batch ran: the rest wait too, without a call.
-        await this.settle(row, { kind: 'retry', error: 'waiting for Slack\'s card budget', afterMs: (this.#cardsWaitUntil - now) / this.options.clockSpeed, waited: true });
+        await this.settle(row, { kind: 'retry', error: 'waiting for Slack\'s card budget', afterMs: (this.#cardsWait.until - now) / this.options.clockSpeed, waited: true });
         continue;
       }
       await this.runOne(row);
@@ -157,7 +165,8 @@ export class OutboxWorker {
       ran = { kind: 'retry', error: (error as Error).message, ...retryDelayOf(error) };
     }
     if (ran.kind === 'retry' && ran.waited && row.kind === 'card' && !row.firstPost && ran.afterMs !== undefined) {
-      this.#cardsWaitUntil = Math.max(this.#cardsWaitUntil, this.clock.now().getTime() + this.clockMs(ran.afterMs));
+      const askedAt = this.clock.now().getTime();
+      this.#cardsWait = { askedAt, until: Math.max(this.cardsWaiting(askedAt) ? this.#cardsWait.until : 0, askedAt + this.clockMs(ran.afterMs)) };
     }
     await this.settle(row, ran);
   }

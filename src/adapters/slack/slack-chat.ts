@@ -130,7 +130,9 @@ export class SlackChat implements Chat {
 
   #takeUpdateToken(): void {
     const now = this.#now();
-    this.#recentUpdates = this.#recentUpdates.filter((at) => at > now - 60_000);
+    // A clock stepped back (NTP, a virtual clock) must not count updates "from the future" against this minute.
+    if (now < this.#updateTokensAt) this.#updateTokensAt = now;
+    this.#recentUpdates = this.#recentUpdates.filter((at) => at > now - 60_000 && at <= now);
     let waitMs = 0;
     if (this.#recentUpdates.length >= this.#updatesPerMinute) waitMs = this.#recentUpdates[0]! + 60_000 - now;
     const spread = this.#updateBurst < this.#updatesPerMinute;
