@@ -96,7 +96,8 @@ describe('roll back and approve authorization, from Slack', () => {
 
     expect(await click(PEOPLE.bob, cardOf(id), ActionIds.rollback)).toContain(`Rolling back release \`${id}\``);
     await driveTo(id, (status) => status === 'rolled_back');
-    expect(engine.ports.traffic.history('checkout', 'staging').at(-1)).toEqual({ 'is-seed-staging-checkout-v1': 100 });
+    // Every set that still exists is named: the discarded canary at 0 until its own retire.
+    expect(engine.ports.traffic.history('checkout', 'staging').at(-1)).toEqual({ 'is-seed-staging-checkout-v1': 100, [`is-${id}-staging-checkout`]: 0 });
   }, 90_000);
 
   it('a release manager rolls back with /rollback; someone else is told they may not roll back', async () => {

@@ -87,7 +87,8 @@ export class SlackChat implements Chat {
   #recentUpdates: number[] = [];
   /** Update tokens in hand (a bucket of `updateBurst`, refilled so no minute sees more than the budget). */
   #updateTokens: number;
-  #updateTokensAt: number;
+  /** When the bucket was last refilled; unset until the first update, so building the adapter reads no clock. */
+  #updateTokensAt: number | undefined;
 
   constructor(options: SlackChatOptions) {
     this.#client = options.client ?? createSlackWebClient(options.token, options.apiUrl);
@@ -98,7 +99,6 @@ export class SlackChat implements Chat {
     this.#updatesPerMinute = options.updatesPerMinute ?? 40;
     this.#updateBurst = Math.max(1, Math.min(this.#updatesPerMinute, options.updateBurst ?? 10));
     this.#updateTokens = this.#updateBurst;
-    this.#updateTokensAt = this.#now();
   }
 
   async publishCard(view: ReleaseView, existing: MessageRef | null): Promise<MessageRef> {
@@ -131,7 +131,7 @@ export class SlackChat implements Chat {
   #takeUpdateToken(): void {
     const now = this.#now();
     // A clock stepped back (NTP, a virtual clock) must not count updates "from the future" against this minute.
-    if (now < this.#updateTokensAt) this.#updateTokensAt = now;
+    const refilledAt = Math.min(this.#updateTokensAt ?? now, now);
     this.#recentUpdates = this.#recentUpdates.filter((at) => at > now - 60_000 && at <= now);
     let waitMs = 0;
     if (this.#recentUpdates.length >= this.#updatesPerMinute) waitMs = this.#recentUpdates[0]! + 60_000 - now;
@@ -140,7 +140,7 @@ export class SlackChat implements Chat {
       // A bucket of `burst` refilled at (budget − burst) a minute: any minute holds at most the
       // tokens in hand at its start plus the refills during it, i.e. the budget.
       const refillMs = 60_000 / (this.#updatesPerMinute - this.#updateBurst);
-      this.#updateTokens = Math.min(this.#updateBurst, this.#updateTokens + (now - this.#updateTokensAt) / refillMs);
+      this.#updateTokens = Math.min(this.#updateBurst, this.#updateTokens + (now - refilledAt) / refillMs);
       this.#updateTokensAt = now;
       if (this.#updateTokens < 1) waitMs = Math.max(waitMs, (1 - this.#updateTokens) * refillMs);
     }
