@@ -88,6 +88,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     };
   }
 
+  if (!env.SLACK_BOT_TOKEN) throw new Error('SLACK_BOT_TOKEN is not set (SANDBOX=1 runs the local sandbox instead)');
   const clock = options.clock ?? systemClock;
   const ports = await buildPorts(options, database, clock);
   const bot = await startBot({
@@ -98,7 +99,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     ports,
     telemetry,
     slack: {
-      botToken: env.SLACK_BOT_TOKEN!,
+      botToken: env.SLACK_BOT_TOKEN,
       ...(env.SLACK_SIGNING_SECRET ? { signingSecret: env.SLACK_SIGNING_SECRET } : {}),
       ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),
       ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}),

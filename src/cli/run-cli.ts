@@ -10,6 +10,8 @@ Commands:
   migrate                                 apply pending database migrations (DATABASE_URL, else PGlite in DATA_DIR)
   plan --deploy <service@version | set N> --to <environment> [--json]
                                           print the ordered plan a deploy would make, without starting it
+  sandbox                                 run the bot against a local Slack emulator and a simulated fleet
+                                          (a web console on PORT, default 3000)
 
 Run "durable-delivery <command> --help" for a command's options.
 The config file is DELIVERY_CONFIG, else ./delivery.yaml, else the shipped examples/delivery.yaml.`;

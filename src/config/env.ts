@@ -40,6 +40,10 @@ export const envSchema = z
     DELIVERY_CONFIG: optionalText,
     /** Bearer token of GET /audit (the audit export); unset, the export is off. */
     AUDIT_EXPORT_TOKEN: optionalText.pipe(z.string().min(16, 'expected a token of at least 16 characters').optional()),
+    /** 1: run the local sandbox (emulated Slack, simulated fleet) instead of a Slack workspace. */
+    SANDBOX: optionalText
+      .pipe(z.enum(['0', '1', 'true', 'false'], { message: 'expected 1 (run the sandbox) or 0' }).optional())
+      .transform((flag) => flag === '1' || flag === 'true'),
     /** Sandbox only: how many times faster than the wall sandbox time runs (default 30). */
     SANDBOX_SPEED: optionalText.pipe(z.coerce.number<string>().min(1, 'expected a speed of at least 1').max(10_000).optional()),
   })
@@ -98,9 +102,33 @@ export function parseEnvOrReport(source: Record<string, string | undefined>, rep
   }
 }
 
-/** True when no Slack workspace is configured: `npm start` then runs the local sandbox. */
+/** True when the app runs the local sandbox (see chooseRunMode) instead of a Slack workspace. */
 export function isSandbox(env: Env): boolean {
-  return env.SLACK_BOT_TOKEN === undefined;
+  return env.SANDBOX;
+}
+
+/**
+ * When the sandbox runs: 'when-asked' (the container, `node dist/main.js`) only with SANDBOX=1;
+ * 'unless-slack' (`npm start` on a developer's machine) also when no Slack token is set.
+ */
+export type SandboxPolicy = 'when-asked' | 'unless-slack';
+
+export type RunMode = { kind: 'sandbox' } | { kind: 'slack' } | { kind: 'problem'; message: string };
+
+/**
+ * Slack or the sandbox. A missing token is a start-up error, never a quiet fall-back to the
+ * sandbox: a typo in a secret's name must not give a healthy container that does nothing real.
+ */
+export function chooseRunMode(env: Env, policy: SandboxPolicy): RunMode {
+  if (env.SANDBOX) return { kind: 'sandbox' };
+  if (env.SLACK_BOT_TOKEN !== undefined) return { kind: 'slack' };
+  if (policy === 'unless-slack') return { kind: 'sandbox' };
+  return {
+    kind: 'problem',
+    message:
+      'Invalid environment:\n  - SLACK_BOT_TOKEN: not set; the bot needs its Slack bot token (xoxb-…) with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN.\n' +
+      '    For the local sandbox (emulated Slack, simulated fleet) set SANDBOX=1 or run `durable-delivery sandbox`.',
+  };
 }
 
 /** The Datadog API base URL: DD_API_URL wins, else https://api.<DD_SITE>. */

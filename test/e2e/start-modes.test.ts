@@ -1,0 +1,71 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * How the process decides between Slack and the sandbox, as an operator starts it: the server
+ * entry point without SLACK_BOT_TOKEN refuses to start and names the variable (a container with a
+ * misspelt secret must not come up green on a simulated fleet); `npm start` on a developer's
+ * machine and `durable-delivery sandbox` run the sandbox.
+ */
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const dataDirs: string[] = [];
+afterAll(() => {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function baseEnv(): Record<string, string> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dd-start-'));
+  dataDirs.push(dataDir);
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+}
+
+/** Starts `command`, waits for the sandbox's "open <url>" line, checks /readyz there, and stops it. */
+async function sandboxComesUp(command: string, args: string[], env: Record<string, string>): Promise<{ url: string; readyz: number }> {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        const found = /sandbox: open (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+        if (found) resolve(found[1]!);
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('exit', (code) => reject(new Error(`exited with ${code} before the sandbox was up:\n${output.slice(-2000)}`)));
+    });
+    const readyz = (await fetch(`${url}/readyz`)).status;
+    return { url, readyz };
+  } finally {
+    // npm start runs tsx under npm: the whole process group goes.
+    if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+  }
+}
+
+describe('start-up modes', { timeout: 180_000 }, () => {
+  it('the server without SLACK_BOT_TOKEN (and without SANDBOX=1) refuses to start, naming the variable', async () => {
+    const failed = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: baseEnv() }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? '' }),
+    );
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('SLACK_BOT_TOKEN: not set');
+    expect(failed.stderr).toContain('SANDBOX=1');
+  });
+
+  it('`npm start` with no tokens runs the local sandbox', async () => {
+    const { readyz } = await sandboxComesUp('npm', ['start', '--silent'], baseEnv());
+    expect(readyz).toBe(200);
+  });
+
+  it('`durable-delivery sandbox` runs the sandbox, asked for by name', async () => {
+    const { readyz } = await sandboxComesUp(process.execPath, ['bin/durable-delivery.js', 'sandbox'], baseEnv());
+    expect(readyz).toBe(200);
+  });
+});
