@@ -50,6 +50,10 @@ describe('satisfies', () => {
     ['>=1.0.0', '9f3c2ab', false],
     ['>=1.0.0', 'latest', false],
     ['v2', 'v2.4.0', true],
+    ['~>1.2', '1.2.9', true],
+    ['^1.2.3-beta.2', '1.2.3-beta.4', true],
+    ['^1.2.3-beta.2', '1.2.4-beta.1', false],
+    ['>=1.0.0 <2 || >=3', '1.0.0+build.7', true],
   ])('%s accepts %s: %s', (constraint, version, expected) => {
     expect(check(constraint, version)).toBe(expected);
   });
@@ -64,7 +68,7 @@ describe('satisfies', () => {
 });
 
 describe('parseConstraint', () => {
-  it.each(['>=', '^banana', '1.2.3.4', '>>1', '^1 ||', '<*', 'latest'])('refuses %j with a reason', (text) => {
+  it.each(['>=', '^banana', '1.2.3.4', '>>1', '^1 ||', '<*', '>*', 'latest', '|| ^2'])('refuses %j with a reason', (text) => {
     const parsed = parseConstraint(text);
     expect(parsed.ok).toBe(false);
     expect(parsed.ok ? '' : parsed.message).not.toBe('');
