@@ -1,20 +1,10 @@
 import type { DeliveryConfig } from '../config/delivery-schema.js';
-import { doraFigures, releaseFacts, windowsOf, type DoraFigures } from '../domain/dora/dora-metrics.js';
+import { doraFigures, releaseFacts, windowsOf } from '../domain/dora/dora-metrics.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeliveryHistory } from '../ports/delivery-history.js';
 
-export type DoraScope = { kind: 'all' } | { kind: 'service'; name: string } | { kind: 'team'; name: string };
-
-export interface DoraReport {
-  scope: DoraScope;
-  /** The services the scope covers. */
-  services: string[];
-  production: string;
-  days: number;
-  current: DoraFigures;
-  /** The window of the same length just before, for the trend. */
-  previous: DoraFigures;
-}
+export type { DoraReport, DoraScope } from '../ports/dora-report.js';
+import type { DoraReport, DoraScope } from '../ports/dora-report.js';
 
 export const DORA_WINDOWS = [7, 30, 90] as const;
 

@@ -9,25 +9,8 @@ export interface ReleaseActionRequest {
   releaseId: string;
 }
 
-export interface FreezeView {
-  id: number;
-  environment: string;
-  reason: string;
-  from: string;
-  until: string | null;
-  by: string | null;
-  /** 'adhoc' from /freeze, 'scheduled' from the config. */
-  source: 'adhoc' | 'scheduled';
-}
-
-/** A stopped line: who stopped it, why, since when, and the releases it paused. */
-export interface LineStopView {
-  freezeId: number;
-  reason: string;
-  by: string;
-  at: string;
-  pausedReleaseIds: string[];
-}
+export type { FreezeView, LineStopView } from '../ports/freeze-views.js';
+import type { FreezeView, LineStopView } from '../ports/freeze-views.js';
 
 export interface LockView {
   environment: string;

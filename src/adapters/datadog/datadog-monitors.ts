@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MonitorGate, MonitorGateResult } from '../../services/health/monitor-gate.js';
+import type { MonitorGate, MonitorGateResult } from '../../ports/monitor-gate.js';
 import { DatadogHttp, type DatadogHttpOptions } from './datadog-http.js';
 
 const monitorList = z.array(

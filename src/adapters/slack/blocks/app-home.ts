@@ -1,6 +1,6 @@
 import type { ReleaseView } from '../../../domain/release/types.js';
 import { LINE_STOP_ENVIRONMENT } from '../../../domain/release/line-stop.js';
-import type { FreezeView, LineStopView } from '../../../services/release-service-api.js';
+import type { FreezeView, LineStopView } from '../../../ports/freeze-views.js';
 import { ActionIds } from '../action-ids.js';
 import { LIMITS, button, confirmDialog, divider, escapeMrkdwn, escapeMrkdwnKeepingMentions, fitLines, header, mention, section, slackDate, type Block } from './block-kit.js';
 import { queueEntryLine, type QueueLineEntry } from './queue-lines.js';

@@ -1,6 +1,6 @@
 import { formatDuration } from '../../../config/duration.js';
 import type { DoraFigures } from '../../../domain/dora/dora-metrics.js';
-import type { DoraReport, DoraScope } from '../../../services/dora-service.js';
+import type { DoraReport, DoraScope } from '../../../ports/dora-report.js';
 import { context, escapeMrkdwn, header, mrkdwn, type Block, type MessageContent } from './block-kit.js';
 
 const BARS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
