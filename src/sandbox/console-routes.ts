@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -58,11 +59,14 @@ export interface ConsoleState {
 }
 
 const CONSOLE_DIR = fileURLToPath(new URL('./console/', import.meta.url));
+const JAVASCRIPT = 'text/javascript; charset=utf-8';
 const STATIC_FILES: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/sandbox/console/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
-  '/sandbox/console/blocks.js': { file: 'blocks.js', type: 'text/javascript; charset=utf-8' },
-  '/sandbox/console/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
+  '/': { file: `${CONSOLE_DIR}index.html`, type: 'text/html; charset=utf-8' },
+  '/sandbox/console/console.js': { file: `${CONSOLE_DIR}console.js`, type: JAVASCRIPT },
+  '/sandbox/console/blocks.js': { file: `${CONSOLE_DIR}blocks.js`, type: JAVASCRIPT },
+  '/sandbox/console/console.css': { file: `${CONSOLE_DIR}console.css`, type: 'text/css; charset=utf-8' },
+  // The page updates its DOM in place with morphdom, served as the ES module its package ships.
+  '/sandbox/console/morphdom.js': { file: createRequire(import.meta.url).resolve('morphdom/dist/morphdom-esm.js'), type: JAVASCRIPT },
 };
 
 const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/);
@@ -128,7 +132,7 @@ export function consoleRoutes(options: ConsoleOptions): HttpRoute[] {
     method: 'GET',
     handler: async (_req, res) => {
       // Read on every request: the page is tiny, and editing it needs no restart.
-      const body = await readFile(`${CONSOLE_DIR}${file}`);
+      const body = await readFile(file);
       res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     },

@@ -90,7 +90,7 @@ async function recordShownWeights() {
         const list = (seen[key] ??= []);
         if (list.at(-1) !== weight) list.push(weight);
       }
-    }).observe(document.getElementById('fleet')!, { childList: true, subtree: true });
+    }).observe(document.getElementById('fleet')!, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-weight', 'data-version'] });
   });
 }
 
@@ -165,19 +165,9 @@ describe('the sandbox in a browser', () => {
 
     await page.getByTestId('gd-metrics').click();
     await page.getByTestId('gd-metrics').getByText('reachable').waitFor();
-    // A held release moves only on Resume: press it until the press registers (a click that lands
-    // while the console re-renders the card can be lost; that is the console's own issue).
-    await expect
-      .poll(
-        async () => {
-          const weight = await productionWeight('v2', 'web')();
-          const resume = latestCard().locator('button[data-action-id="release_resume"]');
-          if (weight === '1' && (await resume.count()) > 0) await resume.click({ timeout: 5_000 }).catch(() => undefined);
-          return weight;
-        },
-        { timeout: 60_000, interval: 3_000 },
-      )
-      .toBe('10');
+    // A held release moves only on Resume, pressed once.
+    await latestCard().locator('button[data-action-id="release_resume"]').click();
+    await expect.poll(productionWeight('v2', 'web'), { timeout: 60_000 }).toBe('10');
 
     // Stop the bot in the middle of the 10% stage and start a new one on the same database.
     await page.getByTestId('gd-restart').click();
@@ -215,5 +205,38 @@ describe('the sandbox in a browser', () => {
     await page.screenshot({ path: 'test-artifacts/app-home.png' });
     expect(running.sandbox.emulator.violations).toEqual([]);
     expect(await page.getByTestId('violations').isHidden()).toBe(true);
+  }, 120_000);
+
+  it('registers every click made at human speed while releases are live', async () => {
+    // Erin's release waits for approval in production. She is no approver, so each press of its
+    // Approve is refused; what is counted is that every press reached the app.
+    await actAs('U0ERIN');
+    await command('/deploy payments@v2 to production');
+    await expect.poll(() => latestCard().locator('.block.header').textContent(), { timeout: 30_000 }).toContain('payments → production');
+    // Her card by its timestamp: Dave's card, posted next, becomes the latest.
+    const card = page.locator(`#messages .message[data-ts="${await latestCard().getAttribute('data-ts')}"]`);
+    const approve = card.locator('button[data-action-id="release_approve"]');
+    await approve.waitFor({ timeout: 60_000 });
+    // Dave's release runs meanwhile: its card, the refusals and the fleet re-render while Erin clicks.
+    await actAs('U0DAVE');
+    await command('/deploy web@v3 to staging');
+    await actAs('U0ERIN');
+
+    const answered: string[] = [];
+    const listener = async (response: import('playwright-core').Response) => {
+      if (!response.url().endsWith('/sandbox/click')) return;
+      const sent = JSON.parse(response.request().postData() ?? '{}') as { actionId?: string };
+      answered.push(`${sent.actionId} ${response.status()}${response.ok() ? '' : `: ${await response.text()}`}`);
+    };
+    page.on('response', listener);
+    const CLICKS = 20;
+    // A person holds a press for about a tenth of a second: a re-render (or a scroll to the newest
+    // message) between press and release used to take the button away and lose the click.
+    for (let click = 0; click < CLICKS; click += 1) await approve.click({ delay: 100 });
+    await expect.poll(() => answered.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(CLICKS);
+    page.off('response', listener);
+    expect(answered).toEqual(Array.from({ length: CLICKS }, () => 'release_approve 200'));
+    await card.page().locator('[data-testid="ephemeral"]', { hasText: 'may not approve this release' }).first().waitFor();
+    expect(running.sandbox.emulator.violations).toEqual([]);
   }, 120_000);
 });

@@ -25,7 +25,7 @@ export function h(tag, attributes = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (key === 'class') element.className = value;
     else if (key === 'dataset') Object.assign(element.dataset, value);
-    else if (key.startsWith('on')) element.addEventListener(key.slice(2), value);
+    else if (key.startsWith('on')) listen(element, key.slice(2), value);
     else element.setAttribute(key, value === true ? '' : value);
   }
   for (const child of children.flat(Infinity)) {
@@ -33,6 +33,23 @@ export function h(tag, attributes = {}, ...children) {
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return element;
+}
+
+/**
+ * An element's handlers live in a map on it, behind one listener per event type, so an in-place
+ * update (the console morphs the DOM rather than rebuilding it) can hand the newest closure to the
+ * element that stays on the page.
+ */
+function listen(element, type, handler) {
+  element.handlers ??= {};
+  if (!(type in element.handlers)) element.addEventListener(type, (event) => element.handlers[type]?.(event));
+  element.handlers[type] = handler;
+}
+
+/** Gives `kept` the handlers of `fresh`, its newly rendered twin (and drops those `fresh` lacks). */
+export function adoptHandlers(kept, fresh) {
+  for (const type of Object.keys(kept.handlers ?? {})) if (!fresh.handlers?.[type]) kept.handlers[type] = undefined;
+  for (const [type, handler] of Object.entries(fresh.handlers ?? {})) listen(kept, type, handler);
 }
 
 function escapeHtml(text) {

@@ -2,7 +2,8 @@
 // The server streams the whole sandbox state over SSE; this page keeps only UI state (who is acting,
 // which channel and thread are open) and turns gestures into POSTs the server makes into signed
 // Slack requests to the app.
-import { collectInputValues, h, mrkdwn, renderBlocks, textObject } from './blocks.js';
+import { adoptHandlers, collectInputValues, h, mrkdwn, renderBlocks, textObject } from './blocks.js';
+import morphdom from './morphdom.js';
 
 const ui = {
   user: localStorage.getItem('sandbox.user') ?? null,
@@ -38,10 +39,34 @@ function connect() {
   events.addEventListener('error', () => setConnection('reconnecting…', false));
   events.addEventListener('state', (event) => {
     state = JSON.parse(event.data);
-    render();
+    renderUnlessPressing();
   });
   events.addEventListener('tick', (event) => renderClock(JSON.parse(event.data).now));
 }
+
+/**
+ * A state push that arrives while a mouse button or finger is down waits for its release: content
+ * that grows or scrolls under a press moves the button away between press and release, and the
+ * browser then sends the click to no button at all.
+ */
+const press = { down: false, renderWaiting: false };
+
+function renderUnlessPressing() {
+  if (press.down) press.renderWaiting = true;
+  else render();
+}
+
+function releasePress() {
+  press.down = false;
+  if (!press.renderWaiting) return;
+  press.renderWaiting = false;
+  // After the click this release produces has been dispatched, which happens in this same task.
+  setTimeout(render, 0);
+}
+
+document.addEventListener('pointerdown', () => (press.down = true), true);
+document.addEventListener('pointerup', releasePress, true);
+document.addEventListener('pointercancel', releasePress, true);
 
 function setConnection(text, live) {
   const element = $('connection');
@@ -70,6 +95,24 @@ function formatTs(ts) {
 
 function currentChannel() {
   return state.channels.find((channel) => channel.id === ui.channel || channel.name === ui.channel);
+}
+
+/**
+ * Puts `children` into `container` by changing the DOM in place (morphdom, matching elements by
+ * data-key): what stays keeps its identity, so a click that lands while a state push re-renders the
+ * page reaches the button it was aimed at instead of a node just thrown away.
+ */
+function patch(container, ...children) {
+  const next = container.cloneNode(false);
+  for (const child of children.flat()) if (child !== null && child !== undefined && child !== '') next.append(child);
+  morphdom(container, next, {
+    childrenOnly: true,
+    getNodeKey: (node) => node.dataset?.key || node.id || undefined,
+    onBeforeElUpdated: (kept, fresh) => {
+      adoptHandlers(kept, fresh);
+      return true;
+    },
+  });
 }
 
 function toast(text) {
@@ -173,14 +216,15 @@ function renderUsers() {
 
 function renderSidebar() {
   const list = $('channel-list');
-  list.replaceChildren(
+  patch(
+    list,
     ...state.channels
       .filter((channel) => !channel.isDm || channel.id === `D${ui.user?.slice(1)}`)
       .map((channel) => {
         const active = ui.surface === 'channel' && channel.id === ui.channel;
         return h(
           'li',
-          {},
+          { dataset: { key: channel.id } },
           h(
             'a',
             {
@@ -216,7 +260,7 @@ function messageView(message, channel, { inThread = false } = {}) {
   const bot = isBot(message.user);
   return h(
     'div',
-    { class: `message${bot ? ' bot' : ''}`, dataset: { ts: message.ts, testid: 'message' } },
+    { class: `message${bot ? ' bot' : ''}`, dataset: { ts: message.ts, key: `message-${message.ts}`, testid: 'message' } },
     h('div', { class: 'avatar' }, bot ? '🚢' : displayName(message.user).slice(0, 1)),
     h(
       'div',
@@ -260,7 +304,7 @@ function ephemeralView(ephemeral) {
   const context = { users: usersById(), onAction: actionHandler({ kind: 'ephemeral', id: ephemeral.id }) };
   return h(
     'div',
-    { class: 'message ephemeral bot', dataset: { testid: 'ephemeral' } },
+    { class: 'message ephemeral bot', dataset: { key: `ephemeral-${ephemeral.id}`, testid: 'ephemeral' } },
     h('div', { class: 'avatar' }, '🚢'),
     h(
       'div',
@@ -274,10 +318,10 @@ function ephemeralView(ephemeral) {
 
 function renderChannel() {
   const channel = currentChannel();
-  $('channel-header').replaceChildren(channel ? h('span', {}, channel.isDm ? `✉️ ${channel.name}` : `# ${channel.name}`) : 'No channel yet');
+  patch($('channel-header'), channel ? h('span', {}, channel.isDm ? `✉️ ${channel.name}` : `# ${channel.name}`) : 'No channel yet');
   const container = $('messages');
   if (!channel) {
-    container.replaceChildren(h('div', { class: 'empty' }, 'The app has not posted anything yet. Try /deploy in the command bar.'));
+    patch(container, h('div', { class: 'empty' }, 'The app has not posted anything yet. Try /deploy in the command bar.'));
     return;
   }
   const items = [
@@ -286,11 +330,7 @@ function renderChannel() {
       .filter((ephemeral) => ephemeral.user === ui.user && ephemeral.channel === channel.id)
       .map((ephemeral) => ({ ts: Number(ephemeral.ts), node: () => ephemeralView(ephemeral) })),
   ].sort((a, b) => a.ts - b.ts);
-  keepScroll(container, () =>
-    container.replaceChildren(
-      ...(items.length ? items.map((item) => item.node()) : [emptyChannel(channel)]),
-    ),
-  );
+  keepScroll(container, () => patch(container, ...(items.length ? items.map((item) => item.node()) : [emptyChannel(channel)])));
 }
 
 function emptyChannel(channel) {
@@ -306,10 +346,11 @@ function emptyChannel(channel) {
 }
 
 function renderHome() {
-  $('channel-header').replaceChildren(h('span', {}, '🏠 Durable Delivery · Home'));
+  patch($('channel-header'), h('span', {}, '🏠 Durable Delivery · Home'));
   const home = state.homes[ui.user];
   const context = { users: usersById(), onAction: actionHandler({ kind: 'home' }) };
-  $('messages').replaceChildren(
+  patch(
+    $('messages'),
     home ? h('div', { class: 'home', dataset: { testid: 'home' } }, renderBlocks(home.view.blocks, context)) : h('div', { class: 'empty' }, 'Opening App Home…'),
   );
 }
@@ -324,7 +365,8 @@ function renderThread() {
   }
   pane.hidden = false;
   keepScroll(pane, () =>
-    pane.replaceChildren(
+    patch(
+      pane,
       h(
         'div',
         { class: 'thread-header' },
@@ -412,14 +454,15 @@ function renderFleet() {
   const weightsOf = (service, environment) => fleet.weights.find((entry) => entry.service === service && entry.environment === environment)?.weights ?? {};
   const faultOf = (service, version) => fleet.faults.find((entry) => entry.service === service && entry.version === version)?.fault;
   const targets = [...byTarget.values()].sort((a, b) => a.service.localeCompare(b.service) || a.environment.localeCompare(b.environment));
-  $('fleet').replaceChildren(
+  patch(
+    $('fleet'),
     fleet.metricsReachable ? '' : h('div', { class: 'fleet-alert' }, '📉 metrics source unreachable'),
     ...targets.map((target) => {
       const weights = weightsOf(target.service, target.environment);
       const visible = target.sets.filter((set) => set.status !== 'retired' || (weights[set.infraSetId] ?? 0) > 0);
       return h(
         'div',
-        { class: 'fleet-target', dataset: { testid: 'fleet-target', service: target.service, environment: target.environment } },
+        { class: 'fleet-target', dataset: { key: `${target.service}/${target.environment}`, testid: 'fleet-target', service: target.service, environment: target.environment } },
         h('div', { class: 'fleet-target-name' }, h('b', {}, target.service), ` · ${target.environment}`),
         ...visible
           .sort((a, b) => (weights[b.infraSetId] ?? 0) - (weights[a.infraSetId] ?? 0))
@@ -428,7 +471,7 @@ function renderFleet() {
             const fault = faultOf(set.service, set.version);
             return h(
               'div',
-              { class: `fleet-set${weight > 0 ? ' serving' : ''}`, dataset: { testid: 'fleet-set', version: set.version, weight: String(weight) } },
+              { class: `fleet-set${weight > 0 ? ' serving' : ''}`, dataset: { key: set.infraSetId, testid: 'fleet-set', version: set.version, weight: String(weight) } },
               h('span', { class: 'fleet-version', title: set.infraSetId }, set.version),
               h('span', { class: 'bar' }, h('span', { class: 'fill', style: `width:${weight}%` })),
               h('span', { class: 'fleet-weight' }, `${weight}%`),
@@ -480,7 +523,8 @@ function renderGameDay() {
   const restart = $('gd-restart');
   restart.disabled = !canRestart || restarting;
   restart.textContent = restarting ? 'Restarting…' : 'Restart the bot';
-  $('gameday-log').replaceChildren(
+  patch(
+    $('gameday-log'),
     ...entries
       .slice(-8)
       .reverse()

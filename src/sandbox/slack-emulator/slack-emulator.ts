@@ -386,9 +386,14 @@ export class SlackEmulator {
     options: DeliverOptions = {},
   ): Promise<AppResponse> {
     const blocks = 'view' in target ? ((target.view.blocks as Json[] | undefined) ?? []) : target.blocks;
-    const found = findElement(blocks, (element) => element.action_id === actionId && (value === undefined || element.value === value));
-    if (!found) throw new Error(`no element with action_id ${actionId}${value === undefined ? '' : ` and value ${value}`} on this surface`);
-    const { block, element } = found;
+    // A client sends the element as it rendered it: a press on a render that an update had not yet
+    // replaced carries that render's value, as it does in Slack.
+    const found =
+      findElement(blocks, (element) => element.action_id === actionId && (value === undefined || element.value === value)) ??
+      findElement(blocks, (element) => element.action_id === actionId && element.type === 'button');
+    if (!found) throw new Error(`no element with action_id ${actionId} on this surface`);
+    const { block } = found;
+    const element = value === undefined || found.element.type !== 'button' ? found.element : { ...found.element, value };
     const actionTs = this.#nextTs();
     const action: Json = {
       type: element.type,
