@@ -149,6 +149,8 @@ export const trafficRouterSchema = z.discriminatedUnion('kind', [
     /** Commands to check and reload nginx, as argv arrays. */
     testCommand: z.array(z.string()).default(['nginx', '-t']),
     reloadCommand: z.array(z.string()).default(['nginx', '-s', 'reload']),
+    /** nginx's pid file (Debian: /run/nginx.pid): a change counts as applied once only new workers serve. */
+    pidFile: z.string().min(1).optional(),
   }),
   z.strictObject({ kind: z.literal('simulated') }),
 ]);

@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NginxTraffic } from '../../src/adapters/traffic/nginx-traffic.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NginxTraffic, type NginxTrafficOptions } from '../../src/adapters/traffic/nginx-traffic.js';
+import { readNginxWorkers } from '../../src/adapters/traffic/nginx-workers.js';
 import type { TrafficChange } from '../../src/ports/traffic.js';
 
 /**
@@ -59,6 +61,8 @@ if (NGINX !== undefined) describe('NginxTraffic with a real nginx', () => {
   let backends: Server[];
   let addresses: Record<string, string>;
   let traffic: NginxTraffic;
+  let options: NginxTrafficOptions;
+  let pidFile: string;
 
   async function listen(server: Server): Promise<number> {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -84,13 +88,15 @@ if (NGINX !== undefined) describe('NginxTraffic with a real nginx', () => {
     return counts;
   }
 
-  /** A reload swaps workers asynchronously: wait until a request reaches the expected backend. */
-  async function until(backend: string): Promise<void> {
-    for (let attempt = 0; attempt < 200; attempt += 1) {
-      if ((await ask().catch(() => '')) === backend) return;
-      await new Promise((resolve) => setTimeout(resolve, 25));
+  /** nginx has started once its master runs a worker and a request reaches the backend (polled, with a deadline). */
+  async function started(pidFile: string, backend: string): Promise<void> {
+    const deadline = performance.now() + 30_000;
+    for (;;) {
+      const workers = await readNginxWorkers(pidFile);
+      if (workers.kind === 'read' && workers.workers.length > 0 && (await ask().catch(() => '')) === backend) return;
+      if (performance.now() > deadline) throw new Error(`nginx did not start serving ${backend}: ${workers.kind === 'unreadable' ? workers.reason : `${workers.workers.length} workers`}`);
+      await sleep(50);
     }
-    throw new Error(`nginx never routed to ${backend}`);
   }
 
   beforeAll(async () => {
@@ -122,18 +128,21 @@ http {
 `,
     );
     const nginxArgs = ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')];
-    traffic = new NginxTraffic({
+    pidFile = join(dir, 'nginx.pid');
+    options = {
       upstreamFile: join(dir, 'upstream.conf'),
       testCommand: [NGINX!, ...nginxArgs, '-t'],
       reloadCommand: [NGINX!, ...nginxArgs, '-s', 'reload'],
       serverFor: (id) => addresses[id] ?? `${id}.invalid:80`,
-      timeoutMs: 10_000,
-    });
+      pidFile,
+      timeoutMs: 20_000,
+    };
+    traffic = new NginxTraffic(options);
     const first = traffic.render(change({ 'checkout-v1': 100 }, 'initial'));
     if (first.kind !== 'ok') throw new Error(first.reason);
     writeFileSync(join(dir, 'upstream.conf'), first.text);
     nginx = spawn(NGINX!, [...nginxArgs, '-g', 'daemon off;'], { stdio: 'ignore' });
-    await until('checkout-v1');
+    await started(pidFile, 'checkout-v1');
   });
 
   afterAll(async () => {
@@ -146,17 +155,16 @@ http {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('moves real requests by the weights after nginx -t and a reload', async () => {
+  it('moves real requests by the weights after nginx -t and a reload, reporting it only once the new workers alone serve', async () => {
+    const before = await readNginxWorkers(pidFile);
     const outcome = await traffic.setWeights(change({ 'checkout-v1': 80, 'checkout-v2': 20 }, 'r-1:canary-20'));
-    expect(outcome).toMatchObject({ kind: 'applied', verified: false, detail: expect.stringContaining('nginx -t passed and nginx reloaded') });
-    await until('checkout-v2');
-    // Let the old worker finish; then nginx's smooth weighted round robin serves 4:1 in every five
-    // requests (one either way for a request still caught by the swap).
-    await split(5);
-    const counts = await split(100);
-    expect(counts['checkout-v2']).toBeGreaterThanOrEqual(19);
-    expect(counts['checkout-v2']).toBeLessThanOrEqual(21);
-    expect((counts['checkout-v1'] ?? 0) + (counts['checkout-v2'] ?? 0)).toBe(100);
+    expect(outcome).toMatchObject({ kind: 'applied', verified: false, detail: expect.stringContaining('nginx -t passed and only nginx workers started with it serve') });
+    const after = await readNginxWorkers(pidFile);
+    if (before.kind !== 'read' || after.kind !== 'read') throw new Error('nginx workers unreadable');
+    expect(after.workers.length).toBeGreaterThan(0);
+    expect(after.workers.filter((pid) => before.workers.includes(pid))).toEqual([]);
+    // One new worker, so nginx's smooth weighted round robin serves exactly 4:1 in every five requests.
+    expect(await split(100)).toEqual({ 'checkout-v1': 80, 'checkout-v2': 20 });
   });
 
   it('puts the previous configuration back when nginx refuses the new one, and keeps serving', async () => {
@@ -170,9 +178,14 @@ http {
   it('sends everything to the new infra-set and keeps the old one warm but down', async () => {
     expect(await traffic.setWeights(change({ 'checkout-v1': 0, 'checkout-v2': 100 }, 'r-1:full'))).toMatchObject({ kind: 'applied' });
     expect(readFileSync(join(dir, 'upstream.conf'), 'utf8')).toContain(`server ${addresses['checkout-v1']} down;`);
-    // The old split also reaches v2; wait for a run that only the new configuration explains.
-    let run = 0;
-    for (let attempt = 0; attempt < 400 && run < 10; attempt += 1) run = (await ask().catch(() => '')) === 'checkout-v2' ? run + 1 : 0;
     expect(await split(20)).toEqual({ 'checkout-v2': 20 });
+  });
+
+  it('does not report a change applied when the reload never starts new workers', async () => {
+    const signalsNothing = new NginxTraffic({ ...options, reloadCommand: ['true'], timeoutMs: 1_000 });
+    const outcome = await signalsNothing.setWeights(change({ 'checkout-v1': 100 }, 'r-1:lost-reload'));
+    expect(outcome).toMatchObject({ kind: 'failed', retryable: true, reason: expect.stringContaining('started no worker with the new configuration') });
+    // The running workers kept the configuration they had.
+    expect(await split(10)).toEqual({ 'checkout-v2': 10 });
   });
 });

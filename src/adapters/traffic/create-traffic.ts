@@ -60,6 +60,7 @@ export function createTraffic(config: TrafficRouterConfig, deps: TrafficFactoryD
         ...(config.upstreamName ? { upstreamName: config.upstreamName } : {}),
         testCommand: config.testCommand,
         reloadCommand: config.reloadCommand,
+        ...(config.pidFile ? { pidFile: config.pidFile } : {}),
         ...(deps.nginxServerFor ? { serverFor: deps.nginxServerFor } : {}),
       });
     case 'gateway-api':

@@ -1,5 +1,7 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { assertNever } from '../../domain/assert-never.js';
 import type { Traffic, TrafficChange, TrafficOutcome, Weights } from '../../ports/traffic.js';
+import { readNginxWorkers, waitForReload, type ReloadLanding } from './nginx-workers.js';
 import { lastLine, runCommand } from './run-command.js';
 
 export interface NginxTrafficOptions {
@@ -11,6 +13,13 @@ export interface NginxTrafficOptions {
   reloadCommand: readonly string[];
   /** The address (host:port) that serves an infra-set; by default the infra-set id is a resolvable host name. */
   serverFor?: (infraSetId: string) => string;
+  /**
+   * nginx's pid file. With it, a change is reported applied only once the workers started by the
+   * reload are the only ones running (nginx in this pid namespace, Linux); without it, once the reload
+   * was signalled.
+   */
+  pidFile?: string;
+  /** For each command, and for the new workers to take over. */
   timeoutMs?: number;
 }
 
@@ -55,13 +64,28 @@ export class NginxTraffic implements Traffic {
       const why = test.kind === 'exited' ? lastLine(test.stderr || test.stdout) : test.kind === 'timed-out' ? 'timed out' : test.reason;
       return { kind: 'failed', retryable: false, reason: `nginx refused the configuration (restored the previous one): ${why}` };
     }
+    const pidFile = this.options.pidFile;
+    const workersBefore = pidFile === undefined ? null : await readNginxWorkers(pidFile);
     const reload = await runCommand(this.options.reloadCommand, '', timeoutMs);
     if (reload.kind !== 'exited' || reload.code !== 0) {
       const why = reload.kind === 'exited' ? lastLine(reload.stderr || reload.stdout) : reload.kind === 'timed-out' ? 'timed out' : reload.reason;
       return { kind: 'failed', retryable: true, reason: `nginx accepted the configuration but did not reload: ${why}` };
     }
-    // nginx -t and the reload prove the configuration is live; the split of real requests is not observed here.
-    return { kind: 'applied', verified: false, detail: `wrote ${file}, nginx -t passed and nginx reloaded; the split itself is not observed` };
+    const done = `wrote ${file}, nginx -t passed`;
+    if (pidFile === undefined || workersBefore === null) return { kind: 'applied', verified: false, detail: `${done} and the reload was signalled; nginx's workers are not watched (no pidFile), the split is not observed` };
+    const landing: ReloadLanding = workersBefore.kind === 'unreadable' ? workersBefore : await waitForReload(pidFile, workersBefore.workers, timeoutMs);
+    switch (landing.kind) {
+      case 'landed':
+        return { kind: 'applied', verified: false, detail: `${done} and only nginx workers started with it serve; the split itself is not observed` };
+      case 'draining':
+        return { kind: 'applied', verified: false, detail: `${done}; new nginx workers serve it while ${landing.old} old one(s) finish open requests; the split itself is not observed` };
+      case 'not-reloaded':
+        return { kind: 'failed', retryable: true, reason: `nginx was signalled to reload but started no worker with the new configuration within ${timeoutMs / 1000}s (its error log says why)` };
+      case 'unreadable':
+        return { kind: 'applied', verified: false, detail: `${done} and the reload was signalled, but whether it landed is unknown: ${landing.reason}` };
+      default:
+        return assertNever(landing, 'reload landing');
+    }
   }
 
   /** The upstream block for a change; exposed for the plan preview and for tests. */
