@@ -3,6 +3,7 @@ import { dependencyOrder } from '../domain/version-set/dependency-order.js';
 import { checkWindowCron, isValidTimeZone } from '../domain/windows/window-status.js';
 import type { DeliveryConfig } from './delivery-schema.js';
 import type { KeyPath } from './source-map.js';
+import { validateRouting } from './validate-routing.js';
 
 /** One problem the schema cannot see: a reference, a cycle, an order. The loader adds file positions. */
 export interface ConfigIssue {
@@ -151,6 +152,7 @@ export function validateDeliveryConfig(config: DeliveryConfig): ConfigIssue[] {
   if (queue?.autoDeployTo !== undefined && !config.environments[queue.autoDeployTo]) {
     issues.push({ path: ['mergeQueue', 'autoDeployTo'], message: `unknown environment '${queue.autoDeployTo}'${known('environments', environments)}` });
   }
+  issues.push(...validateRouting(config));
   return issues;
 }
 

@@ -20,8 +20,4 @@ export function labelValueFor(text: string): string {
   return value;
 }
 
-/** `{environment}` in a namespace template, or the environment's entry in a map. */
-export function namespaceFor(namespace: string | Readonly<Record<string, string>>, environment: string): string | null {
-  if (typeof namespace === 'string') return namespace.replaceAll('{environment}', environment);
-  return namespace[environment] ?? null;
-}
+export { namespaceFor } from '../../config/per-environment.js';
