@@ -29,6 +29,7 @@ import {
   wakeWaitingReleases,
   type ReleaseRow,
 } from '../store/repos/drizzle-release-repo.js';
+import { versionHistory } from '../store/repos/drizzle-version-history.js';
 import { approvals } from '../store/schema/index.js';
 import type {
   EnvironmentOutcome,
@@ -115,8 +116,8 @@ export class DrizzleReleaseService implements ReleaseService {
       versions = base.versions;
       versionSetId = base.id;
     }
-    const facts = await this.runtime.loadFacts(db, Object.keys(this.config.environments), this.clock.now());
-    const planned = planRelease({ releaseId, config: this.config, versionSetId, versions, environment, serving: facts.serving, ...(scope ? { scope } : {}) });
+    const [facts, history] = await Promise.all([this.runtime.loadFacts(db, Object.keys(this.config.environments), this.clock.now()), versionHistory(db, scope ?? Object.keys(versions))]);
+    const planned = planRelease({ releaseId, config: this.config, versionSetId, versions, environment, serving: facts.serving, history, ...(scope ? { scope } : {}) });
     if (!planned.ok) return planned;
     const targetPlan = planned.plan.environments.find((env) => env.environment === environment);
     const shipped = [...new Set(planned.plan.environments.flatMap((env) => env.changes.map((change) => change.service)))];

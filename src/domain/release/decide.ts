@@ -6,6 +6,7 @@ import { mayApprove, mayApproveAny, mayGovern, mayOperate, type OperatorAction }
 import { gatesFor, type WorldFacts } from './gates.js';
 import { infraSetIdFor } from './plan.js';
 import { rollbackOrder } from './rollback-order.js';
+import { shipmentOf } from './what-ships.js';
 import type {
   Actor,
   Decision,
@@ -636,6 +637,8 @@ function supersede(draft: Draft, input: Extract<ReleaseInput, { type: 'supersede
     if (plan.environment === env && inFlight && !state.discarded.includes(change.toInfraSetId)) state.discarded.push(change.toInfraSetId);
     change.toVersion = input.version;
     change.toInfraSetId = fresh;
+    // The fix's links from what is known here: the compare view, and which way it goes.
+    change.shipment = shipmentOf({ from: change.fromVersion, to: input.version, repo: draft.config.services[input.service]?.repo ?? null, history: [], versionSetId: input.versionSetId });
   }
   state.plan.steps = state.plan.steps.map((step) => {
     const fresh = renamed.get(step.infraSetId);

@@ -2,6 +2,7 @@ import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import { formatDuration } from '../../config/duration.js';
 import { assessSufficiency } from '../health/sufficiency.js';
 import { dependencyOrder } from '../version-set/dependency-order.js';
+import { shipmentOf, type VersionHistory } from './what-ships.js';
 import type { EnvironmentPlan, PlanStep, PlannedStage, ReleasePlan, Refusal, ServiceChange } from './types.js';
 
 /**
@@ -26,6 +27,8 @@ export interface PlanInput {
   serving: ServingMap;
   /** When set, only these services may change (a single-service /deploy). */
   scope?: readonly string[];
+  /** What the version sets know of the shipped services' versions: direction, pull requests, links. */
+  history?: VersionHistory;
 }
 
 export type PlanResult = { ok: true; plan: ReleasePlan } | { ok: false; refusal: Refusal };
@@ -80,6 +83,13 @@ export function planRelease(input: PlanInput): PlanResult {
         fromInfraSetId: serving[service]?.infraSetId ?? null,
         toVersion: input.versions[service]!,
         toInfraSetId: infraSetIdFor(input.releaseId, env, service),
+        shipment: shipmentOf({
+          from: serving[service]?.version ?? null,
+          to: input.versions[service]!,
+          repo: config.services[service]?.repo ?? null,
+          history: input.history?.[service] ?? [],
+          versionSetId: input.versionSetId,
+        }),
       }));
     if (changes.length === 0) continue;
     const stages: PlannedStage[] = envConfig.stages.map((stage) => ({ name: stage.name, weight: stage.weight, bakeSeconds: stage.bake }));

@@ -2,6 +2,7 @@ import type { HealthCheckConfig } from '../../config/delivery-schema.js';
 import type { HealthReading, Verdict } from '../../ports/health.js';
 import type { InfraOutcome } from '../../ports/infra.js';
 import type { TrafficOutcome, Weights } from '../../ports/traffic.js';
+import type { Shipment } from './what-ships.js';
 
 /**
  * The release engine's vocabulary. Everything here is plain JSON-friendly data (times are ISO
@@ -102,6 +103,8 @@ export interface ServiceChange {
   toVersion: string;
   /** The immutable infra-set this release mints for the new version. */
   toInfraSetId: string;
+  /** Which way it goes and what lies between (absent on states persisted before it was recorded). */
+  shipment?: Shipment;
 }
 
 export interface EnvironmentPlan {
@@ -351,8 +354,8 @@ export interface ReleaseView {
   path: string[];
   createdAt: string;
   updatedAt: string;
-  /** Old → new per service, in the target environment's plan. */
-  changes: Array<{ service: string; from: string | null; to: string }>;
+  /** Old → new per service, in the target environment's plan, with what lies between where known. */
+  changes: Array<{ service: string; from: string | null; to: string; shipment?: Shipment }>;
   environments: EnvironmentView[];
   /** One line describing where the release is now ("production · checkout · canary-10 baking, 4m left"). */
   summary: string;

@@ -106,7 +106,7 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
     path: state.plan.path,
     createdAt: state.createdAt,
     updatedAt: meta.updatedAt,
-    changes: (targetPlan?.changes ?? []).map((change) => ({ service: change.service, from: change.fromVersion, to: change.toVersion })),
+    changes: (targetPlan?.changes ?? []).map((change) => ({ service: change.service, from: change.fromVersion, to: change.toVersion, ...(change.shipment ? { shipment: change.shipment } : {}) })),
     environments,
     summary: summarize(state, now),
     paused: state.paused,

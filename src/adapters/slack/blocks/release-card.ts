@@ -92,7 +92,7 @@ export function renderReleaseCard(view: ReleaseView): MessageContent {
   if (view.outcome) statusLines.push(`Finished ${slackDate(view.outcome.at)}`);
   blocks.push(section(fitLines(statusLines)));
 
-  blocks.push(section(fitLines(['*What ships*', ...view.changes.map((change) => `• \`${escapeMrkdwn(change.service)}\` ${version(change.from)} → *${escapeMrkdwn(change.to)}*`)])));
+  blocks.push(section(fitLines(['*What ships*', ...view.changes.flatMap((change) => renderShipment(change, view.versionSetId))])));
 
   blocks.push(divider());
   // Environments share what is left of the 50 blocks after the fixed ones: health, rollback
@@ -115,6 +115,41 @@ export function renderReleaseCard(view: ReleaseView): MessageContent {
   blocks.push(context(`\`${escapeMrkdwn(view.id)}\` · updated ${slackDate(view.updatedAt)}`));
 
   return { text: clip(`${title}: ${STATUS_LABEL[view.status].replace(/^:[a-z_]+: /, '')} — ${view.summary}`, 3000), blocks };
+}
+
+/** Pull requests listed per service before "and N more" (the compare link has them all). */
+const PULLS_SHOWN = 5;
+
+/** A link's text: Slack ends it at the first `>`, and a `|` would split it. */
+function linkText(text: string): string {
+  return escapeMrkdwn(text.replace(/[|\n]/g, ' '));
+}
+
+function link(url: string, text: string): string {
+  return `<${url.replace(/[<>|\s]/g, encodeURIComponent)}|${linkText(text)}>`;
+}
+
+/**
+ * One service of "What ships": serving → target, a downgrade or a service moved on since the set
+ * was minted said plainly, then the pull requests and commits in between with a compare link.
+ */
+export function renderShipment(change: ReleaseView['changes'][number], versionSetId: number): string[] {
+  const shipment = change.shipment;
+  const marks: string[] = [];
+  if (shipment?.direction === 'downgrade') marks.push(':warning: *downgrade*');
+  if (shipment?.changedSinceSet) marks.push(`:warning: moved on since set #${versionSetId} was minted`);
+  if (shipment?.compareUrl) marks.push(link(shipment.compareUrl, shipment.direction === 'new' ? 'source' : 'compare'));
+  const lines = [`• \`${escapeMrkdwn(change.service)}\` ${version(change.from)} → *${escapeMrkdwn(change.to)}*${marks.length > 0 ? ` · ${marks.join(' · ')}` : ''}`];
+  if (!shipment) return lines;
+  const items = [
+    ...shipment.pulls.map((pull) => link(pull.url, `#${pull.number}${pull.title ? ` ${clip(pull.title, 80)}` : ''}`)),
+    ...shipment.commits.map((commit) => link(commit.url, commit.sha.slice(0, 7))),
+  ];
+  if (items.length === 0) return lines;
+  const shown = items.slice(0, PULLS_SHOWN).join(' · ');
+  const more = items.length > PULLS_SHOWN ? ` · …and ${items.length - PULLS_SHOWN} more` : '';
+  lines.push(`    ${shipment.direction === 'downgrade' ? 'takes back out: ' : ''}${shown}${more}`);
+  return lines;
 }
 
 function version(value: string | null): string {

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
+import { DrizzleVersionSets, mintVersionSet } from '../../src/services/version-set-service.js';
+import type { Database } from '../../src/store/db.js';
+import { mergeQueueEntries } from '../../src/store/schema/index.js';
+import { pgliteKind, truncateAll } from '../support/databases.js';
+import { engineHarness, seedServing, type EngineHarness } from '../support/fakes/engine-harness.js';
+import { exampleShopConfig, TUESDAY_MORNING } from '../support/fakes/example-config.js';
+import { fakePorts } from '../support/fakes/fake-ports.js';
+import { PEOPLE, startSlackHarness, type SlackHarness } from '../support/slack-app-harness.js';
+import { eventually } from '../support/slack-wait.js';
+
+const SHA_12 = 'a12a12a12a12a12a12a12a12a12a12a12a12a12a';
+const SHA_13 = 'b13b13b13b13b13b13b13b13b13b13b13b13b13b';
+
+/**
+ * The card's "What ships", through the real Slack surface: a version set the merge queue minted
+ * lists, per service, the pull requests between what serves and what ships, with their links.
+ */
+describe('what ships, with its links', () => {
+  let database: Database;
+  let harness: SlackHarness;
+  let engine: EngineHarness;
+  const config = exampleShopConfig();
+
+  beforeAll(async () => {
+    database = await pgliteKind.open();
+    const ports = fakePorts();
+    harness = await startSlackHarness({
+      database,
+      clock: { now: () => engine?.clock.now() ?? new Date(TUESDAY_MORNING) },
+      config,
+      releases: (chat) => {
+        engine = engineHarness(database.db, config, TUESDAY_MORNING, { ...ports, chat } as typeof ports);
+        return engine.engine.releases;
+      },
+    });
+  });
+  afterAll(async () => {
+    await engine?.engine.stop();
+    await harness?.stop();
+    await database?.close();
+  });
+  beforeEach(async () => {
+    await engine.engine.settle();
+    await truncateAll(database.db);
+    engine.clock.set(TUESDAY_MORNING);
+    const everything = ['web', 'checkout', 'payments', 'inventory'];
+    await seedServing(
+      database.db,
+      ['staging', 'production'].flatMap((environment) => everything.map((service) => ({ environment, service, version: 'v1' }))),
+      engine.clock.now(),
+    );
+    await mintVersionSet(database.db, Object.fromEntries(everything.map((service) => [service, 'v1'])));
+  });
+
+  /** Records a merge as the merge queue does: the pull request's entry, then the version set it mints. */
+  async function merge(pullNumber: number, title: string, sha: string): Promise<number> {
+    const at = engine.clock.now();
+    await database.db.insert(mergeQueueEntries).values({
+      repo: 'acme/checkout',
+      baseBranch: 'main',
+      pullNumber,
+      title,
+      author: 'alice',
+      requestedBy: PEOPLE.alice,
+      source: 'slack',
+      status: 'merged',
+      mergeCommitSha: sha,
+      enqueuedAt: at,
+      finishedAt: at,
+      updatedAt: at,
+    });
+    const { versionSetId } = await new DrizzleVersionSets(database.db).recordMerge({ service: 'checkout', version: sha, commitSha: sha, pullNumber, repo: 'acme/checkout' });
+    return versionSetId;
+  }
+
+  async function deploy(text: string): Promise<string> {
+    const { slack } = harness;
+    const before = slack.ephemeralsFor(PEOPLE.alice).length;
+    expect((await slack.sendCommand(PEOPLE.alice, '/deploy', text, 'deploys')).status).toBe(200);
+    const answer = await eventually('the deploy answer', () => slack.ephemeralsFor(PEOPLE.alice)[before]);
+    const id = /Release `([\w-]+)` planned/.exec(answer.text)?.[1];
+    if (!id) throw new Error(`no release in: ${answer.text} ${JSON.stringify(answer.blocks)}`);
+    return id;
+  }
+
+  async function cardOf(id: string): Promise<EmulatedMessage> {
+    return eventually(`the card of ${id}`, async () => {
+      await engine.engine.runUntilIdle();
+      return harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
+    });
+  }
+
+  function whatShips(card: EmulatedMessage): string {
+    const blocks = card.blocks as Array<{ text?: { text?: string } }>;
+    const block = blocks.find((candidate) => candidate.text?.text?.startsWith('*What ships*'));
+    if (!block) throw new Error(`no What ships section in ${JSON.stringify(card.blocks)}`);
+    return block.text!.text!;
+  }
+
+  it('lists the merged pull requests between the serving and the shipped version, newest first, with a compare link', async () => {
+    await merge(12, 'Cart keeps coupons | across tabs', SHA_12);
+    const set = await merge(13, 'Retry <payments> on 503', SHA_13);
+    const id = await deploy(`set ${set} to production`);
+    const ships = whatShips(await cardOf(id));
+
+    expect(ships).toContain(`\`checkout\` \`v1\` → *${SHA_13}*`);
+    expect(ships).toContain(`<https://github.com/acme/checkout/compare/v1...${SHA_13}|compare>`);
+    expect(ships).toContain('<https://github.com/acme/checkout/pull/13|#13 Retry &lt;payments&gt; on 503>');
+    expect(ships).toContain('<https://github.com/acme/checkout/pull/12|#12 Cart keeps coupons   across tabs>');
+    expect(ships.indexOf('/pull/13')).toBeLessThan(ships.indexOf('/pull/12'));
+    expect(ships).not.toContain('downgrade');
+    expect(harness.slack.violations).toEqual([]);
+  }, 60_000);
+
+  it('a single-service deploy of a tag links the compare view of the two tags', async () => {
+    const id = await deploy('checkout@v2 to staging');
+    const ships = whatShips(await cardOf(id));
+    expect(ships).toContain('`checkout` `v1` → *v2* · <https://github.com/acme/checkout/compare/v1...v2|compare>');
+    expect(harness.slack.violations).toEqual([]);
+  }, 60_000);
+});
