@@ -89,6 +89,8 @@ export interface PlanReport {
   gates: Record<string, PlannedGate[]>;
   violations: ConstraintViolation[];
   source: { kind: 'set'; versionSetId: number } | { kind: 'adhoc' };
+  /** Per environment and service: the platform object and field a traffic move writes, and what the new infra-set is made of. */
+  objects: Record<string, Record<string, { traffic: string; infra: string }>>;
 }
 
 export function renderPlanText(report: PlanReport): string {
@@ -111,6 +113,8 @@ export function renderPlanText(report: PlanReport): string {
     environment.changes.forEach((change, index) => {
       const from = change.fromVersion ?? '(none)';
       lines.push(`    ${index + 1}. ${change.service.padEnd(width)}  ${from} → ${change.toVersion}  (infra-set ${change.toInfraSetId})`);
+      const objects = report.objects[environment.environment]?.[change.service];
+      if (objects) lines.push(`       infra:   ${objects.infra}`, `       traffic: ${objects.traffic}`);
     });
     lines.push(
       `  Stages: ${environment.stages.map((stage) => `${stage.name} ${stage.weight}%${stage.bakeSeconds > 0 ? ` bake ${formatDuration(stage.bakeSeconds)}` : ''}`).join(' → ')}`,

@@ -109,6 +109,26 @@ describe('durable-delivery plan', () => {
     expect(report.gates.production!.map((gate) => gate.gate)).toEqual(['approvals', 'window', 'freeze', 'previous_environment', 'dependencies']);
   });
 
+  it('names, per service, the Kubernetes and AWS objects and fields the deploy will change', async () => {
+    const result = await inProcess(['plan', '--deploy', 'checkout@v2,payments@v3,web@v4', '--to', 'production', '--config', 'examples/kubernetes.yaml']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const production = result.stdout.slice(result.stdout.indexOf('\nproduction\n'));
+    expect(production).toContain(
+      'infra:   creates Deployment shop-production/is-preview-production-checkout (image ghcr.io/acme/checkout:v2, 3 replicas, available within 10m) and Service shop-production/is-preview-production-checkout (port 80); retiring deletes both',
+    );
+    expect(production).toContain('traffic: HTTPRoute shop-production/shop, rule "checkout": spec.rules[].backendRefs[].weight, backendRef Service is-preview-production-checkout port 80');
+    expect(production).toContain(
+      'traffic: VirtualService payments/payments, http route "primary": spec.http[].route[].weight, destination host payments.payments.svc.cluster.local subset is-preview-production-payments',
+    );
+    expect(production).toMatch(/traffic: ALB listener rule arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule\/app\/shop\/\S+ \(eu-west-1\): forward action ForwardConfig\.TargetGroups\[\]\.Weight, target group is-preview-production-web/);
+    expect(production).toContain('infra:   POST https://platform.internal/durable-delivery/infra: signed provision (and later retire) request for is-preview-production-web');
+
+    const json = await inProcess(['plan', '--deploy', 'checkout@v2,payments@v3,web@v4', '--to', 'staging', '--config', 'examples/kubernetes.yaml', '--json']);
+    const report = JSON.parse(json.stdout) as { objects: Record<string, Record<string, { traffic: string; infra: string }>> };
+    expect(Object.keys(report.objects)).toEqual(['staging']);
+    expect(report.objects.staging!.checkout!.infra).toContain('Deployment shop-staging/is-preview-staging-checkout (image ghcr.io/acme/checkout:v2');
+  });
+
   it('refuses with a usage error and exit status 2 from the real bin', async () => {
     const result = await cli(['plan', '--deploy', 'checkout', '--to', 'production']);
     expect(result.code).toBe(2);

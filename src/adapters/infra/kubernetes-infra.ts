@@ -1,45 +1,20 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import type { Infra, InfraOutcome, ProvisionRequest, RetireRequest } from '../../ports/infra.js';
-import { kubernetesFailure, kubernetesNameFor, labelValueFor, namespaceFor, type KubernetesApis } from '../kubernetes/kubernetes-client.js';
+import { kubernetesFailure, kubernetesNameFor, namespaceFor, type KubernetesApis } from '../kubernetes/kubernetes-client.js';
+import { INFRA_SET_ANNOTATION, renderInfraSet, VERSION_ANNOTATION, type InfraSetTemplate, type RenderedInfraSet } from './kubernetes-infra-set.js';
 
-/** Labels and annotations the bot puts on every object it mints, and finds them by. */
-export const LABELS = {
-  infraSet: 'durable-delivery/infra-set',
-  service: 'durable-delivery/service',
-  environment: 'durable-delivery/environment',
-  name: 'app.kubernetes.io/name',
-  version: 'app.kubernetes.io/version',
-  managedBy: 'app.kubernetes.io/managed-by',
-} as const;
-export const INFRA_SET_ANNOTATION = 'durable-delivery/infra-set-id';
-export const VERSION_ANNOTATION = 'durable-delivery/version';
+export { INFRA_SET_ANNOTATION, LABELS, VERSION_ANNOTATION, type RenderedInfraSet } from './kubernetes-infra-set.js';
 
 type Json = Record<string, unknown>;
 
-export interface KubernetesInfraOptions {
+export interface KubernetesInfraOptions extends InfraSetTemplate {
   apis: KubernetesApis;
-  namespace: string | Readonly<Record<string, string>>;
-  /** Deployment fields (spec.template's containers, replicas, …); strings may use {service}, {environment}, {version}, {infraSet}. */
-  deployment: Json;
-  /** Service spec fields (ports, type, …); the selector is the bot's. */
-  service?: Json | undefined;
-  /** The Service port when the template names none. */
-  port: number;
-  /** How long a new Deployment may take to become available before the step fails. */
-  readyTimeoutMs: number;
   /** How long one provision call waits for readiness before saying "retry" (kept under the outbox lease). */
   waitMs?: number;
   pollMs?: number;
   clock?: Clock;
   logger?: Logger;
-}
-
-export interface RenderedInfraSet {
-  name: string;
-  namespace: string;
-  deployment: Json & { metadata: Json & { name: string } };
-  service: Json & { metadata: Json & { name: string } };
 }
 
 /**
@@ -53,49 +28,7 @@ export class KubernetesInfra implements Infra {
   constructor(private readonly options: KubernetesInfraOptions) {}
 
   render(request: Pick<ProvisionRequest, 'infraSetId' | 'service' | 'environment' | 'version'>): RenderedInfraSet | { invalid: string } {
-    const namespace = namespaceFor(this.options.namespace, request.environment);
-    if (!namespace) return { invalid: `no namespace is configured for ${request.environment}` };
-    const name = kubernetesNameFor(request.infraSetId);
-    const values: Record<string, string> = { service: request.service, environment: request.environment, version: request.version, infraSet: request.infraSetId, name };
-    const labels = {
-      [LABELS.name]: labelValueFor(request.service),
-      [LABELS.version]: labelValueFor(request.version),
-      [LABELS.managedBy]: 'durable-delivery',
-      [LABELS.service]: labelValueFor(request.service),
-      [LABELS.environment]: labelValueFor(request.environment),
-      [LABELS.infraSet]: name,
-    };
-    const annotations = { [INFRA_SET_ANNOTATION]: request.infraSetId, [VERSION_ANNOTATION]: request.version };
-    const template = fill(this.options.deployment, values) as Json;
-    const metadata = (template.metadata ?? {}) as Json;
-    const spec = (template.spec ?? {}) as Json;
-    const podTemplate = (spec.template ?? {}) as Json;
-    const podMetadata = (podTemplate.metadata ?? {}) as Json;
-    const deployment = {
-      ...template,
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { ...metadata, name, namespace, labels: { ...(metadata.labels as Json | undefined), ...labels }, annotations: { ...(metadata.annotations as Json | undefined), ...annotations } },
-      spec: {
-        ...spec,
-        progressDeadlineSeconds: Math.max(1, Math.round(this.options.readyTimeoutMs / 1000)),
-        selector: { matchLabels: { [LABELS.infraSet]: name } },
-        template: { ...podTemplate, metadata: { ...podMetadata, labels: { ...(podMetadata.labels as Json | undefined), ...labels } } },
-      },
-    };
-    const containerPort = firstContainerPort(deployment.spec.template as Json);
-    const serviceSpec = (fill(this.options.service ?? {}, values) ?? {}) as Json;
-    const service = {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace, labels, annotations },
-      spec: {
-        ports: [{ name: 'http', port: this.options.port, targetPort: containerPort ?? this.options.port, protocol: 'TCP' }],
-        ...serviceSpec,
-        selector: { [LABELS.infraSet]: name },
-      },
-    };
-    return { name, namespace, deployment, service };
+    return renderInfraSet(this.options, request);
   }
 
   async provision(request: ProvisionRequest): Promise<InfraOutcome> {
@@ -223,17 +156,4 @@ export function readinessOf(deployment: DeploymentLike): { kind: 'ready' | 'fail
   const summary = said ? `${counted}; ${said}` : counted;
   if (progressing?.status === 'False') return { kind: 'failed', summary };
   return { kind: 'progressing', summary };
-}
-
-function firstContainerPort(podTemplate: Json): number | undefined {
-  const containers = ((podTemplate.spec as Json | undefined)?.containers ?? []) as Array<{ ports?: Array<{ containerPort?: number }> }>;
-  return containers[0]?.ports?.[0]?.containerPort;
-}
-
-/** Fills {placeholders} in every string of a template. */
-function fill(value: unknown, values: Readonly<Record<string, string>>): unknown {
-  if (typeof value === 'string') return value.replace(/\{(service|environment|version|infraSet|name)\}/g, (_, key: string) => values[key] ?? '');
-  if (Array.isArray(value)) return value.map((item) => fill(item, values));
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, fill(item, values)]));
-  return value;
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
@@ -9,7 +8,10 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Logger } from 'pino';
 import type { Traffic, TrafficChange, TrafficOutcome, Weights } from '../../ports/traffic.js';
+import { targetGroupNameFor } from './aws-names.js';
 import { invalidSplit, percentsOf, relativeWeights, sameIntegerWeights } from './integer-weights.js';
+
+export { targetGroupNameFor } from './aws-names.js';
 import { formatWeights } from './traffic-payload.js';
 
 export interface AwsAlbTrafficOptions {
@@ -105,16 +107,6 @@ function weightsOf(action: Action): Record<string, number> {
   return action.TargetGroupArn ? { [action.TargetGroupArn]: 1 } : {};
 }
 
-/**
- * The target group name of an infra-set: at most 32 characters of letters, digits and dashes (AWS's
- * limit), shortened with a hash when the id does not fit, so the platform can create it by the same rule.
- */
-export function targetGroupNameFor(infraSetId: string): string {
-  const cleaned = infraSetId.replace(/[^A-Za-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
-  if (cleaned === infraSetId && cleaned.length <= 32 && !cleaned.startsWith('internal-')) return cleaned;
-  const hash = createHash('sha256').update(infraSetId).digest('hex').slice(0, 8);
-  return `${cleaned.slice(0, 23).replace(/-+$/, '')}-${hash}`;
-}
 
 /** AWS's answer in the ports' terms: denied and bad credentials fail closed, throttling, 5xx and timeouts retry. */
 export function awsFailure(error: unknown, action: string, resource: string): TrafficOutcome {

@@ -3,6 +3,8 @@ import { and, eq, gt } from 'drizzle-orm';
 import { formatConfigErrors, loadDeliveryConfig } from '../../config/load-delivery-config.js';
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import { planRelease, type ServingMap } from '../../domain/release/plan.js';
+import type { ReleasePlan } from '../../domain/release/types.js';
+import { plannedInfraSet, plannedTrafficChange } from '../../adapters/planned-objects.js';
 import { checkConstraints } from '../../domain/version-set/constraints.js';
 import { databaseOptionsFromEnv, openDatabase } from '../../store/db.js';
 import { infraSets, versionSetMembers } from '../../store/schema/index.js';
@@ -74,10 +76,23 @@ export async function planCommand(args: string[], context: CliContext): Promise<
     gates: Object.fromEntries(planned.plan.environments.map((env) => [env.environment, environmentGates(config, env.environment, planned.plan.path, now)])),
     violations: constraintViolations(config, parsed.spec, input.versions),
     source: parsed.spec.kind === 'set' ? { kind: 'set', versionSetId: parsed.spec.versionSetId } : { kind: 'adhoc' },
+    objects: plannedObjects(config, planned.plan),
   };
   if (values.json) context.out(JSON.stringify({ ok: report.violations.length === 0, ...report }, null, 2));
   else context.out(renderPlanText(report));
   return report.violations.length === 0 ? 0 : 1;
+}
+
+function plannedObjects(config: DeliveryConfig, plan: ReleasePlan): PlanReport['objects'] {
+  const objects: PlanReport['objects'] = {};
+  for (const { environment, changes } of plan.environments) {
+    for (const change of changes) {
+      const service = config.services[change.service]!;
+      const set = { infraSetId: change.toInfraSetId, service: change.service, environment, version: change.toVersion };
+      (objects[environment] ??= {})[change.service] = { traffic: plannedTrafficChange(service.traffic, set), infra: plannedInfraSet(service.infra, set) };
+    }
+  }
+  return objects;
 }
 
 /**
