@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NginxTraffic, type NginxTrafficOptions } from '../../src/adapters/traffic/nginx-traffic.js';
 import { readNginxWorkers } from '../../src/adapters/traffic/nginx-workers.js';
+import { NGINX_PATH } from '../support/prerequisites.js';
 import type { TrafficChange } from '../../src/ports/traffic.js';
 
 /**
@@ -16,7 +17,7 @@ import type { TrafficChange } from '../../src/ports/traffic.js';
  * generated configuration is checked instead.
  */
 
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx'].find((path) => existsSync(path));
+const NGINX = NGINX_PATH;
 
 const base = { target: { service: 'checkout', environment: 'production' }, releaseId: 'r-1' };
 const change = (weights: Record<string, number>, key: string): TrafficChange => ({ ...base, weights, idempotencyKey: key });
