@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createInfra } from '../../src/adapters/infra/create-infra.js';
 import { kubernetesNameFor } from '../../src/adapters/kubernetes/kubernetes-names.js';
+import { renderReleaseCard } from '../../src/adapters/slack/blocks/release-card.js';
 import { targetGroupNameFor } from '../../src/adapters/traffic/aws-alb-traffic.js';
 import { createTraffic } from '../../src/adapters/traffic/create-traffic.js';
 import { RoutedInfra, RoutedTraffic } from '../../src/app/routed-ports.js';
@@ -204,6 +205,10 @@ describe.each(routers)('a release with the $name router and Kubernetes infra-set
     ].map((split) => expect.objectContaining(split)));
     expect(splits.at(-1)).toEqual({ [name]: 100 });
     expect(chat.cards.get(id)!.view.status).toBe('succeeded');
+    // The card shows what the router read back from the routing object, not what was asked of it.
+    const { traffic } = chat.cards.get(id)!.view;
+    expect(traffic).toMatchObject({ environment: 'staging', service: 'checkout', verified: true, detail: expect.stringContaining(`${fresh} 100%`) });
+    expect(JSON.stringify(renderReleaseCard(chat.cards.get(id)!.view).blocks)).toContain(`Router, for checkout in staging at <!date^`);
     // Nothing the engine did patched a Deployment or a Service in place.
     expect(cluster.calls.filter((call) => call.verb === 'update' && (call.resource === 'deployments' || call.resource === 'services'))).toEqual([]);
   }, 120_000);

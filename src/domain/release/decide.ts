@@ -313,6 +313,7 @@ function trafficApplied(draft: Draft, token: string, outcome: { kind: 'applied';
       return null;
     }
     draft.effect({ kind: 'record_weights', environment: step.environment, service: step.service, weights: phase.weights, discard: state.discarded });
+    recordReadBack(draft, step.environment, step.service, outcome);
     const checks = draft.config.services[step.service]?.checks ?? [];
     const judged = step.bakeSeconds > 0 && checks.length > 0;
     const interval = (draft.config.environments[step.environment]?.health.interval ?? 60) * 1000;
@@ -341,6 +342,7 @@ function trafficApplied(draft: Draft, token: string, outcome: { kind: 'applied';
     if (outcome.kind === 'applied') {
       const weights: Weights = move.toInfraSetId ? { [move.toInfraSetId]: 100 } : {};
       draft.effect({ kind: 'record_weights', environment: move.environment, service: move.service, weights, discard: state.discarded });
+      recordReadBack(draft, move.environment, move.service, outcome);
       draft.event('service_rolled_back', `${move.service} in ${move.environment} back on ${move.toVersion ?? 'nothing'}${move.toInfraSetId ? ` (${move.toInfraSetId})` : ''}`, { ...move });
       draft.thread(`↩️ ${move.service} in ${move.environment} back on ${move.toVersion ?? 'no traffic'}`);
     } else {
@@ -350,6 +352,11 @@ function trafficApplied(draft: Draft, token: string, outcome: { kind: 'applied';
     phase.inFlight = null;
   }
   return null;
+}
+
+/** What the router said it reads after a move: the card shows it as said, not the weights that were asked for. */
+function recordReadBack(draft: Draft, environment: string, service: string, outcome: { kind: 'applied'; verified: boolean; detail?: string }): void {
+  draft.state.lastTraffic = outcome.detail ? { at: draft.nowIso, environment, service, verified: outcome.verified, detail: outcome.detail } : null;
 }
 
 function healthReading(draft: Draft, token: string, reading: HealthReading): void {

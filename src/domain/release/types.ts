@@ -149,6 +149,16 @@ export interface ReleasePlan {
 
 // ── State ─────────────────────────────────────────────────────────────────────────────────────
 
+/** What the traffic router reported after its latest move: the weights it read back where it can. */
+export interface TrafficReadBack {
+  at: string;
+  environment: string;
+  service: string;
+  /** False when the router cannot observe the split (nginx, a webhook receiver that does not say). */
+  verified: boolean;
+  detail: string;
+}
+
 export interface HealthSnapshot {
   at: string;
   environment: string;
@@ -236,6 +246,8 @@ export interface ReleaseState {
   /** What was asked for, so an identical request while this release is active answers with it. */
   target?: DeployTarget;
   lastHealth: HealthSnapshot | null;
+  /** (Absent on states persisted before it was recorded.) */
+  lastTraffic?: TrafficReadBack | null;
   /** Monotonic counter for effect tokens, so a stale result is recognised. */
   seq: number;
   /** Infra-sets of this release that must never turn warm (superseded or rolled back); they retire. */
@@ -363,6 +375,8 @@ export interface ReleaseView {
   /** Held for a human, where and since when (null unless the status is `held`). */
   held: (HoldRecord & { environment: string; service: string; stage: string; weight: number }) | null;
   health: HealthSnapshot | null;
+  /** The router's own account of the latest traffic move, shown as it said it. */
+  traffic?: TrafficReadBack | null;
   /** A judged stage that has no reading of its own yet: the card says so instead of showing an older stage's. */
   awaitingReading: { environment: string; service: string; stage: string } | null;
   rollbackOrder: Array<{ environment: string; moves: RollbackMove[] }>;

@@ -112,6 +112,7 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
     paused: state.paused,
     held: heldView(state),
     health: state.lastHealth,
+    traffic: state.lastTraffic ?? null,
     awaitingReading: awaitingReading(state, config),
     // Once it rolls back, what it actually moved; before, everything a failure at the end would move.
     rollbackOrder: rollbackOrder(state, { onlyMoved: rollingBack }),

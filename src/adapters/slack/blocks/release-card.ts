@@ -105,6 +105,7 @@ export function renderReleaseCard(view: ReleaseView): MessageContent {
   if (environments.length < view.environments.length) blocks.push(context(`…and ${view.environments.length - environments.length} more environments`));
 
   blocks.push(section(renderHealth(view)));
+  if (view.traffic) blocks.push(context(renderTrafficReadBack(view.traffic)));
   blocks.push(section(renderRollbackOrder(view)));
   if (view.draining && view.draining.length > 0) {
     blocks.push(context(fitLines(view.draining.map((set) => `⏳ draining: \`${escapeMrkdwn(set.infraSetId)}\` (${escapeMrkdwn(set.service)} in ${escapeMrkdwn(set.environment)}) has no traffic and retires ${slackDate(set.retiresAt)}`))));
@@ -239,6 +240,12 @@ function renderHealth(view: ReleaseView): string {
   const lines = [`*Health* of ${escapeMrkdwn(health.service)} in ${escapeMrkdwn(health.environment)} ${escapeMrkdwn(health.stage)}, read ${slackDate(health.at)}: ${verdict}`];
   for (const check of health.checks) lines.push(`• ${escapeMrkdwn(check.check)}: ${check.verdict} — ${escapeMrkdwn(check.summary)}`);
   return fitLines(lines);
+}
+
+function renderTrafficReadBack(traffic: NonNullable<ReleaseView['traffic']>): string {
+  const where = `${escapeMrkdwn(traffic.service)} in ${escapeMrkdwn(traffic.environment)}`;
+  const said = clip(escapeMrkdwn(traffic.detail), 400);
+  return traffic.verified ? `:vertical_traffic_light: Router, for ${where} at ${slackDate(traffic.at)}: ${said}` : `:vertical_traffic_light: Router, for ${where} at ${slackDate(traffic.at)} (not read back): ${said}`;
 }
 
 function renderRollbackOrder(view: ReleaseView): string {
