@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
 import { SlackChat } from '../adapters/slack/slack-chat.js';
 import type { DeliveryConfig } from '../config/delivery-schema.js';
+import type { AppHomes } from '../ports/app-homes.js';
 import type { Clock } from '../ports/clock.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import { createEngine, type Engine, type EnginePorts } from '../services/engine.js';
 import type { OutboxWorkerOptions } from '../services/outbox-worker.js';
 import type { Database } from '../store/db.js';
 import { DoraService } from '../services/dora-service.js';
+import { DrizzleAppHomeViewers } from '../store/repos/drizzle-app-home-viewers.js';
 import { DrizzleAuditLog } from '../store/repos/drizzle-audit-log.js';
 import { DrizzleDeliveryHistory } from '../store/repos/drizzle-delivery-history.js';
 import { DrizzleProcessedRequests } from '../store/repos/processed-requests-repo.js';
@@ -67,7 +69,10 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     ...(options.slack.minPostIntervalMs === undefined ? {} : { minPostIntervalMs: options.slack.minPostIntervalMs }),
     ...(options.slack.updatesPerMinute === undefined ? {} : { updatesPerMinute: options.slack.updatesPerMinute }),
   });
-  const engine = createEngine({ db: database.db, config, clock, logger, ports: { ...options.ports, chat }, ...(options.outbox ? { outbox: options.outbox } : {}) });
+  // App Home is published by the Slack app, built after the engine whose outbox asks for it.
+  let homes: AppHomes | null = null;
+  const appHomes: AppHomes = { refresh: async (now) => homes?.refresh(now) };
+  const engine = createEngine({ db: database.db, config, clock, logger, ports: { ...options.ports, chat, appHomes }, ...(options.outbox ? { outbox: options.outbox } : {}) });
   await engine.syncCatalog();
   const mergeQueue = options.mergeQueue?.(engine, chat) ?? null;
 
@@ -83,8 +88,9 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       logger,
       ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     },
-    { releases: engine.releases, mergeQueue: mergeQueue?.queue ?? null, config, audit: new DrizzleAuditLog(database.db), dora: new DoraService(new DrizzleDeliveryHistory(database.db), config, clock), requests: new DrizzleProcessedRequests(database.db), clock },
+    { releases: engine.releases, mergeQueue: mergeQueue?.queue ?? null, config, audit: new DrizzleAuditLog(database.db), dora: new DoraService(new DrizzleDeliveryHistory(database.db), config, clock), requests: new DrizzleProcessedRequests(database.db), clock, homeViewers: new DrizzleAppHomeViewers(database.db) },
   );
+  homes = slack.appHomes;
   const { url } = await slack.start();
 
   const driver =

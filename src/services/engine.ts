@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DeliveryConfig } from '../config/delivery-schema.js';
 import type { Annotations } from '../ports/annotations.js';
+import type { AppHomes } from '../ports/app-homes.js';
 import type { Chat } from '../ports/chat.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeliveryStatus } from '../ports/delivery-status.js';
@@ -27,6 +28,8 @@ export interface EnginePorts {
   health: HealthProbe;
   chat: Chat;
   annotations: Annotations;
+  /** App Home kept up for recent viewers (absent: Homes are published only when opened). */
+  appHomes?: AppHomes;
 }
 
 export interface EngineOptions {

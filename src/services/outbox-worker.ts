@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ReleaseInput } from '../domain/release/types.js';
 import type { Annotations } from '../ports/annotations.js';
+import type { AppHomes } from '../ports/app-homes.js';
 import type { Chat } from '../ports/chat.js';
 import type { Clock } from '../ports/clock.js';
 import type { HealthProbe } from '../ports/health.js';
@@ -19,6 +20,8 @@ export interface EffectPorts {
   health: HealthProbe;
   chat: Chat;
   annotations: Annotations;
+  /** App Home kept up for recent viewers (absent: Homes are published only when opened). */
+  appHomes?: AppHomes;
 }
 
 export interface OutboxWorkerOptions {
@@ -269,6 +272,9 @@ export class OutboxWorker {
       case 'notify':
         await this.ports.chat.notify(effect.channel, effect.text);
         return { kind: 'done', feed: null };
+      case 'app_home':
+        await this.ports.appHomes?.refresh(this.clock.now());
+        return { kind: 'done', feed: null };
       case 'annotate':
         await this.ports.annotations.record({
           title: `${effect.service} ${effect.annotation.replace('_', ' ')} in ${effect.environment}`,
@@ -324,6 +330,11 @@ export class OutboxWorker {
         // The card was drawn from the state as it was then; a transition since needs another draw.
         const release = await getRelease(tx, effect.releaseId);
         const rendered = (ran.result as { renderedVersion: number }).renderedVersion;
+        // A state change the card now shows is one App Home shows too.
+        if (marked.priority >= CARD_PRIORITY.stateChange && this.ports.appHomes) {
+          await enqueue(tx, { lane: 'chat', key: `app-home:${effect.releaseId}:${rendered}`, coalesceKey: 'app-home', releaseId: null, effect: { kind: 'app_home', releaseId: null }, now });
+          this.runtime.runAfterCommit(after, ['chat']);
+        }
         if (release && release.version > rendered) {
           // It keeps the priority of the changes that coalesced into the render just done.
           await enqueue(tx, {

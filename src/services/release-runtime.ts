@@ -38,6 +38,8 @@ export type StoredEffect =
   | { kind: 'retire_infra_set'; infraSetId: string; environment: string; service: string; releaseId: string | null }
   /** A notice that belongs to no release (stopping and restarting the line). */
   | (Extract<ReleaseEffect, { kind: 'notify' }> & { releaseId: null })
+  /** App Home re-published for those who opened it lately; one pending at a time (coalesced). */
+  | { kind: 'app_home'; releaseId: null }
   /** /rollback outside a release. */
   | { kind: 'manual_weights'; environment: string; service: string; weights: Record<string, number>; requestedBy: string; releaseId: null };
 

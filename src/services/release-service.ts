@@ -42,7 +42,7 @@ import type {
   ReleaseActionRequest,
   ReleaseService,
 } from './release-service-api.js';
-import { enqueue, type ReleaseRuntime } from './release-runtime.js';
+import { enqueue, type AfterCommit, type ReleaseRuntime } from './release-runtime.js';
 import { latestVersionSet, lockMinting, mintWithVersion, versionSetById, type VersionSetSnapshot } from './version-set-service.js';
 
 export * from './release-service-api.js';
@@ -358,7 +358,7 @@ export class DrizzleReleaseService implements ReleaseService {
     if (check) return check;
     if (!(request.durationSeconds > 0)) return refused('invalid_input', 'A freeze needs a positive duration');
     const now = this.clock.now();
-    const row = await this.runtime.transaction(async (tx) => {
+    const row = await this.runtime.transaction(async (tx, after) => {
       const inserted = await insertFreeze(tx, {
         environment: request.environment,
         reason: request.reason,
@@ -373,6 +373,7 @@ export class DrizzleReleaseService implements ReleaseService {
         at: now,
         data: { environment: request.environment, reason: request.reason, until: inserted.until?.toISOString() ?? null },
       });
+      await this.homesChanged(tx, after, `freeze:${inserted.id}`, now);
       return inserted;
     });
     return { kind: 'accepted', value: { id: row.id, environment: row.environment, reason: row.reason, from: row.from.toISOString(), until: row.until?.toISOString() ?? null, by: row.createdBy, source: 'adhoc' } };
@@ -382,9 +383,10 @@ export class DrizzleReleaseService implements ReleaseService {
     const check = this.governCheck(request.actor, request.environment, 'unfreeze');
     if (check) return check;
     const now = this.clock.now();
-    const lifted = await this.runtime.transaction(async (tx) => {
+    const lifted = await this.runtime.transaction(async (tx, after) => {
       const count = await liftFreezes(tx, request.environment, request.actor.userId, now);
       if (count === 0) return 0;
+      await this.homesChanged(tx, after, `unfreeze:${request.environment}:${now.getTime()}`, now);
       await appendOperatorEvent(tx, { type: 'unfreeze', actor: request.actor.userId, message: `<@${request.actor.userId}> lifted the freeze of ${request.environment}`, at: now, data: { environment: request.environment, lifted: count } });
       await wakeWaitingReleases(tx, now);
       return count;
@@ -501,6 +503,12 @@ export class DrizzleReleaseService implements ReleaseService {
       await wakeWaitingReleases(tx, now);
     });
     return { kind: 'accepted', value: { environment: request.environment } };
+  }
+
+  /** What App Home shows changed (a freeze): re-publish it for recent viewers, coalesced. */
+  private async homesChanged(tx: DbOrTx, after: AfterCommit, key: string, now: Date): Promise<void> {
+    await enqueue(tx, { lane: 'chat', key: `app-home:${key}`, coalesceKey: 'app-home', releaseId: null, effect: { kind: 'app_home', releaseId: null }, now });
+    this.runtime.runAfterCommit(after, ['chat']);
   }
 
   private governCheck(actor: Actor, environment: string, action: string): ({ kind: 'refused' } & Refusal) | null {

@@ -9,6 +9,7 @@ import type { Clock } from '../../src/ports/clock.js';
 import type { ReleaseService } from '../../src/services/release-service-api.js';
 import type { Database } from '../../src/store/db.js';
 import { DoraService } from '../../src/services/dora-service.js';
+import { DrizzleAppHomeViewers } from '../../src/store/repos/drizzle-app-home-viewers.js';
 import { DrizzleAuditLog } from '../../src/store/repos/drizzle-audit-log.js';
 import { DrizzleDeliveryHistory } from '../../src/store/repos/drizzle-delivery-history.js';
 import { DrizzleProcessedRequests } from '../../src/store/repos/processed-requests-repo.js';
@@ -76,7 +77,7 @@ export async function startSlackHarness(options: {
   });
   const app = createSlackApp(
     { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: slack.apiUrl, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }), ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}) },
-    { releases: options.releases(chat), config, audit: new DrizzleAuditLog(options.database.db), dora: new DoraService(new DrizzleDeliveryHistory(options.database.db), config, options.clock), requests: new DrizzleProcessedRequests(options.database.db), clock: options.clock, mergeQueue: options.mergeQueue ?? null },
+    { releases: options.releases(chat), config, audit: new DrizzleAuditLog(options.database.db), dora: new DoraService(new DrizzleDeliveryHistory(options.database.db), config, options.clock), requests: new DrizzleProcessedRequests(options.database.db), clock: options.clock, mergeQueue: options.mergeQueue ?? null, homeViewers: new DrizzleAppHomeViewers(options.database.db) },
   );
   const { url } = await app.start();
   slack.setAppUrl(`${url}/slack/events`);

@@ -4,6 +4,7 @@ import { App, HTTPReceiver, LogLevel, type App as BoltApp, type CustomRoute, typ
 import type { Logger } from 'pino';
 import type { WebClient } from '@slack/web-api';
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
+import type { AppHomes, AppHomeViewers } from '../../ports/app-homes.js';
 import type { AuditLog } from '../../ports/audit-log.js';
 import type { Clock } from '../../ports/clock.js';
 import { noTelemetry, type Telemetry } from '../../ports/telemetry.js';
@@ -13,6 +14,7 @@ import type { ProcessedRequests } from '../../store/repos/processed-requests-rep
 import type { HttpRoute } from '../http-routes.js';
 import { ActorResolver, userGroupIdsIn } from './actor-resolver.js';
 import { recoverCommands } from './listeners/commands/durable-command.js';
+import { SlackAppHomes } from './listeners/events/app-home-opened.js';
 import { commandListeners, registerListeners } from './listeners/index.js';
 import { admission, AdmissionGate } from './admission.js';
 import type { DoraReports, MergeQueueCommands, SlackDeps } from './slack-deps.js';
@@ -62,6 +64,8 @@ export interface SlackAppDeps {
   dora: DoraReports;
   requests: ProcessedRequests;
   clock: Clock;
+  /** Who opened App Home lately; with it, `appHomes` keeps their Homes up to date. */
+  homeViewers?: AppHomeViewers;
 }
 
 export interface SlackApp {
@@ -69,6 +73,8 @@ export interface SlackApp {
   /** The Web API client the app uses (429s surface as errors; see SlackChat). */
   readonly client: WebClient;
   readonly mode: 'http' | 'socket';
+  /** Re-publishes the App Home of recent viewers (the outbox runs it when releases change). */
+  readonly appHomes: AppHomes;
   /** Starts listening (HTTP) or connects (Socket Mode); answers the base URL of the HTTP server. */
   start(): Promise<{ url: string | null }>;
   stop(): Promise<void>;
@@ -180,9 +186,11 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     dora: deps.dora,
     requests: deps.requests,
     actors,
+    homeViewers: deps.homeViewers ?? null,
     clock: deps.clock,
     logger: options.logger.child({ component: 'slack' }),
   };
+  const appHomes: AppHomes = deps.homeViewers ? new SlackAppHomes(slackDeps, app.client, deps.homeViewers) : { refresh: async () => {} };
   app.use(admission(new AdmissionGate(options.maxInFlight), options.logger));
   registerListeners(app, slackDeps);
   app.error(async (error) => {
@@ -210,6 +218,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     app,
     client: app.client,
     mode: socketMode ? 'socket' : 'http',
+    appHomes,
     async start() {
       await app.init();
       pruning = setInterval(prune, PRUNE_EVERY_MS);

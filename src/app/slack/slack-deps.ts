@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import type { Actor } from '../../domain/release/types.js';
+import type { AppHomeViewers } from '../../ports/app-homes.js';
 import type { AuditLog } from '../../ports/audit-log.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ReleaseService } from '../../services/release-service-api.js';
@@ -41,6 +42,8 @@ export interface SlackDeps {
   dora: DoraReports;
   requests: ProcessedRequests;
   actors: Actors;
+  /** Who opened App Home lately (null: Homes are published only when opened). */
+  homeViewers: AppHomeViewers | null;
   clock: Clock;
   logger: Logger;
 }

@@ -5,3 +5,4 @@ export * from './catalog.js';
 export * from './infra-sets.js';
 export * from './releases.js';
 export * from './merge-queue.js';
+export * from './app-home.js';

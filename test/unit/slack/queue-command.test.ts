@@ -28,6 +28,7 @@ function harness(mergeQueue: MergeQueueCommands | null, claims = new Set<string>
       takeOver: async () => false,
     },
     actors: { resolve: async (userId) => ({ userId, userGroupIds: [] }) },
+    homeViewers: null,
     clock: { now: () => new Date('2026-11-23T15:00:00Z') },
     logger: pino({ level: 'silent' }),
   };

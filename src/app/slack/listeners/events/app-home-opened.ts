@@ -5,6 +5,7 @@ import { isApproverOf, mayGovern } from '../../../../domain/release/authorizatio
 import type { Actor } from '../../../../domain/release/types.js';
 import type { ReleaseView } from '../../../../domain/release/types.js';
 import { describeWindow, windowStatus } from '../../../../domain/windows/window-status.js';
+import type { AppHomes, AppHomeViewers } from '../../../../ports/app-homes.js';
 import type { SlackDeps } from '../../slack-deps.js';
 import { slackView } from '../../slack-responses.js';
 
@@ -41,29 +42,67 @@ export function mayStopTheLine(deps: SlackDeps, actor: Actor): boolean {
   return Object.keys(deps.config.environments).every((environment) => mayGovern(deps.config, actor, environment, 'stop the line in').ok);
 }
 
-/** Renders and publishes one user's App Home (on opening it, and after a button on it changed something). */
-export async function publishHome(deps: SlackDeps, client: WebClient, userId: string, known?: Actor): Promise<void> {
-  const [actor, active, freezes, queueView, lineStop] = await Promise.all([
-    known ? Promise.resolve(known) : deps.actors.resolve(userId),
+/** What every App Home shows, read once however many Homes are published from it. */
+async function homeFacts(deps: SlackDeps) {
+  const [active, freezes, queueView, lineStop] = await Promise.all([
     deps.releases.listActive(),
     deps.releases.listFreezes(),
     deps.mergeQueue ? deps.mergeQueue.list() : Promise.resolve(null),
     deps.releases.lineStop(),
   ]);
-  const queue: HomeQueueEntry[] | null = queueView
-    ? queueView.queues.flatMap((q) => q.entries)
-    : null;
+  const queue: HomeQueueEntry[] | null = queueView ? queueView.queues.flatMap((q) => q.entries) : null;
+  return { active, freezes, queue, lineStop, windows: windowLines(deps, deps.clock.now()) };
+}
+
+async function publishFor(deps: SlackDeps, client: WebClient, facts: Awaited<ReturnType<typeof homeFacts>>, userId: string, known?: Actor): Promise<void> {
+  const actor = known ?? (await deps.actors.resolve(userId));
   const home = renderAppHome({
     userId,
-    myReleases: active.filter((view) => view.requester.userId === userId),
-    awaitingMyApproval: active.filter((view) => awaitsApprovalFrom(deps, view, actor)),
-    queue,
-    freezes,
-    windows: windowLines(deps, deps.clock.now()),
-    lineStop,
+    myReleases: facts.active.filter((view) => view.requester.userId === userId),
+    awaitingMyApproval: facts.active.filter((view) => awaitsApprovalFrom(deps, view, actor)),
+    queue: facts.queue,
+    freezes: facts.freezes,
+    windows: facts.windows,
+    lineStop: facts.lineStop,
     mayStopTheLine: mayStopTheLine(deps, actor),
   });
   await client.views.publish({ user_id: userId, view: slackView(home) });
+}
+
+/** Renders and publishes one user's App Home (on opening it, and after a button on it changed something). */
+export async function publishHome(deps: SlackDeps, client: WebClient, userId: string, known?: Actor): Promise<void> {
+  await publishFor(deps, client, await homeFacts(deps), userId, known);
+}
+
+/** How long after opening App Home a user's Home keeps up with what it shows. */
+export const HOME_FOLLOW_MS = 3600_000;
+
+/**
+ * App Home re-published for everyone who opened it within the last hour, from one read of what it
+ * shows. Run by the outbox when a release's state changed (coalesced: one pending refresh at a
+ * time); a failed publish throws after the others went, so the outbox tries again.
+ */
+export class SlackAppHomes implements AppHomes {
+  constructor(
+    private readonly deps: SlackDeps,
+    private readonly client: WebClient,
+    private readonly viewers: AppHomeViewers,
+  ) {}
+
+  async refresh(now: Date): Promise<void> {
+    const users = await this.viewers.openedSince(new Date(now.getTime() - HOME_FOLLOW_MS));
+    if (users.length === 0) return;
+    const facts = await homeFacts(this.deps);
+    let failure: unknown = null;
+    for (const user of users) {
+      try {
+        await publishFor(this.deps, this.client, facts, user);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure) throw failure;
+  }
 }
 
 /** App Home: the viewer's releases, approvals waiting for them, the queue, freezes and windows. */
@@ -74,7 +113,7 @@ export function appHomeOpened(deps: SlackDeps) {
     // Slack retries events it thinks were lost; publishing Home twice is harmless, so no claim here.
     const log = deps.logger.child({ user: event.user, eventId });
     try {
-      await publishHome(deps, client, event.user);
+      await Promise.all([publishHome(deps, client, event.user), deps.homeViewers?.opened(event.user, deps.clock.now())]);
     } catch (error) {
       log.error({ err: error }, 'could not publish App Home');
     }
