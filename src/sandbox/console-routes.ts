@@ -141,6 +141,18 @@ export function consoleRoutes(options: ConsoleOptions): HttpRoute[] {
   return [
     ...statics,
     { path: '/sandbox/state', method: 'GET', handler: (_req, res) => sendJson(res, 200, consoleState(options)) },
+    {
+      // Files the app shared (stage charts), served from the emulator's store: the page shows them inline.
+      path: '/sandbox/file',
+      method: 'GET',
+      handler: (req, res) => {
+        const id = new URL(req.url ?? '/', 'http://localhost').searchParams.get('id') ?? '';
+        const file = emulator.file(id);
+        if (!file?.completed || !file.bytes) return sendJson(res, 404, { ok: false, error: 'no such file' });
+        res.writeHead(200, { 'content-type': file.mimetype ?? 'application/octet-stream', 'content-length': String(file.bytes.length), 'cache-control': 'private, max-age=3600' });
+        res.end(file.bytes);
+      },
+    },
     { path: '/sandbox/events', method: 'GET', handler: (req, res) => streamState(req, res, options) },
     post('/sandbox/command', commandBody, async (body) => {
       // The rest of the line goes verbatim, as Slack sends it: quoted reasons keep their spacing.

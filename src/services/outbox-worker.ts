@@ -269,6 +269,12 @@ export class OutboxWorker {
         await this.ports.chat.postThreadLine({ channel: card.channel, ts: card.ts }, effect.text);
         return { kind: 'done', feed: null };
       }
+      case 'chart': {
+        const card = await getCard(this.runtime.db, effect.releaseId);
+        if (!card) throw new RetryLater('the card is not posted yet');
+        await this.ports.chat.postThreadChart({ channel: card.channel, ts: card.ts }, effect.chart);
+        return { kind: 'done', feed: null };
+      }
       case 'notify':
         await this.ports.chat.notify(effect.channel, effect.text);
         return { kind: 'done', feed: null };

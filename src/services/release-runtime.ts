@@ -34,7 +34,7 @@ export type OutboxLane = 'critical' | 'health' | 'chat';
 
 /** What the outbox stores for a release effect: the effect plus the release it belongs to. */
 export type StoredEffect =
-  | (Extract<ReleaseEffect, { kind: 'provision' | 'set_weights' | 'measure' | 'card' | 'thread' | 'notify' | 'annotate' }> & { releaseId: string })
+  | (Extract<ReleaseEffect, { kind: 'provision' | 'set_weights' | 'measure' | 'card' | 'thread' | 'chart' | 'notify' | 'annotate' }> & { releaseId: string })
   | { kind: 'retire_infra_set'; infraSetId: string; environment: string; service: string; releaseId: string | null }
   /** A notice that belongs to no release (stopping and restarting the line). */
   | (Extract<ReleaseEffect, { kind: 'notify' }> & { releaseId: null })
@@ -77,6 +77,7 @@ function lanesOf(effects: readonly ReleaseEffect[]): OutboxLane[] {
         break;
       case 'card':
       case 'thread':
+      case 'chart':
       case 'notify':
         lanes.add('chat');
         break;
@@ -291,6 +292,7 @@ export class ReleaseRuntime {
           });
           break;
         case 'thread':
+        case 'chart':
         case 'notify':
           await enqueue(tx, { lane: 'chat', key: `${effect.kind}:${releaseId}:${version}:${index}`, releaseId, effect: { ...effect, releaseId }, now });
           break;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChatRateLimitedError, ChatRefusedError, SlackChat, createSlackWebClient } from '../../src/adapters/slack/slack-chat.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator/index.js';
+import { sampleStageChart } from '../support/sample-stage-chart.js';
 import { sampleReleaseView } from '../support/slack-release-views.js';
 
 const TOKEN = 'xoxb-test-token';
@@ -42,6 +43,40 @@ describe('SlackChat against the Slack emulator (strict)', () => {
     expect(slack.messages('team-checkout').at(-1)?.text).toBe('checkout rolled back in production');
     expect(slack.directMessages('U0ALICE').at(-1)?.text).toContain('rolled back');
     expect(slack.violations).toEqual([]);
+  });
+
+  it('shares a stage chart in the card\'s thread through files.uploadV2: upload URL, the bytes, then completion into the thread', async () => {
+    const ref = await chat.publishCard(sampleReleaseView(), null);
+    const before = slack.calls.length;
+    await chat.postThreadChart(ref, sampleStageChart());
+    expect(slack.calls.slice(before).map((call) => call.method)).toEqual(['files.getUploadURLExternal', 'files.completeUploadExternal']);
+    const [shared] = slack.thread('deploys', ref.ts);
+    expect(shared?.files).toHaveLength(1);
+    const file = shared!.files![0]!;
+    expect(file).toMatchObject({ mimetype: 'image/png', name: 'rel-0007-production-checkout-canary-10-failed.png', title: 'checkout canary-10 in production: failed' });
+    expect(file.altText).toContain('errors (fail): error rate 1.40%, baseline 0.50%, limit 1.00%');
+    // The bytes that arrived are the announced length, a PNG, and served back at the file's URL.
+    const stored = slack.file(file.id)!;
+    expect(stored.bytes?.length).toBe(stored.length);
+    const served = await fetch(file.url);
+    expect(served.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await served.arrayBuffer()).equals(stored.bytes!)).toBe(true);
+    expect(slack.violations).toEqual([]);
+  });
+
+  it('refuses a chart upload without the files:write scope, naming it', async () => {
+    const scoped = new SlackEmulator({ signingSecret: 'secret', botToken: TOKEN, strict: true, botScopes: ['chat:write'], channels: [{ name: 'deploys' }] });
+    await scoped.start();
+    try {
+      const scopedChat = new SlackChat({ token: TOKEN, apiUrl: scoped.apiUrl, cardChannel: () => '#deploys', minPostIntervalMs: 0 });
+      const ref = await scopedChat.publishCard(sampleReleaseView(), null);
+      const error = await scopedChat.postThreadChart(ref, sampleStageChart()).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ChatRefusedError);
+      expect(error).toMatchObject({ slackError: 'missing_scope' });
+      expect(scoped.thread('deploys', ref.ts)).toEqual([]);
+    } finally {
+      await scoped.stop();
+    }
   });
 
   it('posts the card again when the old one is gone', async () => {

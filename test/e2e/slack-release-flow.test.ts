@@ -150,6 +150,38 @@ describe('a release driven from Slack, on the engine', () => {
     expect(slack.violations).toEqual([]);
   }, 90_000);
 
+  it('charts in the thread: a passed stage and, at once, a failed canary are shared as PNG images with their alt text through files.uploadV2', async () => {
+    const { slack } = harness;
+    const id = await deploy('checkout@v2 to production');
+    await driveTo(id, (status) => status === 'waiting');
+    engine.ports.health.set('checkout', 'v2', 'fail');
+    try {
+      await click(PEOPLE.bob, id, ActionIds.approve);
+      await driveTo(id, (status) => status === 'rolled_back');
+      await engine.engine.runUntilIdle();
+    } finally {
+      engine.ports.health.set('checkout', 'v2', 'pass');
+    }
+    const shared = slack.thread('deploys', cardOf(id).ts).filter((message) => (message.files ?? []).length > 0);
+    const files = shared.flatMap((message) => message.files ?? []);
+    expect(files.map((file) => file.title)).toEqual(['checkout full in staging: passed', 'checkout canary in production: failed']);
+    for (const file of files) {
+      expect(file.mimetype).toBe('image/png');
+      const stored = slack.file(file.id);
+      expect(stored?.completed).toBe(true);
+      expect(stored?.bytes?.subarray(1, 4).toString('latin1')).toBe('PNG');
+    }
+    expect(files[1]!.altText).toMatch(/^checkout@v2 canary \(1%\) in production: failed at \d\d:\d\d UTC\. errors \(fail\): error rate 2\.40%, baseline 0\.50%, limit 1\.00% over 2 readings$/);
+    // The failed canary's chart is in the thread before the line saying traffic went back.
+    const thread = slack.thread('deploys', cardOf(id).ts);
+    const chartAt = thread.findIndex((message) => message.files?.[0]?.id === files[1]!.id);
+    const backAt = thread.findIndex((message) => message.text.includes('back on v1'));
+    expect(chartAt).toBeGreaterThan(-1);
+    expect(backAt).toBeGreaterThan(chartAt);
+    expect(slack.callsTo('files.completeUploadExternal').every((call) => call.ok)).toBe(true);
+    expect(slack.violations).toEqual([]);
+  }, 90_000);
+
   it('a repeated /deploy answers with the release in progress; overlapping ones are refused naming it; refusals show mentions and are audited', async () => {
     const { slack } = harness;
     const id = await deploy('checkout@v2 to production');

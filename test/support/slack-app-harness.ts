@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { createSlackApp, type SlackApp } from '../../src/app/slack/create-slack-app.js';
 import type { MergeQueueCommands } from '../../src/app/slack/slack-deps.js';
@@ -25,6 +26,12 @@ export const PEOPLE = {
   carol: 'U0CAROL', // release manager
   mallory: 'U0MALLORY', // on no team, in no group
 } as const;
+
+/** The bot scopes manifest.json asks for: the emulator grants exactly these, so a call needing another fails. */
+export function manifestBotScopes(): string[] {
+  const manifest = JSON.parse(readFileSync(new URL('../../manifest.json', import.meta.url), 'utf8')) as { oauth_config: { scopes: { bot: string[] } } };
+  return manifest.oauth_config.scopes.bot;
+}
 
 export function exampleConfig(): DeliveryConfig {
   const loaded = loadDeliveryConfig(SHIPPED_DELIVERY_CONFIG);
@@ -57,6 +64,7 @@ export async function startSlackHarness(options: {
   const slack = new SlackEmulator({
     signingSecret: SIGNING_SECRET,
     botToken: BOT_TOKEN,
+    botScopes: manifestBotScopes(),
     strict: true,
     users: [
       { id: PEOPLE.alice, name: 'alice' },

@@ -1,6 +1,8 @@
 import { ErrorCode, LogLevel, WebClient, type WebAPICallResult } from '@slack/web-api';
+import type { StageChart } from '../../domain/health/stage-chart.js';
 import type { ReleaseView } from '../../domain/release/types.js';
 import type { Chat, MessageRef } from '../../ports/chat.js';
+import { renderStageChart } from '../charts/stage-chart-image.js';
 import { renderReleaseCard } from './blocks/release-card.js';
 import { clip } from './blocks/block-kit.js';
 
@@ -122,6 +124,18 @@ export class SlackChat implements Chat {
     await this.#call('chat.postMessage', { channel: ref.channel, thread_ts: ref.ts, text: clip(text, 3000) });
   }
 
+  /**
+   * files.uploadV2: files.getUploadURLExternal, the bytes POSTed to the URL it gives, then
+   * files.completeUploadExternal sharing the file into the card's thread.
+   */
+  async postThreadChart(ref: MessageRef, chart: StageChart): Promise<void> {
+    const image = await renderStageChart(chart);
+    await this.#pace(ref.channel);
+    await this.#guard('files.uploadV2', () =>
+      this.#client.filesUploadV2({ channel_id: ref.channel, thread_ts: ref.ts, file: image.png, filename: image.filename, title: image.title, alt_text: clip(image.alt, 1000) }),
+    );
+  }
+
   async notify(channelOrUserId: string, text: string): Promise<void> {
     await this.#pace(channelOrUserId);
     const posted = (await this.#call('chat.postMessage', { channel: channelOrUserId, text: clip(text, 3000) })) as (WebAPICallResult & { channel?: string }) | undefined;
@@ -169,8 +183,12 @@ export class SlackChat implements Chat {
 
   /** Calls a method; answers undefined for one of the `tolerated` Slack errors, throws typed errors otherwise. */
   async #call(method: string, args: Record<string, unknown>, tolerated: string[] = []): Promise<WebAPICallResult | undefined> {
+    return this.#guard(method, () => this.#client.apiCall(method, args), tolerated);
+  }
+
+  async #guard<T>(method: string, call: () => Promise<T>, tolerated: string[] = []): Promise<T | undefined> {
     try {
-      return await this.#client.apiCall(method, args);
+      return await call();
     } catch (error) {
       const coded = error as { code?: string; retryAfter?: number; data?: { error?: string } };
       if (coded.code === ErrorCode.RateLimitedError) throw new ChatRateLimitedError(method, coded.retryAfter ?? 1);

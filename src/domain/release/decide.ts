@@ -2,6 +2,7 @@ import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import type { HealthReading } from '../../ports/health.js';
 import type { Weights } from '../../ports/traffic.js';
 import { assertNever } from '../assert-never.js';
+import { MAX_CHART_READINGS, stageChart, stageReadingSamples, type StageChartOutcome } from '../health/stage-chart.js';
 import { mayApprove, mayApproveAny, mayGovern, mayOperate, type OperatorAction } from './authorization.js';
 import { gatesFor, type WorldFacts } from './gates.js';
 import { infraSetIdFor } from './plan.js';
@@ -246,6 +247,7 @@ function applyInput(draft: Draft, input: ReleaseInput): Refusal | null {
       const step = currentStep(state)!;
       draft.event('promoted', `<@${input.actor.userId}> promoted ${step.service} past ${stepLabel(step)} in ${step.environment}`);
       draft.thread(`⏭ <@${input.actor.userId}> promoted ${step.service} past ${stepLabel(step)}`);
+      chartStage(draft, 'promoted');
       moveOn(draft);
       return null;
     }
@@ -331,6 +333,7 @@ function trafficApplied(draft: Draft, token: string, outcome: { kind: 'applied';
       lastVerdict: null,
       askedHuman: false,
       hold: null,
+      readings: [],
     };
     draft.event('stage_started', `${step.service} at ${step.weight}% in ${step.environment} (${step.stage})`, { service: step.service, environment: step.environment, stage: step.stage, weight: step.weight });
     draft.thread(`🚦 ${step.service}@${step.version} at ${step.weight}% in ${step.environment} (${step.stage})`);
@@ -379,6 +382,8 @@ function healthReading(draft: Draft, token: string, reading: HealthReading): voi
     checks: reading.checks.map((check) => ({ check: check.check, verdict: check.verdict, summary: check.summary })),
   };
   draft.event('health_reading', `${step.service} in ${step.environment} (${step.stage}): ${reading.verdict}`, { verdict: reading.verdict, checks: reading.checks });
+  const checks = draft.config.services[step.service]?.checks ?? [];
+  phase.readings = [...(phase.readings ?? []), stageReadingSamples(draft.nowIso, reading.verdict, checks, reading.checks)].slice(-MAX_CHART_READINGS);
   switch (reading.verdict) {
     case 'pass':
       phase.consecutiveFails = 0;
@@ -395,6 +400,7 @@ function healthReading(draft: Draft, token: string, reading: HealthReading): voi
       if (phase.hold) phase.hold.passingSince = null;
       if (phase.consecutiveFails >= policy.failAfter) {
         const failing = reading.checks.filter((check) => check.verdict === 'fail').map((check) => `${check.check}: ${check.summary}`);
+        chartStage(draft, 'failed');
         startRollback(draft, `${step.service} failed health in ${step.environment} ${phase.consecutiveFails}× in a row (${failing.join('; ') || 'fail'})`, 'rolled_back');
       }
       return;
@@ -409,12 +415,35 @@ function healthReading(draft: Draft, token: string, reading: HealthReading): voi
         draft.event('held', `${step.service} in ${step.environment}: ${phase.consecutiveUnclear} ${reading.verdict} readings in a row; holding for a human (promote, resume or roll back)`);
         const asked = notifyOwners(draft, [step.environment], [step.service], `⚠️ Release ${state.id}: ${step.service} in ${step.environment} cannot be judged (${reading.verdict} ${phase.consecutiveUnclear}× in a row). It holds at ${step.weight}% until someone presses Resume, Promote, Roll back or Abort.`);
         phase.hold = { since: draft.nowIso, asked, passingSince: null };
+        chartStage(draft, 'held');
       }
       return;
     }
     default:
       assertNever(reading.verdict, 'verdict');
   }
+}
+
+/** Posts the chart of the stage baking at the cursor, when it was measured at least once. */
+function chartStage(draft: Draft, outcome: StageChartOutcome): void {
+  const state = draft.state;
+  const phase = state.phase;
+  const step = currentStep(state);
+  if (phase.kind !== 'baking' || step?.kind !== 'stage') return;
+  const chart = stageChart({
+    releaseId: state.id,
+    environment: step.environment,
+    service: step.service,
+    version: step.version,
+    stage: step.stage,
+    weight: step.weight,
+    startedAt: phase.startedAt,
+    verdictAt: draft.nowIso,
+    outcome,
+    checks: draft.config.services[step.service]?.checks ?? [],
+    readings: phase.readings ?? [],
+  });
+  if (chart) draft.effect({ kind: 'chart', chart });
 }
 
 /** Tells the environments' channels, the owning teams and the requester; answers who was told. */
@@ -536,6 +565,7 @@ function advance(draft: Draft): void {
         // Held means held: a passing reading after the hold is news for the human, not a promotion.
         if (!passed || state.paused || phase.askedHuman) return;
         draft.event('stage_passed', `${step.service} passed ${step.stage} (${step.weight}%) in ${step.environment}`, { service: step.service, environment: step.environment, stage: step.stage });
+        if (judged) chartStage(draft, 'passed');
         moveOn(draft);
         continue;
       }

@@ -1,4 +1,5 @@
 import type { HealthCheckConfig } from '../../config/delivery-schema.js';
+import type { StageChart, StageReadingSamples } from '../health/stage-chart.js';
 import type { HealthReading, Verdict } from '../../ports/health.js';
 import type { InfraOutcome } from '../../ports/infra.js';
 import type { TrafficOutcome, Weights } from '../../ports/traffic.js';
@@ -199,6 +200,8 @@ export type Phase =
       askedHuman: boolean;
       /** While held: since when, who was asked, and since when health passes again (absent on states persisted before). */
       hold?: HoldRecord | null;
+      /** Each reading of the stage reduced to what its chart draws (absent on states persisted before). */
+      readings?: StageReadingSamples[];
     }
   | { kind: 'rolling_back'; since: string; reason: string; outcome: 'rolled_back' | 'aborted'; pending: RollbackMove[]; inFlight: (RollbackMove & { token: string }) | null }
   | { kind: 'finished'; at: string; outcome: 'succeeded' | 'rolled_back' | 'aborted'; reason: string | null };
@@ -300,6 +303,8 @@ export type ReleaseEffect =
   | { kind: 'retire_infra_set'; infraSetId: string; environment: string; service: string }
   | { kind: 'card' }
   | { kind: 'thread'; text: string }
+  /** A stage's chart, posted as an image in the card's thread. */
+  | { kind: 'chart'; chart: StageChart }
   | { kind: 'notify'; channel: string; text: string }
   | {
       kind: 'annotate';

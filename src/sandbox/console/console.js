@@ -273,7 +273,8 @@ function messageView(message, channel, { inThread = false } = {}) {
         h('span', { class: 'time' }, formatTs(message.ts)),
         message.updates > 0 ? h('span', { class: 'edited', title: `updated ${message.updates}×` }, '(edited)') : null,
       ),
-      message.blocks?.length ? renderBlocks(message.blocks, context) : h('div', { class: 'plain' }, textNode(message.text)),
+      message.blocks?.length ? renderBlocks(message.blocks, context) : message.text || !message.files?.length ? h('div', { class: 'plain' }, textNode(message.text)) : null,
+      ...(message.files ?? []).map(fileView),
       !inThread && message.replies?.length
         ? h(
             'a',
@@ -292,6 +293,15 @@ function messageView(message, channel, { inThread = false } = {}) {
         : null,
     ),
   );
+}
+
+/** A shared file: an image inline (its alt text from the upload), anything else as a link. */
+function fileView(file) {
+  const src = `/sandbox/file?id=${encodeURIComponent(file.id)}`;
+  const body = file.mimetype?.startsWith('image/')
+    ? h('a', { href: src, target: '_blank', rel: 'noopener' }, h('img', { src, alt: file.altText ?? file.title, title: file.altText ?? file.title, loading: 'lazy' }))
+    : h('a', { href: src, target: '_blank', rel: 'noopener' }, `📎 ${file.name}`);
+  return h('figure', { class: 'file', dataset: { key: `file-${file.id}`, testid: 'file' } }, body, h('figcaption', {}, file.title));
 }
 
 function textNode(text) {

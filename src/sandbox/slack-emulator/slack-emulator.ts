@@ -41,6 +41,33 @@ export interface EmulatedMessage {
   user: string;
   /** How many times chat.update changed it. */
   updates: number;
+  /** Files shared with the message (files.completeUploadExternal). */
+  files?: EmulatedFileRef[];
+}
+
+/** A file as a message carries it: what Slack's file object says, and where the emulator serves its bytes. */
+export interface EmulatedFileRef {
+  id: string;
+  name: string;
+  title: string;
+  mimetype: string;
+  size: number;
+  altText?: string;
+  /** Served by the emulator (GET), like Slack's url_private. */
+  url: string;
+}
+
+/** An upload in its three steps: URL issued, bytes received, completed (shared). */
+export interface EmulatedFile {
+  id: string;
+  filename: string;
+  /** The length announced to files.getUploadURLExternal. */
+  length: number;
+  altText?: string;
+  title?: string;
+  bytes?: Buffer;
+  mimetype?: string;
+  completed: boolean;
 }
 
 export interface EmulatedEphemeral {
@@ -146,15 +173,19 @@ const REQUIRED_ARGS: Record<string, string[]> = {
   'users.info': ['user'],
   'users.lookupByEmail': ['email'],
   'conversations.info': ['channel'],
+  'files.getUploadURLExternal': ['filename', 'length'],
+  'files.completeUploadExternal': ['files'],
 };
 
 /** Scopes a method needs beyond the basics (the spec's `security` of each method). */
 const REQUIRED_SCOPES: Record<string, string> = {
   'users.lookupByEmail': 'users:read.email',
+  'files.getUploadURLExternal': 'files:write',
+  'files.completeUploadExternal': 'files:write',
 };
 
 /** Arguments Slack sends as JSON inside a form field. */
-const JSON_ARGS = new Set(['blocks', 'view', 'attachments', 'metadata']);
+const JSON_ARGS = new Set(['blocks', 'view', 'attachments', 'metadata', 'files']);
 
 class ApiRefusal extends Error {
   constructor(
@@ -184,6 +215,7 @@ export class SlackEmulator {
   readonly #messages = new Map<string, EmulatedMessage[]>();
   readonly #views = new Map<string, EmulatedView>();
   readonly #homes = new Map<string, EmulatedView>();
+  readonly #files = new Map<string, EmulatedFile>();
   readonly #triggers = new Map<string, { user: string; used: boolean }>();
   readonly #responseUrls = new Map<string, { channel: string; user: string; uses: number; message?: { channel: string; ts: string } }>();
   readonly #rateLimits = new Map<string, { times: number; retryAfterSeconds: number }>();
@@ -327,6 +359,11 @@ export class SlackEmulator {
 
   home(user: string): EmulatedView | undefined {
     return this.#homes.get(user);
+  }
+
+  /** An uploaded file by id (its bytes once the upload step ran). */
+  file(id: string): EmulatedFile | undefined {
+    return this.#files.get(id);
   }
 
   callsTo(method: string): ApiCall[] {
@@ -553,7 +590,10 @@ export class SlackEmulator {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const raw = await readBody(req);
+    const bytes = await readBody(req);
+    if (url.pathname.startsWith('/upload/')) return this.#receiveUpload(decodeURIComponent(url.pathname.slice('/upload/'.length)), bytes, req, res);
+    if (url.pathname.startsWith('/files/') && req.method === 'GET') return this.#serveFile(decodeURIComponent(url.pathname.slice('/files/'.length).split('/')[0] ?? ''), res);
+    const raw = bytes.toString('utf8');
     if (url.pathname.startsWith('/response/')) return this.#handleResponseUrl(url.pathname.slice('/response/'.length), raw, res);
     if (!url.pathname.startsWith('/api/')) return json(res, 404, { ok: false, error: 'not_found' });
     const method = url.pathname.slice('/api/'.length);
@@ -649,9 +689,7 @@ export class SlackEmulator {
         return { user: { id: user.id, name: user.name, real_name: user.realName ?? user.name, team_id: this.teamId, profile: { display_name: user.name, real_name: user.realName ?? user.name } } };
       }
       case 'users.lookupByEmail': {
-        const scope = REQUIRED_SCOPES['users.lookupByEmail']!;
-        // Slack's platform-wide answer for a token without the method's scope (not in the method's own error list).
-        if (this.#options.botScopes && !this.#options.botScopes.includes(scope)) throw new ApiRefusal('missing_scope', [`needed: ${scope}`], false);
+        this.#checkScope('users.lookupByEmail');
         const email = String(args.email).toLowerCase();
         const user = [...this.#users.values()].find((candidate) => candidate.email?.toLowerCase() === email);
         if (!user) throw new ApiRefusal('users_not_found', [], false);
@@ -667,6 +705,12 @@ export class SlackEmulator {
           },
         };
       }
+      case 'files.getUploadURLExternal':
+        this.#checkScope(method);
+        return this.#issueUploadUrl(args);
+      case 'files.completeUploadExternal':
+        this.#checkScope(method);
+        return this.#completeUpload(args);
       case 'conversations.info': {
         const channel = this.#resolveChannel(String(args.channel));
         return { channel: { id: channel.id, name: channel.name, is_channel: !channel.isDm, is_im: channel.isDm } };
@@ -674,6 +718,118 @@ export class SlackEmulator {
       default:
         throw new ApiRefusal('unknown_method', [`${method} is not emulated`]);
     }
+  }
+
+  #checkScope(method: string): void {
+    const scope = REQUIRED_SCOPES[method];
+    // Slack's platform-wide answer for a token without the method's scope (not in the method's own error list).
+    if (scope && this.#options.botScopes && !this.#options.botScopes.includes(scope)) throw new ApiRefusal('missing_scope', [`needed: ${scope}`], false);
+  }
+
+  // ── files: files.uploadV2 is getUploadURLExternal → POST the bytes → completeUploadExternal ──
+
+  #issueUploadUrl(args: Json): Json {
+    const length = Number(args.length);
+    if (!Number.isInteger(length) || length <= 0) throw new ApiRefusal('invalid_arguments', ['files.getUploadURLExternal: length must be a positive integer']);
+    const id = `F${String(++this.#counter).padStart(10, '0')}`;
+    const altText = typeof args.alt_text === 'string' && args.alt_text !== '' ? args.alt_text : undefined;
+    if (altText && altText.length > 1000) throw new ApiRefusal('invalid_arguments', ['files.getUploadURLExternal: alt_text longer than 1000']);
+    this.#files.set(id, { id, filename: String(args.filename), length, ...(altText ? { altText } : {}), completed: false });
+    return { upload_url: `${this.#baseUrl}/upload/${id}`, file_id: id };
+  }
+
+  async #receiveUpload(id: string, body: Buffer, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const file = this.#files.get(id);
+    if (req.method !== 'POST' || !file || file.completed) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('no such upload');
+      return;
+    }
+    const contentType = req.headers['content-type'] ?? 'application/octet-stream';
+    let bytes = body;
+    // Slack takes the raw bytes or a multipart form with the file in one part (the Web API client sends the form).
+    if (contentType.startsWith('multipart/form-data')) {
+      const form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
+      const part = [...form.values()].find((value): value is File => typeof value !== 'string');
+      if (!part) {
+        res.writeHead(400, { 'content-type': 'text/plain' });
+        res.end('no file in the form');
+        return;
+      }
+      bytes = Buffer.from(await part.arrayBuffer());
+    }
+    if (bytes.length !== file.length) {
+      this.#violate('files.upload', 'length_mismatch', [`upload ${id}: ${bytes.length} bytes sent, ${file.length} announced`]);
+      if (this.strict) {
+        res.writeHead(400, { 'content-type': 'text/plain' });
+        res.end('length mismatch');
+        return;
+      }
+    }
+    file.bytes = bytes;
+    file.mimetype = sniffMimetype(bytes);
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`OK - ${bytes.length}`);
+  }
+
+  #serveFile(id: string, res: ServerResponse): void {
+    const file = this.#files.get(id);
+    if (!file?.completed || !file.bytes) return json(res, 404, { ok: false, error: 'file_not_found' });
+    res.writeHead(200, { 'content-type': file.mimetype ?? 'application/octet-stream', 'content-length': String(file.bytes.length), 'cache-control': 'private, max-age=3600' });
+    res.end(file.bytes);
+  }
+
+  #completeUpload(args: Json): Json {
+    const entries = args.files;
+    if (!Array.isArray(entries) || entries.length === 0) throw new ApiRefusal('invalid_arguments', ['files.completeUploadExternal: files must be a non-empty JSON array of {id, title}']);
+    const files = entries.map((entry) => {
+      const id = typeof entry === 'object' && entry !== null ? String((entry as Json).id) : '';
+      const file = this.#files.get(id);
+      if (!file) throw new ApiRefusal('file_not_found', [`files.completeUploadExternal: no upload ${id}`]);
+      if (!file.bytes) throw new ApiRefusal('file_upload_not_complete', [`files.completeUploadExternal: nothing was uploaded to ${id}'s URL`]);
+      if (file.completed) throw new ApiRefusal('file_not_found', [`files.completeUploadExternal: ${id} was already completed`]);
+      const title = (entry as Json).title;
+      if (typeof title === 'string' && title !== '') file.title = title;
+      return file;
+    });
+    const threadTs = typeof args.thread_ts === 'string' && args.thread_ts !== '' ? args.thread_ts : undefined;
+    const channelArg = typeof args.channel_id === 'string' && args.channel_id !== '' ? args.channel_id : typeof args.channels === 'string' && args.channels !== '' ? args.channels : undefined;
+    if (threadTs && !channelArg) throw new ApiRefusal('invalid_arguments', ['files.completeUploadExternal: thread_ts needs channel_id']);
+    for (const file of files) file.completed = true;
+    const refs = files.map((file) => this.#fileRef(file));
+    if (channelArg) {
+      const channel = this.#resolveChannel(channelArg);
+      const list = this.#messages.get(channel.id) ?? [];
+      if (threadTs && !list.some((message) => message.ts === threadTs && message.threadTs === undefined)) {
+        throw new ApiRefusal('thread_not_found', [`files.completeUploadExternal: no message ${threadTs} in ${channel.id}`]);
+      }
+      const message: EmulatedMessage = {
+        channel: channel.id,
+        ts: this.#nextTs(),
+        ...(threadTs ? { threadTs } : {}),
+        text: typeof args.initial_comment === 'string' ? args.initial_comment : '',
+        blocks: [],
+        user: this.botUserId,
+        updates: 0,
+        files: refs,
+      };
+      list.push(message);
+      this.#messages.set(channel.id, list);
+      this.#emit({ kind: 'message_posted', message });
+    }
+    return { files: refs.map((ref) => ({ id: ref.id, title: ref.title, name: ref.name, mimetype: ref.mimetype, size: ref.size, url_private: ref.url })) };
+  }
+
+  #fileRef(file: EmulatedFile): EmulatedFileRef {
+    return {
+      id: file.id,
+      name: file.filename,
+      title: file.title ?? file.filename,
+      mimetype: file.mimetype ?? 'application/octet-stream',
+      size: file.bytes?.length ?? 0,
+      ...(file.altText ? { altText: file.altText } : {}),
+      url: `${this.#baseUrl}/files/${file.id}/${encodeURIComponent(file.filename)}`,
+    };
   }
 
   #postMessage(args: Json): Json {
@@ -922,13 +1078,20 @@ function findElement(blocks: Json[], match: (element: Json) => boolean): { block
   return undefined;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** The type of an uploaded file from its first bytes, as Slack detects it. */
+function sniffMimetype(bytes: Buffer): string {
+  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  if (bytes.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]))) return 'image/jpeg';
+  return 'application/octet-stream';
 }
 
 function parseArgs(raw: string, contentType: string, query: URLSearchParams): Json {

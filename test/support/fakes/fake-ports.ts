@@ -3,6 +3,7 @@ import type { Chat, MessageRef } from '../../../src/ports/chat.js';
 import type { CheckReading, HealthProbe, HealthProbeRequest, HealthReading, Verdict } from '../../../src/ports/health.js';
 import type { Infra, InfraOutcome, ProvisionRequest, RetireRequest } from '../../../src/ports/infra.js';
 import type { Traffic, TrafficChange, TrafficOutcome } from '../../../src/ports/traffic.js';
+import type { StageChart } from '../../../src/domain/health/stage-chart.js';
 import type { ReleaseView } from '../../../src/domain/release/types.js';
 
 /** A traffic router in memory. Like a real one, it applies each idempotency key once. */
@@ -76,7 +77,8 @@ export class ScriptedHealthProbe implements HealthProbe {
       check: check.name,
       verdict,
       summary: verdict === 'fail' ? 'errors 2.4% vs baseline 0.5% (4.8×)' : verdict === 'pass' ? 'errors 0.5% vs baseline 0.5%' : 'not enough traffic yet',
-      values: { canary: verdict === 'fail' ? 0.024 : 0.005, baseline: 0.005 },
+      // Named as the judge names an error-rate check's values, so charts and evidence draw them.
+      values: { errorRate: verdict === 'fail' ? 0.024 : 0.005, baselineErrorRate: 0.005 },
     }));
     return { verdict, checks, evidence: { readings } };
   }
@@ -85,6 +87,7 @@ export class ScriptedHealthProbe implements HealthProbe {
 export class FakeChat implements Chat {
   readonly cards = new Map<string, { ref: MessageRef; view: ReleaseView; updates: number }>();
   readonly threadLines: Array<{ ref: MessageRef; text: string }> = [];
+  readonly charts: Array<{ ref: MessageRef; chart: StageChart }> = [];
   readonly notifications: Array<{ to: string; text: string }> = [];
   private nextTs = 1;
 
@@ -97,6 +100,10 @@ export class FakeChat implements Chat {
 
   async postThreadLine(ref: MessageRef, text: string): Promise<void> {
     this.threadLines.push({ ref, text });
+  }
+
+  async postThreadChart(ref: MessageRef, chart: StageChart): Promise<void> {
+    this.charts.push({ ref, chart });
   }
 
   async notify(channelOrUserId: string, text: string): Promise<void> {

@@ -389,3 +389,60 @@ describe('timers', () => {
     expect(nextTickAt(pausedWaiting, T0, exampleShopConfig())).toBeNull();
   });
 });
+
+describe('stage charts', () => {
+  function measuredReading(state: ReleaseState, verdict: Verdict, now: Date, errorRate: number) {
+    const measured = step(state, { type: 'tick' }, now);
+    // A bake that ended with a passing reading moves on at the tick, before another reading.
+    if (measured.state.phase.kind !== 'baking') return measured;
+    const values = { requests: 1000, errors: errorRate * 1000, errorRate, baselineRequests: 9000, baselineErrors: 45, baselineErrorRate: 0.005, ratio: errorRate / 0.005 };
+    return step(measured.state, { type: 'health_reading', token: token(measured.state), reading: { verdict, checks: [{ check: 'errors', verdict, summary: verdict, values }], evidence: { n: 1 } } }, now);
+  }
+  const charts = (decision: { effects: ReleaseEffect[] }) => decision.effects.filter((effect): effect is Extract<ReleaseEffect, { kind: 'chart' }> => effect.kind === 'chart');
+
+  it('a judged stage that passes posts one chart of its readings: canary, baseline, the limit, the verdict moment', () => {
+    let state = baking();
+    let posted: ReturnType<typeof charts> = [];
+    for (let minute = 1; minute <= 10 && state.phase.kind === 'baking'; minute += 1) {
+      const decision = measuredReading(state, 'pass', at(minute), 0.004);
+      posted = [...posted, ...charts(decision)];
+      state = decision.state;
+    }
+    expect(state.phase.kind).toBe('shifting');
+    expect(posted).toHaveLength(1);
+    const chart = posted[0]!.chart;
+    expect(chart).toMatchObject({ releaseId: 'r1', environment: 'production', service: 'checkout', version: 'v2', stage: 'canary', weight: 1, outcome: 'passed', startedAt: T0.toISOString(), verdictAt: at(10).toISOString() });
+    expect(chart.series).toHaveLength(1);
+    // Limit: the baseline's rate times maxRatioToBaseline (2): the bound the canary is judged against.
+    expect(chart.series[0]).toMatchObject({ check: 'errors', unit: 'share', bound: 'ceiling', verdict: 'pass' });
+    expect(chart.series[0]!.points).toHaveLength(9);
+    expect(chart.series[0]!.points[0]).toEqual({ at: at(1).toISOString(), canary: 0.004, baseline: 0.005, limit: 0.01 });
+  });
+
+  it('a failing stage posts its chart at once, with the rollback', () => {
+    let state = measuredReading(baking(), 'fail', at(1), 0.02).state;
+    const failed = measuredReading(state, 'fail', at(2), 0.03);
+    state = failed.state;
+    expect(state.phase.kind).toBe('rolling_back');
+    expect(charts(failed).map((effect) => effect.chart.outcome)).toEqual(['failed']);
+    expect(charts(failed)[0]!.chart.series[0]!.points.map((point) => point.canary)).toEqual([0.02, 0.03]);
+  });
+
+  it('a held stage posts its chart when it holds, and a promoted one when it is promoted', () => {
+    let state = baking();
+    let held: ReturnType<typeof charts> = [];
+    for (let minute = 1; minute <= 3; minute += 1) {
+      const decision = measuredReading(state, 'inconclusive', at(minute), 0.006);
+      held = [...held, ...charts(decision)];
+      state = decision.state;
+    }
+    expect(held.map((effect) => effect.chart.outcome)).toEqual(['held']);
+    const promoted = step(state, { type: 'promote', actor: alice }, at(4));
+    expect(charts(promoted).map((effect) => effect.chart.outcome)).toEqual(['promoted']);
+  });
+
+  it('a stage with no reading yet posts no chart', () => {
+    const promoted = step(baking(), { type: 'promote', actor: alice }, at(0));
+    expect(charts(promoted)).toEqual([]);
+  });
+});

@@ -121,6 +121,21 @@ describe('console routes', () => {
     expect(missing.body.ok).toBe(false);
   });
 
+  it('shows a file the app shared in a thread: the message carries it and the console serves its bytes', async () => {
+    const deploys = (await state()).channels.find((channel) => channel.name === 'deploys');
+    const ts = deploys?.messages[0]?.ts ?? '';
+    const { WebClient } = await import('@slack/web-api');
+    const client = new WebClient('xoxb-test', { slackApiUrl: emulator.apiUrl });
+    const bytes = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('a tiny stand-in image')]);
+    await client.filesUploadV2({ channel_id: deploys?.id ?? '', thread_ts: ts, file: bytes, filename: 'chart.png', title: 'checkout canary: passed', alt_text: 'checkout canary passed' });
+    const reply = (await state()).channels.find((channel) => channel.name === 'deploys')?.messages[0]?.replies.at(-1);
+    expect(reply?.files?.[0]).toMatchObject({ title: 'checkout canary: passed', mimetype: 'image/png', altText: 'checkout canary passed' });
+    const served = await fetch(`${consoleServer.url}/sandbox/file?id=${reply?.files?.[0]?.id ?? ''}`);
+    expect(served.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await served.arrayBuffer()).equals(bytes)).toBe(true);
+    expect((await fetch(`${consoleServer.url}/sandbox/file?id=F404`)).status).toBe(404);
+  });
+
   it('refuses a malformed gesture at the edge', async () => {
     const answer = await post('/sandbox/command', { user: 'U0ALICE', channel: 'deploys', text: 'deploy without slash' });
     expect(answer.status).toBe(400);
