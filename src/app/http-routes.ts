@@ -74,6 +74,37 @@ export function operationalRoutes(database: Database, registry: Registry = new R
     },
   });
 
+  new Gauge({
+    name: 'durable_delivery_merge_queue_length',
+    help: 'Pull requests in the merge queue (queued, updating, validating or batched), by repository',
+    labelNames: ['repo'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await queryRows<{ repo: string; n: number }>(
+        database.db,
+        sql`SELECT repo, count(*)::int AS n FROM merge_queue_entries WHERE status IN ('queued', 'updating', 'validating', 'batched') GROUP BY repo`,
+      ).catch(() => []);
+      for (const row of rows) this.set({ repo: row.repo }, row.n);
+    },
+  });
+
+  // Read from the store, so every replica reports the same total (the merge itself runs on one).
+  new Gauge({
+    name: 'durable_delivery_merge_queue_merged',
+    help: 'Pull requests the merge queue has merged, all time, by repository',
+    labelNames: ['repo'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const rows = await queryRows<{ repo: string; n: number }>(
+        database.db,
+        sql`SELECT repo, count(*)::int AS n FROM merge_queue_entries WHERE status = 'merged' GROUP BY repo`,
+      ).catch(() => []);
+      for (const row of rows) this.set({ repo: row.repo }, row.n);
+    },
+  });
+
   const routes: HttpRoute[] = [
     { path: '/healthz', method: 'GET', handler: (_req, res) => sendJson(res, 200, { ok: true }) },
     {

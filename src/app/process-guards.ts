@@ -10,11 +10,11 @@ import type { Telemetry } from '../ports/telemetry.js';
  */
 export function installProcessGuards(logger: Logger, telemetry: Telemetry): () => void {
   const onRejection = (reason: unknown) => {
-    telemetry.count('process_faults', { kind: 'unhandled_rejection' });
+    telemetry.record({ kind: 'process_fault', fault: 'unhandled_rejection' });
     logger.error({ err: reason }, 'unhandled promise rejection (the process keeps serving)');
   };
   const onException = (error: Error) => {
-    telemetry.count('process_faults', { kind: 'uncaught_exception' });
+    telemetry.record({ kind: 'process_fault', fault: 'uncaught_exception' });
     logger.error({ err: error }, 'uncaught exception (the process keeps serving)');
   };
   process.on('unhandledRejection', onRejection);

@@ -26,6 +26,7 @@ import { Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 import { RoutedInfra, RoutedTraffic } from './routed-ports.js';
 import { startBot } from './start-bot.js';
+import type { Telemetry } from '../ports/telemetry.js';
 import { mergeQueueParts } from './github/merge-queue-parts.js';
 
 export interface StartAppOptions {
@@ -75,6 +76,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       port: env.PORT,
       host: env.HOST,
       extraRoutes: operational,
+      telemetry,
       ...(env.SANDBOX_SPEED === undefined ? {} : { speed: env.SANDBOX_SPEED }),
     });
     return {
@@ -90,7 +92,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
 
   if (!env.SLACK_BOT_TOKEN) throw new Error('SLACK_BOT_TOKEN is not set (SANDBOX=1 runs the local sandbox instead)');
   const clock = options.clock ?? systemClock;
-  const ports = await buildPorts(options, database, clock);
+  const ports = await buildPorts(options, database, clock, telemetry);
   const bot = await startBot({
     config: options.config,
     database,
@@ -118,6 +120,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         chat,
         slack: { botToken: env.SLACK_BOT_TOKEN!, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) },
         logger,
+        telemetry,
       }),
   });
   return {
@@ -132,7 +135,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
 }
 
 /** Traffic, infra, health and annotations as the config and environment ask for them. */
-async function buildPorts(options: StartAppOptions, database: Database, clock: Clock) {
+async function buildPorts(options: StartAppOptions, database: Database, clock: Clock, telemetry: Telemetry) {
   const { env, config, logger } = options;
   const secrets = options.secrets ?? {};
 
@@ -153,10 +156,10 @@ async function buildPorts(options: StartAppOptions, database: Database, clock: C
     infra[service] = createInfra(settings.infra, { ...deps, ...(simulatedInfra ? { simulated: simulatedInfra } : {}) });
   }
 
-  const metrics = metricsFor(config, env, fleet, clock, logger);
+  const metrics = metricsFor(config, env, fleet, clock, logger, telemetry);
   const annotations: Annotations =
     env.DD_API_KEY !== undefined
-      ? new DatadogAnnotations({ baseUrl: datadogBaseUrl(env), apiKey: env.DD_API_KEY, clock, logger })
+      ? new DatadogAnnotations({ baseUrl: datadogBaseUrl(env), apiKey: env.DD_API_KEY, clock, logger, telemetry })
       : { record: async () => {} };
 
   return {
@@ -167,18 +170,18 @@ async function buildPorts(options: StartAppOptions, database: Database, clock: C
       logger,
       // With Datadog, a monitor in Alert for the service and environment fails the canary too.
       ...(config.metrics.provider === 'datadog' && env.DD_API_KEY && env.DD_APP_KEY
-        ? { monitors: new DatadogMonitors({ baseUrl: datadogBaseUrl(env), apiKey: env.DD_API_KEY, appKey: env.DD_APP_KEY, clock, logger }) }
+        ? { monitors: new DatadogMonitors({ baseUrl: datadogBaseUrl(env), apiKey: env.DD_API_KEY, appKey: env.DD_APP_KEY, clock, logger, telemetry }) }
         : {}),
     }),
     annotations,
   };
 }
 
-function metricsFor(config: DeliveryConfig, env: Env, fleet: SimulatedFleet | null, clock: Clock, logger: Logger): Metrics {
+function metricsFor(config: DeliveryConfig, env: Env, fleet: SimulatedFleet | null, clock: Clock, logger: Logger, telemetry: Telemetry): Metrics {
   switch (config.metrics.provider) {
     case 'datadog':
       if (!env.DD_API_KEY || !env.DD_APP_KEY) throw new Error('metrics.provider is datadog: set DD_API_KEY and DD_APP_KEY');
-      return new DatadogMetrics({ baseUrl: datadogBaseUrl(env), apiKey: env.DD_API_KEY, appKey: env.DD_APP_KEY, clock, logger });
+      return new DatadogMetrics({ baseUrl: datadogBaseUrl(env), apiKey: env.DD_API_KEY, appKey: env.DD_APP_KEY, clock, logger, telemetry });
     case 'prometheus':
       if (!env.PROMETHEUS_URL) throw new Error('metrics.provider is prometheus: set PROMETHEUS_URL');
       return new PrometheusMetrics({ baseUrl: env.PROMETHEUS_URL, logger });

@@ -72,7 +72,15 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   // App Home is published by the Slack app, built after the engine whose outbox asks for it.
   let homes: AppHomes | null = null;
   const appHomes: AppHomes = { refresh: async (now) => homes?.refresh(now) };
-  const engine = createEngine({ db: database.db, config, clock, logger, ports: { ...options.ports, chat, appHomes }, ...(options.outbox ? { outbox: options.outbox } : {}) });
+  const engine = createEngine({
+    db: database.db,
+    config,
+    clock,
+    logger,
+    ports: { ...options.ports, chat, appHomes },
+    ...(options.outbox ? { outbox: options.outbox } : {}),
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+  });
   await engine.syncCatalog();
   const mergeQueue = options.mergeQueue?.(engine, chat) ?? null;
 

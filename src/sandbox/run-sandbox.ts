@@ -3,6 +3,7 @@ import type { HttpRoute } from '../app/http-routes.js';
 import type { Logger } from '../app/logger.js';
 import { SLACK_EVENTS_PATH } from '../app/slack/create-slack-app.js';
 import { startBot, type Bot } from '../app/start-bot.js';
+import type { Telemetry } from '../ports/telemetry.js';
 import type { Engine } from '../services/engine.js';
 import { MetricsHealthProbe } from '../services/health/metrics-health-probe.js';
 import { openDatabase, type Database, type DatabaseOptions } from '../store/db.js';
@@ -29,6 +30,8 @@ export interface RunSandboxOptions {
   driveEveryMs?: number;
   /** Served next to the console (/healthz, /readyz, /metrics…). */
   extraRoutes?: HttpRoute[];
+  /** Where the bot's counts and timings go (the registry /metrics serves). */
+  telemetry?: Telemetry;
 }
 
 export interface RunningSandbox {
@@ -64,6 +67,7 @@ export async function runSandbox(options: RunSandboxOptions): Promise<RunningSan
       database,
       clock,
       logger,
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       ports: {
         traffic: sandbox.traffic,
         infra: sandbox.infra,

@@ -7,6 +7,7 @@ import type { Clock } from '../ports/clock.js';
 import type { DeliveryStatus } from '../ports/delivery-status.js';
 import type { HealthProbe } from '../ports/health.js';
 import type { Infra } from '../ports/infra.js';
+import { noTelemetry, type Telemetry } from '../ports/telemetry.js';
 import type { Traffic } from '../ports/traffic.js';
 import type { VersionSets } from '../ports/version-sets.js';
 import type { Db } from '../store/db.js';
@@ -17,6 +18,7 @@ import { DrizzleDeliveryStatus } from './delivery-status-service.js';
 import { OutboxWorker, defaultOutboxOptions, type OutboxWorkerOptions } from './outbox-worker.js';
 import { ReleaseRuntime, type OutboxLane } from './release-runtime.js';
 import { DrizzleReleaseService, type ReleaseService } from './release-service.js';
+import { ReleaseObserver } from './release-telemetry.js';
 import { DrizzleVersionSets } from './version-set-service.js';
 
 export type { OutboxLane } from './release-runtime.js';
@@ -45,6 +47,8 @@ export interface EngineOptions {
    * drive the engine step by step in virtual time turn it off; rollbacks still run at once.
    */
   runLanesAtOnce?: boolean;
+  /** Where counts and timings go (/metrics); none when not given. */
+  telemetry?: Telemetry;
 }
 
 export interface Engine {
@@ -108,8 +112,9 @@ export function createEngine(options: EngineOptions): Engine {
     void run.finally(() => inFlight.delete(run));
   };
 
-  const runtime = new ReleaseRuntime(db, config, logger, kick, options.runLanesAtOnce ?? true);
-  const worker = new OutboxWorker(runtime, options.ports, clock, logger, { ...defaultOutboxOptions, ...options.outbox });
+  const telemetry = options.telemetry ?? noTelemetry;
+  const runtime = new ReleaseRuntime(db, config, logger, kick, options.runLanesAtOnce ?? true, new ReleaseObserver(telemetry, logger));
+  const worker = new OutboxWorker(runtime, options.ports, clock, logger, { ...defaultOutboxOptions, ...options.outbox }, telemetry);
   const releases = new DrizzleReleaseService(runtime, clock);
 
   const tick = async (at?: Date): Promise<number> => {

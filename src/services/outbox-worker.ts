@@ -6,11 +6,13 @@ import type { Chat } from '../ports/chat.js';
 import type { Clock } from '../ports/clock.js';
 import type { HealthProbe } from '../ports/health.js';
 import type { Infra } from '../ports/infra.js';
+import { noTelemetry, type Telemetry } from '../ports/telemetry.js';
 import type { Traffic } from '../ports/traffic.js';
 import { getCard, getInfraSet, getRelease, lockRelease, recordWeights, retireInfraSets, saveCard } from '../store/repos/drizzle-release-repo.js';
 import { claimOutboxRows, finishOutboxRow, renewOutboxLeases, retryOutboxRow, type ClaimedRow } from '../store/repos/outbox-repo.js';
 import type { OutboxLane, ReleaseRuntime, StoredEffect } from './release-runtime.js';
 import { CARD_PRIORITY, enqueue } from './release-runtime.js';
+import { effectPlace } from './release-telemetry.js';
 
 type OutboxRow = ClaimedRow;
 
@@ -89,6 +91,7 @@ export class OutboxWorker {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly options: OutboxWorkerOptions = defaultOutboxOptions,
+    private readonly telemetry: Telemetry = noTelemetry,
   ) {}
 
   /** Until when (clock time) Slack asked card renders to wait: no card is claimed before then. */
@@ -190,8 +193,13 @@ export class OutboxWorker {
       // The lease runs out and another replica retries the row; its idempotency key keeps that safe.
       log.error({ err: error }, 'could not record an effect outcome');
     }
-    if (ran.kind === 'dead') log.warn({ error: ran.error, attempts: row.attempts }, 'effect gave up');
-    else if (ran.kind === 'retry' && !ran.waited) log.warn({ error: ran.error, attempts: row.attempts }, 'effect will retry');
+    // A wait Slack asked for is no attempt; everything else is one line and one count.
+    if (ran.kind === 'retry' && ran.waited) return;
+    this.telemetry.record({ kind: 'effect_attempted', effect: row.kind, outcome: ran.kind });
+    const place = { ...effectPlace(row.releaseId, row.effect as object), effect: row.kind, attempts: row.attempts };
+    if (ran.kind === 'dead') log.warn({ ...place, error: ran.error }, `${row.kind} gave up`);
+    else if (ran.kind === 'retry') log.warn({ ...place, error: ran.error }, `${row.kind} will retry`);
+    else log.info(place, `${row.kind} done`);
   }
 
   private failureInput(effect: StoredEffect, reason: string): ReleaseInput | null {

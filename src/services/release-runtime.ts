@@ -28,6 +28,8 @@ import {
 } from '../store/repos/drizzle-release-repo.js';
 import { insertOutboxRow } from '../store/repos/outbox-repo.js';
 import { outbox } from '../store/schema/index.js';
+import { noTelemetry } from '../ports/telemetry.js';
+import { ReleaseObserver } from './release-telemetry.js';
 
 /** Outbox lanes, each claimed by its own loop: a slow metrics source or a rate-limited Slack never delays traffic. */
 export type OutboxLane = 'critical' | 'health' | 'chat';
@@ -112,7 +114,14 @@ export class ReleaseRuntime {
      * engine step by step turn it off; a rollback runs its lane at once either way.
      */
     private readonly runLanesAtOnce = true,
+    /** Counts committed transitions for /metrics and logs each one. */
+    private readonly observer: ReleaseObserver = new ReleaseObserver(noTelemetry, logger),
   ) {}
+
+  /** Tells telemetry and the log of a transition, once it is committed. */
+  observe(after: AfterCommit, before: ReleaseState | null, decision: Extract<Decision, { kind: 'accepted' }>, input: string, now: Date): void {
+    after(() => this.observer.transition(before, decision, input, now));
+  }
 
   /** Runs `lanes` as soon as the transaction commits (see `runLanesAtOnce`). */
   runAfterCommit(after: AfterCommit, lanes: readonly OutboxLane[]): void {
@@ -211,6 +220,7 @@ export class ReleaseRuntime {
     const version = await updateRelease(tx, row.id, row.version, { status, state: decision.state, nextTickAt, versionSetId: decision.state.plan.versionSetId, now, bump: changed });
     if (changed) {
       await appendTransition(tx, { releaseId: row.id, version, events: decision.events, input: inputLabel, actor, at: now });
+      this.observe(after, row.state, decision, inputLabel, now);
       const rollbackStarted = decision.state.phase.kind === 'rolling_back' && row.state.phase.kind !== 'rolling_back';
       if (rollbackStarted) {
         // Forward steps never started are cancelled so the rollback is next in its lane; ones already

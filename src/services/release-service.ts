@@ -220,6 +220,7 @@ export class DrizzleReleaseService implements ReleaseService {
           now,
         });
         await appendTransition(tx, { releaseId: id, version: 1, events: decision.events, input: 'deploy', actor: request.actor.userId, at: now });
+        this.runtime.observe(after, null, decision, 'deploy', now);
         await this.runtime.writeEffects(tx, decision.state, 1, decision.effects, now, { after });
         const row = (await getRelease(tx, id))!;
         return { kind: 'accepted', view: await this.runtime.viewOf(tx, row, now) } as const;

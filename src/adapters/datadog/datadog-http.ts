@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Telemetry } from '../../ports/telemetry.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 
 /**
@@ -17,6 +18,8 @@ export interface DatadogHttpOptions {
   /** A 429 whose window resets within this many seconds is waited out and retried once. */
   maxRateLimitWaitSeconds?: number;
   fetch?: typeof fetch;
+  /** Counts calls by status for /metrics. */
+  telemetry?: Telemetry;
   clock?: Clock;
   sleep?: (ms: number) => Promise<void>;
   logger?: Logger;
@@ -93,9 +96,11 @@ export class DatadogHttp {
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       const reason = timedOut ? `Datadog did not answer within ${formatMs(this.timeoutMs)}` : `Datadog unreachable: ${describeError(error)}`;
+      this.#options.telemetry?.record({ kind: 'api_called', api: 'datadog', status: 'error' });
       this.#options.logger?.warn({ path: url.pathname, reason }, 'datadog request failed');
       return { kind: 'error', reason };
     }
+    this.#options.telemetry?.record({ kind: 'api_called', api: 'datadog', status: response.status });
     this.#options.logger?.debug({ path: url.pathname, status: response.status, ms: Date.now() - started }, 'datadog request');
     const remaining = numberHeader(response, 'x-ratelimit-remaining');
     const reset = numberHeader(response, 'x-ratelimit-reset') ?? numberHeader(response, 'retry-after');

@@ -3,6 +3,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import type { Logger } from 'pino';
+import type { Telemetry } from '../../ports/telemetry.js';
 import { GitHubAppTokens } from './app-auth.js';
 
 /** Octokit with GitHub's rate-limit etiquette (throttling) and retries of transient failures. */
@@ -24,6 +25,8 @@ export interface GitHubClientOptions {
   throttle?: boolean;
   /** Retries of 5xx answers (plugin-retry). */
   retries?: number;
+  /** Counts calls by status for /metrics. */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -76,10 +79,12 @@ export function createGitHubOctokit(options: GitHubClientOptions): GitHubOctokit
     const started = performance.now();
     try {
       const response = await request(requestOptions);
+      options.telemetry?.record({ kind: 'api_called', api: 'github', status: response.status });
       log?.debug({ method: requestOptions.method, url: requestOptions.url, status: response.status, ms: Math.round(performance.now() - started) }, 'github request');
       return response;
     } catch (error) {
       const status = (error as { status?: number }).status;
+      options.telemetry?.record({ kind: 'api_called', api: 'github', status: typeof status === 'number' ? status : 'error' });
       log?.info({ method: requestOptions.method, url: requestOptions.url, status, ms: Math.round(performance.now() - started) }, 'github request failed');
       throw error;
     }

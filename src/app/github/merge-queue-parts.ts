@@ -14,6 +14,7 @@ import type { Database } from '../../store/db.js';
 import { DrizzleMergeQueueStore } from '../../store/repos/drizzle-merge-queue-store.js';
 import type { HttpRoute } from '../http-routes.js';
 import type { MergeQueueCommands } from '../slack/slack-deps.js';
+import type { Telemetry } from '../../ports/telemetry.js';
 import { githubWebhookRoute } from './webhook-route.js';
 
 export interface MergeQueueParts {
@@ -33,6 +34,8 @@ export interface MergeQueueWiring {
   chat: SlackChat;
   slack: { botToken: string; apiUrl?: string };
   logger: Logger;
+  /** Counts GitHub calls for /metrics. */
+  telemetry?: Telemetry;
   /** Gap between two ticks of the queue (default 5 s). */
   tickEveryMs?: number;
 }
@@ -46,7 +49,7 @@ export function mergeQueueParts(wiring: MergeQueueWiring): MergeQueueParts | nul
   const queueConfig = config.mergeQueue;
   const auth = githubAuthFromEnv(env);
   if (!queueConfig || !auth) return null;
-  const octokit = createGitHubOctokit({ auth, ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}), logger: logger.child({ component: 'github' }) });
+  const octokit = createGitHubOctokit({ auth, ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}), logger: logger.child({ component: 'github' }), ...(wiring.telemetry ? { telemetry: wiring.telemetry } : {}) });
   const scm = new GitHubScm(octokit);
   const notifier = new ChatMergeQueueNotifier(wiring.chat, {
     channels: queueConfig.channels,

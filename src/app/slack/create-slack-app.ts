@@ -165,7 +165,8 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       paths: [SLACK_EVENTS_PATH],
       signingSecret: options.signingSecret,
       logger: options.logger,
-      onRefused: (refusal) => telemetry.count('slack_requests_refused', { status: String(refusal.status) }),
+      onRefused: (refusal) => telemetry.record({ kind: 'slack_request_refused', status: refusal.status }),
+      onAnswered: (surface, seconds) => telemetry.record({ kind: 'slack_acked', surface, seconds }),
     });
     receiver.requestListener = refuseFutureTimestamps(shaped, {
       paths: [SLACK_EVENTS_PATH],

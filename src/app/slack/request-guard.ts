@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HTTPModuleFunctions, isValidSlackRequest } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { SlackSurface } from '../../ports/telemetry.js';
 
 /**
  * What reaches Bolt from Slack's HTTP endpoint must have the shape Bolt and our listeners read
@@ -95,6 +96,8 @@ export interface SlackBodyGuardOptions {
   logger: Logger;
   /** Told of every refusal (the request counter in /metrics). */
   onRefused?: (refusal: Refusal) => void;
+  /** Told, for each signed request Bolt took, how long it took to answer (the ack time in /metrics). */
+  onAnswered?: (surface: SlackSurface, seconds: number) => void;
 }
 
 /**
@@ -111,6 +114,7 @@ export function guardSlackBodies(
       listener(req, res);
       return;
     }
+    const received = performance.now();
     bufferBody(req)
       .then((rawBody) => {
         if (rawBody === 'too large') {
@@ -130,14 +134,30 @@ export function guardSlackBodies(
           return;
         }
         const refusal = checkSlackBody(body);
-        if (refusal) refuse(res, refusal, options);
-        else listener(req, res);
+        if (refusal) {
+          refuse(res, refusal, options);
+          return;
+        }
+        const onAnswered = options.onAnswered;
+        if (onAnswered) res.once('finish', () => onAnswered(surfaceOf(body), (performance.now() - received) / 1000));
+        listener(req, res);
       })
       .catch((error: unknown) => {
         options.logger.warn({ err: error }, 'could not read a Slack request');
         if (!res.headersSent) refuse(res, { status: 400, reason: 'the request body could not be read' }, options);
       });
   };
+}
+
+/** Which kind of Slack request a parsed body is: a slash command, a button, a modal, an event. */
+export function surfaceOf(body: unknown): SlackSurface {
+  if (typeof body !== 'object' || body === null) return 'other';
+  const { command, type } = body as { command?: unknown; type?: unknown };
+  if (typeof command === 'string') return 'command';
+  if (type === 'block_actions' || type === 'interactive_message' || type === 'block_suggestion') return 'action';
+  if (type === 'view_submission' || type === 'view_closed') return 'view';
+  if (type === 'event_callback' || type === 'url_verification') return 'event';
+  return 'other';
 }
 
 function refuse(res: ServerResponse, refusal: Refusal, options: SlackBodyGuardOptions): void {

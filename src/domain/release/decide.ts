@@ -533,7 +533,7 @@ function advance(draft: Draft): void {
         const token = draft.token();
         const weights = withKeptInfraSets(draft, next.environment, next.service, next.toInfraSetId ? { [next.toInfraSetId]: 100 } : {});
         phase.inFlight = { ...next, token };
-        draft.effect({ kind: 'set_weights', token, environment: next.environment, service: next.service, weights, purpose: 'rollback' });
+        draft.effect({ kind: 'set_weights', token, environment: next.environment, service: next.service, stage: 'rollback', weights, purpose: 'rollback' });
         return;
       }
       case 'baking': {
@@ -550,6 +550,7 @@ function advance(draft: Draft): void {
             token,
             environment: step.environment,
             service: step.service,
+            stage: step.stage,
             canary: { infraSetId: step.infraSetId, version: step.version },
             baseline: change?.fromInfraSetId && change.fromVersion ? { infraSetId: change.fromInfraSetId, version: change.fromVersion } : null,
             weight: step.weight,
@@ -613,7 +614,7 @@ function startStep(draft: Draft, step: PlanStep): boolean {
     case 'provision': {
       const token = draft.token();
       state.phase = { kind: 'provisioning', since: draft.nowIso, token };
-      draft.effect({ kind: 'provision', token, environment: step.environment, service: step.service, infraSetId: step.infraSetId, version: step.version });
+      draft.effect({ kind: 'provision', token, environment: step.environment, service: step.service, stage: 'provision', infraSetId: step.infraSetId, version: step.version });
       draft.event('provisioning', `Provisioning ${step.service}@${step.version} in ${step.environment} (${step.infraSetId})`, { infraSetId: step.infraSetId });
       return false;
     }
@@ -629,7 +630,7 @@ function startStep(draft: Draft, step: PlanStep): boolean {
         state.moved.push({ environment: step.environment, service: step.service, fromInfraSetId: baseline, fromVersion: change?.fromVersion ?? null });
       }
       state.phase = { kind: 'shifting', since: draft.nowIso, token, weights };
-      draft.effect({ kind: 'set_weights', token, environment: step.environment, service: step.service, weights, purpose: 'stage' });
+      draft.effect({ kind: 'set_weights', token, environment: step.environment, service: step.service, stage: step.stage, weights, purpose: 'stage' });
       draft.event('shifting', `Shifting ${step.service} to ${step.weight}% in ${step.environment}`, { weights });
       return false;
     }

@@ -281,13 +281,15 @@ export type ReleaseInput =
 
 /** Effects run by the outbox worker (critical/health/chat lanes) or applied to the store in the same transaction. */
 export type ReleaseEffect =
-  | { kind: 'provision'; token: string; environment: string; service: string; infraSetId: string; version: string }
-  | { kind: 'set_weights'; token: string; environment: string; service: string; weights: Weights; purpose: 'stage' | 'rollback' }
+  /** `stage` names the step an effect serves (a stage, 'provision' or 'rollback'), for its log line; rows queued before it existed lack it. */
+  | { kind: 'provision'; token: string; environment: string; service: string; stage?: string; infraSetId: string; version: string }
+  | { kind: 'set_weights'; token: string; environment: string; service: string; stage?: string; weights: Weights; purpose: 'stage' | 'rollback' }
   | {
       kind: 'measure';
       token: string;
       environment: string;
       service: string;
+      stage?: string;
       canary: { infraSetId: string; version: string };
       baseline: { infraSetId: string; version: string } | null;
       weight: number;
