@@ -1,6 +1,8 @@
 import { formatDuration } from '../config/duration.js';
 import type { DeliveryConfig, EnvironmentConfig } from '../config/delivery-schema.js';
+import { describeDowngrade, type Downgrade } from '../domain/release/downgrade.js';
 import type { ReleasePlan } from '../domain/release/types.js';
+import { changeMarks } from '../domain/release/what-ships.js';
 import type { ConstraintViolation } from '../domain/version-set/constraints.js';
 import { deployWindowStatus, describeWindow } from '../domain/windows/window-status.js';
 
@@ -91,6 +93,8 @@ export interface PlanReport {
   source: { kind: 'set'; versionSetId: number } | { kind: 'adhoc' };
   /** Per environment and service: the platform object and field a traffic move writes, and what the new infra-set is made of. */
   objects: Record<string, Record<string, { traffic: string; infra: string }>>;
+  /** Services the plan takes back to an older version, and whether --allow-downgrade confirmed them. */
+  downgrades: { list: Downgrade[]; allowed: boolean };
 }
 
 export function renderPlanText(report: PlanReport): string {
@@ -106,13 +110,17 @@ export function renderPlanText(report: PlanReport): string {
   } else {
     lines.push('Version constraints: ✓ satisfied');
   }
+  if (report.downgrades.list.length > 0) {
+    lines.push('', report.downgrades.allowed ? 'Downgrades: ⚠ allowed by --allow-downgrade' : 'Downgrades: ✗ this deploy would be refused without --allow-downgrade');
+    for (const downgrade of report.downgrades.list) lines.push(`  ⚠ ${describeDowngrade(downgrade)}${downgrade.orderedBy === 'version_sets' ? ' (older version set)' : ''}`);
+  }
   for (const environment of plan.environments) {
     lines.push('', `${environment.environment}`);
     lines.push('  Deploy order (providers first):');
     const width = Math.max(...environment.changes.map((change) => change.service.length));
     environment.changes.forEach((change, index) => {
       const from = change.fromVersion ?? '(none)';
-      lines.push(`    ${index + 1}. ${change.service.padEnd(width)}  ${from} → ${change.toVersion}  (infra-set ${change.toInfraSetId})`);
+      lines.push(`    ${index + 1}. ${change.service.padEnd(width)}  ${from} → ${change.toVersion}${changeMarks(change, plan.versionSetId)}  (infra-set ${change.toInfraSetId})`);
       const objects = report.objects[environment.environment]?.[change.service];
       if (objects) lines.push(`       infra:   ${objects.infra}`, `       traffic: ${objects.traffic}`);
     });

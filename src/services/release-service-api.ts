@@ -1,3 +1,4 @@
+import type { Downgrade } from '../domain/release/downgrade.js';
 import type { Actor, DeployRequest, Outcome, ReleasePlan, ReleaseView, Refusal, RollbackMove } from '../domain/release/types.js';
 
 /**
@@ -31,7 +32,8 @@ export interface InfraSetView {
 }
 
 export type PlanPreview =
-  | { kind: 'planned'; plan: ReleasePlan; versionSetId: number; summary: string[] }
+  /** `downgrades`: what the plan takes back to older versions; deploying it needs them confirmed. */
+  | { kind: 'planned'; plan: ReleasePlan; versionSetId: number; summary: string[]; downgrades?: Downgrade[] }
   | ({ kind: 'refused' } & Refusal);
 
 export type EnvironmentOutcome<T> = { kind: 'accepted'; value: T } | ({ kind: 'refused' } & Refusal);

@@ -4,7 +4,9 @@ import { lastKnownGood } from '../domain/infra-set/keep-warm.js';
 import { mayDeploy, mayGovern, mayRollBack } from '../domain/release/authorization.js';
 import { LINE_STOP_ENVIRONMENT, lineRestartNotice, lineStopNotice } from '../domain/release/line-stop.js';
 import { newReleaseState, releaseStatus, startRelease } from '../domain/release/decide.js';
+import { admitDowngrades, describeDowngrade, planDowngrades } from '../domain/release/downgrade.js';
 import { planRelease } from '../domain/release/plan.js';
+import { changeMarks } from '../domain/release/what-ships.js';
 import { rollbackOrder } from '../domain/release/rollback-order.js';
 import type { Actor, DeployRequest, DeployTarget, Outcome, ReleaseInput, ReleasePlan, ReleaseState, Refusal } from '../domain/release/types.js';
 import { checkConstraints } from '../domain/version-set/constraints.js';
@@ -181,11 +183,16 @@ export class DrizzleReleaseService implements ReleaseService {
     if (!prepared.ok) return { kind: 'refused', ...prepared.refusal };
     const summary = prepared.plan.environments.map(
       (env) =>
-        `${env.environment}: ${env.changes.map((change) => `${change.service} ${change.fromVersion ?? '∅'} → ${change.toVersion}`).join(', ')} · stages ${env.stages.map((stage) => `${stage.weight}%`).join(' → ')}` +
+        `${env.environment}: ${env.changes.map((change) => `${change.service} ${change.fromVersion ?? '∅'} → ${change.toVersion}${changeMarks(change, prepared.plan.versionSetId)}`).join(', ')} · stages ${env.stages.map((stage) => `${stage.weight}%`).join(' → ')}` +
         `${env.approvalsRequired > 0 ? ` · ${env.approvalsRequired} approval(s)` : ''} · rollback order ${env.rollbackOrder.map((entry) => entry.service).join(' → ')}` +
         [...env.warnings.map((warning) => `\n  ⚠ ${warning}`), ...(env.notes ?? []).map((note) => `\n  ${note}`)].join(''),
     );
-    return { kind: 'planned', plan: prepared.plan, versionSetId: prepared.plan.versionSetId, summary: prepared.mint ? [`a new version set will be minted with ${prepared.mint.service}@${prepared.mint.version}`, ...summary] : summary };
+    const downgrades = planDowngrades(prepared.plan);
+    const notices = [
+      ...(prepared.mint ? [`a new version set will be minted with ${prepared.mint.service}@${prepared.mint.version}`] : []),
+      ...downgrades.map((downgrade) => `⚠ downgrade: ${describeDowngrade(downgrade)} — deploying needs you to confirm it`),
+    ];
+    return { kind: 'planned', plan: prepared.plan, versionSetId: prepared.plan.versionSetId, summary: [...notices, ...summary], downgrades };
   }
 
   async requestDeploy(request: DeployRequest): Promise<Outcome> {
@@ -205,10 +212,13 @@ export class DrizzleReleaseService implements ReleaseService {
           const minted = await mintWithVersion(tx, { base: prepared.base, service: prepared.mint.service, version: prepared.mint.version, source: 'deploy' });
           plan.versionSetId = minted.id;
         }
+        const downgrades = admitDowngrades(plan, describeTarget(request.target), request.allowDowngrade ? { confirmedBy: request.actor.userId } : null);
+        if (!downgrades.ok) throw new Refused(downgrades.refusal);
         const state = newReleaseState({ id, requester: request.actor, plan, now, target: request.target });
         const facts = await this.runtime.loadFacts(tx, plan.path, now);
         const decision = startRelease(state, now, { config: this.config, facts });
         if (decision.kind !== 'accepted') throw new Refused(decision);
+        if (downgrades.event) decision.events.unshift(downgrades.event);
         await insertRelease(tx, {
           id,
           status: releaseStatus(decision.state),

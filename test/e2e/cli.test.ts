@@ -308,6 +308,25 @@ describe.each(databases)('migrate and plan a stored set on %s', (_name, make) =>
       ]);
       expect(production!.changes.map((change) => change.service)).toEqual(['inventory', 'payments', 'checkout', 'web']);
 
+      // checkout v1.4.0 serves in production: set N takes it back to v1.3.0, which needs --allow-downgrade.
+      const withNewer = await target.open();
+      try {
+        await withNewer.db.insert(infraSets).values({ id: 'is-new-production-checkout', service: 'checkout', environment: 'production', version: 'v1.4.0', state: 'serving', weight: 100, createdAt: new Date('2026-02-01T00:00:00Z') });
+      } finally {
+        await withNewer.close();
+      }
+      const refused = await inProcess(['plan', '--deploy', `set ${setId}`, '--to', 'production'], target.env);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toContain('Downgrades: ✗ this deploy would be refused without --allow-downgrade');
+      expect(refused.stdout).toContain('⚠ checkout v1.4.0 → v1.3.0 in production');
+      expect(refused.stdout).toMatch(/checkout +v1\.4\.0 → v1\.3\.0 \(⚠ DOWNGRADE\)/);
+      const allowed = await inProcess(['plan', '--deploy', `set ${setId}`, '--to', 'production', '--allow-downgrade', '--json'], target.env);
+      expect(allowed.code).toBe(0);
+      expect((JSON.parse(allowed.stdout) as { downgrades: unknown }).downgrades).toEqual({
+        list: [{ service: 'checkout', from: 'v1.4.0', to: 'v1.3.0', environments: ['production'], orderedBy: 'semver' }],
+        allowed: true,
+      });
+
       const missing = await inProcess(['plan', '--deploy', 'set', '999', '--to', 'production'], target.env);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain('there is no version set 999');

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
 import { DrizzleVersionSets, mintVersionSet } from '../../src/services/version-set-service.js';
 import type { Database } from '../../src/store/db.js';
-import { mergeQueueEntries } from '../../src/store/schema/index.js';
+import { and, eq } from 'drizzle-orm';
+import { ActionIds } from '../../src/adapters/slack/action-ids.js';
+import { infraSets, mergeQueueEntries, releaseEvents } from '../../src/store/schema/index.js';
 import { pgliteKind, truncateAll } from '../support/databases.js';
 import { engineHarness, seedServing, type EngineHarness } from '../support/fakes/engine-harness.js';
 import { exampleShopConfig, TUESDAY_MORNING } from '../support/fakes/example-config.js';
@@ -17,7 +19,7 @@ const SHA_13 = 'b13b13b13b13b13b13b13b13b13b13b13b13b13b';
  * The card's "What ships", through the real Slack surface: a version set the merge queue minted
  * lists, per service, the pull requests between what serves and what ships, with their links.
  */
-describe('what ships, with its links', () => {
+describe('what ships, with its links; no silent downgrade', () => {
   let database: Database;
   let harness: SlackHarness;
   let engine: EngineHarness;
@@ -119,5 +121,70 @@ describe('what ships, with its links', () => {
     const ships = whatShips(await cardOf(id));
     expect(ships).toContain('`checkout` `v1` → *v2* · <https://github.com/acme/checkout/compare/v1...v2|compare>');
     expect(harness.slack.violations).toEqual([]);
+  }, 60_000);
+
+  /** Someone moved checkout on to `version` in both environments since the seeded sets. */
+  async function serveCheckout(version: string): Promise<void> {
+    for (const environment of ['staging', 'production']) {
+      await database.db.update(infraSets).set({ version }).where(eq(infraSets.id, `is-seed-${environment}-checkout-v1`));
+    }
+  }
+
+  it('an older set is refused until someone confirms the downgrade; the button names it, behind a confirm dialog, and the audit log names who', async () => {
+    const { slack } = harness;
+    await merge(12, 'Cart keeps coupons', SHA_12);
+    await serveCheckout(SHA_12);
+
+    // Set 1 predates the merge: shipping it would quietly take #12 back out of production.
+    const before = slack.ephemeralsFor(PEOPLE.alice).length;
+    expect((await slack.sendCommand(PEOPLE.alice, '/deploy', 'set 1 to production', 'deploys')).status).toBe(200);
+    const asked = await eventually('the downgrade question', () => slack.ephemeralsFor(PEOPLE.alice)[before]);
+    const question = JSON.stringify(asked.blocks);
+    expect(asked.text).toContain(`Deploying version set #1 downgrades checkout ${SHA_12} → v1 in staging, production`);
+    expect(question).toContain(`serving \`${SHA_12}\` → *v1*`);
+    expect(question).toContain('_(older version set)_');
+    const button = (asked.blocks as Array<{ type: string; elements?: Array<Record<string, unknown>> }>).find((block) => block.type === 'actions')!.elements![0]!;
+    expect(button).toMatchObject({ action_id: ActionIds.deployDowngrade, text: { text: 'Deploy, downgrading checkout' }, style: 'danger', confirm: { confirm: { text: 'Deploy the downgrade' } } });
+    expect(await engine.engine.releases.listActive()).toEqual([]);
+
+    const answered = slack.ephemeralsFor(PEOPLE.alice).length;
+    expect((await slack.clickButton(PEOPLE.alice, asked, ActionIds.deployDowngrade)).status).toBe(200);
+    const started = await eventually('the answer to the confirmed downgrade', () => slack.ephemeralsFor(PEOPLE.alice)[answered]);
+    const id = /Release `([\w-]+)` planned/.exec(started.text)?.[1];
+    expect(id, started.text).toBeDefined();
+
+    // The card says it is a downgrade, and what it takes back out.
+    const ships = whatShips(await cardOf(id!));
+    expect(ships).toContain(`\`checkout\` \`${SHA_12}\` → *v1* · :warning: *downgrade*`);
+    expect(ships).toContain(`<https://github.com/acme/checkout/compare/v1...${SHA_12}|compare>`);
+    expect(ships).toContain('takes back out: <https://github.com/acme/checkout/pull/12|#12 Cart keeps coupons>');
+    expect(ships).toContain(':warning: moved on since set #1 was minted');
+
+    const confirmed = await database.db.select().from(releaseEvents).where(and(eq(releaseEvents.releaseId, id!), eq(releaseEvents.actor, PEOPLE.alice)));
+    expect(confirmed[0]?.type).toMatch(/^downgrade_confirmed\+/);
+    expect(confirmed[0]?.message).toContain(`<@${PEOPLE.alice}> confirmed downgrading checkout ${SHA_12} → v1 in staging, production`);
+    // The refused first ask is in the audit log too.
+    const refusals = await database.db.select().from(releaseEvents).where(eq(releaseEvents.kind, 'refusal'));
+    expect(refusals.map((row) => (row.data as { code: string }).code)).toEqual(['downgrade_unconfirmed']);
+    expect(slack.violations).toEqual([]);
+  }, 60_000);
+
+  it('a single-service deploy to an older tag asks too, and /release history shows who confirmed it', async () => {
+    const { slack } = harness;
+    await serveCheckout('v3');
+    const before = slack.ephemeralsFor(PEOPLE.alice).length;
+    // checkout v3 → v2 is a semver downgrade, whatever the set order.
+    expect((await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v2 to production', 'deploys')).status).toBe(200);
+    const asked = await eventually('the downgrade question', () => slack.ephemeralsFor(PEOPLE.alice)[before]);
+    expect(asked.text).toContain('Deploying checkout@v2 downgrades checkout v3 → v2 in staging, production');
+    await slack.clickButton(PEOPLE.alice, asked, ActionIds.deployDowngrade);
+    await eventually('the release', async () => (await engine.engine.releases.listActive()).length === 1);
+
+    const historyAsked = slack.ephemeralsFor(PEOPLE.alice).length;
+    expect((await slack.sendCommand(PEOPLE.alice, '/release', 'history checkout', 'deploys')).status).toBe(200);
+    const history = await eventually('the history', () => slack.ephemeralsFor(PEOPLE.alice)[historyAsked]);
+    expect(JSON.stringify(history.blocks)).toContain('confirmed a downgrade');
+
+    expect(slack.violations).toEqual([]);
   }, 60_000);
 });

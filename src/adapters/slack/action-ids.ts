@@ -14,6 +14,8 @@ export const ActionIds = {
   deployEnvironment: 'deploy_environment',
   /** `/release history`: the next, older page. */
   historyOlder: 'history_older',
+  /** Under a deploy that would downgrade services: "Deploy, downgrading payments", behind a confirm dialog. */
+  deployDowngrade: 'deploy_downgrade',
   /** App Home, for those who may freeze every environment. */
   stopTheLine: 'line_stop',
   restartTheLine: 'line_restart',

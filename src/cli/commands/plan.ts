@@ -2,7 +2,10 @@ import { parseArgs } from 'node:util';
 import { and, eq, gt } from 'drizzle-orm';
 import { formatConfigErrors, loadDeliveryConfig } from '../../config/load-delivery-config.js';
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
+import { planDowngrades } from '../../domain/release/downgrade.js';
 import { planRelease, type ServingMap } from '../../domain/release/plan.js';
+import type { VersionHistory } from '../../domain/release/what-ships.js';
+import { versionHistory } from '../../store/repos/drizzle-version-history.js';
 import type { ReleasePlan } from '../../domain/release/types.js';
 import { plannedInfraSet, plannedTrafficChange } from '../../adapters/planned-objects.js';
 import { checkConstraints } from '../../domain/version-set/constraints.js';
@@ -22,11 +25,13 @@ services in dependency order (providers first), the stages of each environment, 
   --deploy "set N"           version set N from the database (DATABASE_URL, else PGlite in DATA_DIR),
                              planned against what serves there now
   --to environment           the target environment; the environments it requires come first
+  --allow-downgrade          confirm the plan's downgrades (a service going back to an older
+                             version than serves); without it such a plan is refused
   --json                     the plan as JSON
   --config file              the delivery config (default: DELIVERY_CONFIG, ./delivery.yaml, the example)
 
 Exit status: 0 with a plan, 1 when the deploy would be refused (unknown service, constraint
-violated, nothing to deploy) or the config is invalid, 2 on a usage error.`;
+violated, nothing to deploy, a downgrade not allowed) or the config is invalid, 2 on a usage error.`;
 
 export async function planCommand(args: string[], context: CliContext): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -37,6 +42,7 @@ export async function planCommand(args: string[], context: CliContext): Promise<
       deploy: { type: 'string', multiple: true },
       to: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'allow-downgrade': { type: 'boolean', default: false },
       config: { type: 'string' },
     },
   });
@@ -63,6 +69,7 @@ export async function planCommand(args: string[], context: CliContext): Promise<
     versions: input.versions,
     environment: values.to,
     serving: input.serving,
+    history: input.history,
   });
   if (!planned.ok) {
     if (values.json) context.out(JSON.stringify({ ok: false, refusal: planned.refusal }, null, 2));
@@ -77,10 +84,12 @@ export async function planCommand(args: string[], context: CliContext): Promise<
     violations: constraintViolations(config, parsed.spec, input.versions),
     source: parsed.spec.kind === 'set' ? { kind: 'set', versionSetId: parsed.spec.versionSetId } : { kind: 'adhoc' },
     objects: plannedObjects(config, planned.plan),
+    downgrades: { list: planDowngrades(planned.plan), allowed: values['allow-downgrade'] },
   };
-  if (values.json) context.out(JSON.stringify({ ok: report.violations.length === 0, ...report }, null, 2));
+  const ok = report.violations.length === 0 && (report.downgrades.list.length === 0 || report.downgrades.allowed);
+  if (values.json) context.out(JSON.stringify({ ok, ...report }, null, 2));
   else context.out(renderPlanText(report));
-  return report.violations.length === 0 ? 0 : 1;
+  return ok ? 0 : 1;
 }
 
 function plannedObjects(config: DeliveryConfig, plan: ReleasePlan): PlanReport['objects'] {
@@ -105,10 +114,10 @@ function constraintViolations(config: DeliveryConfig, spec: DeploySpec, versions
   return spec.kind === 'adhoc' ? violations.filter((violation) => violation.code !== 'missing_provider') : violations;
 }
 
-type Inputs = { ok: true; versions: Record<string, string>; serving: ServingMap } | { ok: false; message: string };
+type Inputs = { ok: true; versions: Record<string, string>; serving: ServingMap; history: VersionHistory } | { ok: false; message: string };
 
 async function versionsAndServing(spec: DeploySpec, context: CliContext): Promise<Inputs> {
-  if (spec.kind === 'adhoc') return { ok: true, versions: spec.versions, serving: {} };
+  if (spec.kind === 'adhoc') return { ok: true, versions: spec.versions, serving: {}, history: {} };
   const database = await openDatabase(databaseOptionsFromEnv(context.env));
   try {
     const members = await database.db.select().from(versionSetMembers).where(eq(versionSetMembers.versionSetId, spec.versionSetId));
@@ -126,7 +135,9 @@ async function versionsAndServing(spec: DeploySpec, context: CliContext): Promis
       weights.set(key, row.weight);
       (serving[row.environment] ??= {})[row.service] = { version: row.version, infraSetId: row.id };
     }
-    return { ok: true, versions: Object.fromEntries(members.map((member) => [member.service, member.version])), serving };
+    // Which way each change goes when a version is no semver: the version sets that first held each.
+    const history = await versionHistory(database.db, members.map((member) => member.service));
+    return { ok: true, versions: Object.fromEntries(members.map((member) => [member.service, member.version])), serving, history };
   } finally {
     await database.close();
   }

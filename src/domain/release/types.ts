@@ -3,6 +3,7 @@ import type { StageChart, StageReadingSamples } from '../health/stage-chart.js';
 import type { HealthReading, Verdict } from '../../ports/health.js';
 import type { InfraOutcome } from '../../ports/infra.js';
 import type { TrafficOutcome, Weights } from '../../ports/traffic.js';
+import type { Downgrade } from './downgrade.js';
 import type { Shipment } from './what-ships.js';
 
 /**
@@ -22,6 +23,8 @@ export interface DeployRequest {
   actor: Actor;
   target: DeployTarget;
   environment: string;
+  /** The actor confirmed the plan's downgrades (a confirm dialog, --allow-downgrade): recorded in the audit log. */
+  allowDowngrade?: boolean;
 }
 
 // ── Outcomes ──────────────────────────────────────────────────────────────────────────────────
@@ -54,11 +57,14 @@ export type RefusalCode =
   | 'locked'
   | 'not_locked'
   | 'no_warm_infra_set'
+  | 'downgrade_unconfirmed'
   | 'invalid_input';
 
 export interface Refusal {
   code: RefusalCode;
   message: string;
+  /** With `downgrade_unconfirmed`: what would go down, for the confirm step to name. */
+  downgrades?: Downgrade[];
 }
 
 /** What every mutating service method answers. */

@@ -124,7 +124,10 @@ export function shipmentOf(input: ShipmentInput): Shipment {
   };
 }
 
-/** The services a plan downgrades, in the order given. */
-export function downgradesOf(changes: ReadonlyArray<{ service: string; shipment?: Shipment | undefined }>): string[] {
-  return changes.filter((change) => change.shipment?.direction === 'downgrade').map((change) => change.service);
+/** What a plan line says after "payments v2 → v1": a downgrade, a service moved on since the set was minted. */
+export function changeMarks(change: { shipment?: Shipment | undefined }, versionSetId: number): string {
+  const marks: string[] = [];
+  if (change.shipment?.direction === 'downgrade') marks.push('⚠ DOWNGRADE');
+  if (change.shipment?.changedSinceSet) marks.push(`moved on since set #${versionSetId} was minted`);
+  return marks.length > 0 ? ` (${marks.join(', ')})` : '';
 }

@@ -66,7 +66,7 @@ describe('deploy to 100%', { timeout: 180_000 }, () => {
     ], h.clock.now());
     const view = accepted(await h.engine.releases.requestDeploy({ actor: alice, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' }));
     expect(view.path).toEqual(['staging', 'production']);
-    expect(view.changes).toEqual([{ service: 'checkout', from: 'v1', to: 'v2' }]);
+    expect(view.changes).toMatchObject([{ service: 'checkout', from: 'v1', to: 'v2', shipment: { direction: 'upgrade', compareUrl: 'https://github.com/acme/checkout/compare/v1...v2' } }]);
     expect(view.rollbackOrder.find((entry) => entry.environment === 'production')!.moves).toEqual([
       { environment: 'production', service: 'checkout', toInfraSetId: 'is-seed-production-checkout-v1', toVersion: 'v1' },
     ]);
@@ -431,7 +431,7 @@ describe('operator inputs', { timeout: 180_000 }, () => {
     expect(await h.engine.releases.supersede({ actor: alice, releaseId: id, service: 'web', version: 'v9' })).toMatchObject({ kind: 'refused', code: 'not_in_release' });
     const view = accepted(await h.engine.releases.supersede({ actor: alice, releaseId: id, service: 'checkout', version: 'v2.1' }));
     expect(view.versionSetId).toBeGreaterThan(before.versionSetId);
-    expect(view.changes).toEqual([{ service: 'checkout', from: 'v1', to: 'v2.1' }]);
+    expect(view.changes).toMatchObject([{ service: 'checkout', from: 'v1', to: 'v2.1', shipment: { direction: 'upgrade', compareUrl: 'https://github.com/acme/checkout/compare/v1...v2.1' } }]);
     expect(await drive(h, async () => (await status(h, id)).status === 'succeeded')).toBe(true);
     const fix = `is-${id}-production-checkout-s1`;
     // The fix converges in staging first (production requires it), then rolls forward from the canary.

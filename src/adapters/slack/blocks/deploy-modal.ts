@@ -1,3 +1,4 @@
+import { describeDowngrade, downgradeLabel, type Downgrade } from '../../../domain/release/downgrade.js';
 import { ActionIds, BlockIds, CallbackIds } from '../action-ids.js';
 import { LIMITS, clip, escapeMrkdwn, escapeMrkdwnKeepingMentions, fitLines, option, plain, section, type Block } from './block-kit.js';
 
@@ -73,23 +74,35 @@ export interface DeployPreviewInput {
   environment: string;
   /** Lines describing the plan (the engine's preview summary). */
   summary: string[];
+  /** What the plan takes back to older versions: the submit button names them, and pressing it confirms them. */
+  downgrades?: readonly Downgrade[];
 }
 
 export function renderDeployPreview(input: DeployPreviewInput): ModalView {
-  const metadata = JSON.stringify({ service: input.service, version: input.version, environment: input.environment });
+  const downgrades = input.downgrades ?? [];
+  const metadata = JSON.stringify({ service: input.service, version: input.version, environment: input.environment, ...(downgrades.length > 0 ? { allowDowngrade: true } : {}) });
   return {
     type: 'modal',
     callback_id: CallbackIds.deployConfirm,
     title: title('Deploy: the plan'),
-    submit: title('Deploy'),
+    submit: title(downgrades.length === 0 ? 'Deploy' : submitLabel(downgrades)),
     close: title('Cancel'),
     private_metadata: clip(metadata, LIMITS.privateMetadata),
     blocks: [
       section(`*${escapeMrkdwn(input.service)}@${escapeMrkdwn(input.version)}* → *${escapeMrkdwn(input.environment)}*`),
       section(fitLines(input.summary.length > 0 ? input.summary.map(escapeMrkdwnKeepingMentions) : ['(no steps)'])),
-      section('_Press *Deploy* to start; the release card will appear in the deploy channel._'),
+      ...(downgrades.length > 0
+        ? [section(`:warning: *This is a downgrade*: ${escapeMrkdwn(downgrades.map(describeDowngrade).join('; '))}. Pressing *${escapeMrkdwn(submitLabel(downgrades))}* confirms it, in your name, in the audit log.`)]
+        : []),
+      section(`_Press *${downgrades.length > 0 ? 'the button' : 'Deploy'}* to start; the release card will appear in the deploy channel._`),
     ],
   };
+}
+
+/** "Deploy, downgrading web" when it fits Slack's 24 characters of a submit button, else "Deploy the downgrade". */
+function submitLabel(downgrades: readonly Downgrade[]): string {
+  const label = downgradeLabel(downgrades);
+  return label.length <= LIMITS.viewTitle ? label : 'Deploy the downgrade';
 }
 
 /** Shown while the plan is computed: no submit button until there is a plan to confirm. */

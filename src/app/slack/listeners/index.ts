@@ -2,6 +2,7 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { ActionIds, CallbackIds, releaseButtonActionIds } from '../../../adapters/slack/action-ids.js';
 import type { SlackDeps } from '../slack-deps.js';
 import { auditHistoryOlder } from './actions/audit-history-older.js';
+import { deployDowngradeButton } from './actions/deploy-downgrade-button.js';
 import { lineStopButton } from './actions/line-stop-button.js';
 import { releaseCardButton } from './actions/release-card-button.js';
 import { deployCommand } from './commands/deploy.js';
@@ -40,6 +41,8 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ActionIds.historyOlder }, auditHistoryOlder(deps));
 
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: new RegExp(`^(${ActionIds.stopTheLine}|${ActionIds.restartTheLine})$`) }, lineStopButton(deps));
+
+  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ActionIds.deployDowngrade }, deployDowngradeButton(deps));
 
   app.view(CallbackIds.deployForm, deployFormSubmitted(deps));
   app.view(CallbackIds.deployConfirm, deployConfirmed(deps));

@@ -1,4 +1,5 @@
 import { renderDeployForm } from '../../../../adapters/slack/blocks/deploy-modal.js';
+import { renderDowngradeConfirm } from '../../../../adapters/slack/blocks/downgrade-confirm.js';
 import { renderNotice } from '../../../../adapters/slack/blocks/ephemeral.js';
 import type { DeployTarget, ReleaseView } from '../../../../domain/release/types.js';
 import { HELP, parseDeploy } from '../../command-text.js';
@@ -54,6 +55,9 @@ export function deployCommand(deps: SlackDeps) {
           kind: 'work',
           run: async (actor) => {
             const outcome = await deps.releases.requestDeploy({ actor, target, environment: parsed.environment });
+            if (outcome.kind === 'refused' && outcome.code === 'downgrade_unconfirmed' && outcome.downgrades) {
+              return renderDowngradeConfirm({ message: outcome.message, downgrades: outcome.downgrades, target, environment: parsed.environment });
+            }
             if (outcome.kind === 'refused') return refusal(outcome);
             return renderNotice(startedNotice(deps, outcome.view, outcome.existing));
           },

@@ -8,7 +8,7 @@ import { claimFirst } from '../request-key.js';
 
 type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
-const metadata = jsonText.pipe(z.object({ service: z.string().min(1), version: z.string().min(1), environment: z.string().min(1) }));
+const metadata = jsonText.pipe(z.object({ service: z.string().min(1), version: z.string().min(1), environment: z.string().min(1), allowDowngrade: z.literal(true).optional() }));
 
 /** "Deploy" on the plan preview: the modal closes and the release starts; the outcome comes as a DM. */
 export function deployConfirmed(deps: SlackDeps) {
@@ -29,10 +29,11 @@ export function deployConfirmed(deps: SlackDeps) {
     }
     await ack();
     if (!first) return;
-    const { service, version, environment } = parsed.data;
+    // A preview that showed a downgrade was submitted with a button naming it: that is the confirmation.
+    const { service, version, environment, allowDowngrade } = parsed.data;
     try {
       const actor = await deps.actors.resolve(user);
-      const outcome = await deps.releases.requestDeploy({ actor, target: { kind: 'service', service, version }, environment });
+      const outcome = await deps.releases.requestDeploy({ actor, target: { kind: 'service', service, version }, environment, ...(allowDowngrade ? { allowDowngrade } : {}) });
       const content = outcome.kind === 'refused' ? renderProblem({ code: outcome.code, message: outcome.message }) : renderNotice(startedNotice(deps, outcome.view, outcome.existing));
       await client.chat.postMessage({ channel: user, ...messageArgs(content) });
     } catch (error) {

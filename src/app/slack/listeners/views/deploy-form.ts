@@ -54,7 +54,7 @@ export function deployFormSubmitted(deps: SlackDeps) {
       const preview = await deps.releases.previewPlan({ actor, target: { kind: 'service', service, version }, environment });
       const next =
         preview.kind === 'planned'
-          ? renderDeployPreview({ service, version, environment, summary: preview.summary })
+          ? renderDeployPreview({ service, version, environment, summary: preview.summary, downgrades: preview.downgrades ?? [] })
           : renderDeployForm({ ...names, initial: { service, version, environment }, problem: preview.message });
       await client.views.update({ view_id: view.id, view: slackView(next) });
     } catch (error) {
