@@ -4,6 +4,7 @@ import type { Block } from './adapters/slack/blocks/block-kit.js';
 import type { ZodWalkable } from './config/load-delivery-config.js';
 import type { Db } from './store/db.js';
 import type { PgliteConnection } from './store/pglite-thread.js';
+import type { KubernetesApis } from './adapters/kubernetes/kubernetes-client.js';
 
 /**
  * The casts the type checker cannot verify, in one reviewed place (type imports only, so it couples
@@ -56,4 +57,16 @@ export function asSlackBlocks(blocks: Block[]): types.KnownBlock[] {
  */
 export function asZodWalkable(schema: object): ZodWalkable {
   return schema as unknown as ZodWalkable;
+}
+
+// ── Kubernetes ───────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The sandbox's in-memory cluster as the client the routers take. The route routers call only
+ * `custom.getNamespacedCustomObject` and `custom.replaceNamespacedCustomObject` (see
+ * kubernetes-route-traffic.ts), which the stand-in answers with the same shapes; nothing else of
+ * the client is reached.
+ */
+export function asKubernetesApis(partial: { custom: object; options: object; timeoutMs: number }): KubernetesApis {
+  return partial as unknown as KubernetesApis;
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { sendJson, type HttpRoute } from '../app/http-routes.js';
 import type { Clock } from '../ports/clock.js';
+import type { SimulatedCluster, SimulatedRoute } from '../adapters/fleet/simulated-cluster.js';
 import type { FleetSnapshot, SimulatedFleet } from '../adapters/fleet/simulated-fleet.js';
 import type { GameDay, GameDayEntry } from './gameday.js';
 import type { EmulatedEphemeral, EmulatedMessage, EmulatedView, SlackEmulator, Violation } from './slack-emulator/index.js';
@@ -25,6 +26,8 @@ export interface SandboxUser {
 export interface ConsoleOptions {
   emulator: SlackEmulator;
   fleet: SimulatedFleet;
+  /** The simulated cluster's HTTPRoutes, shown beside the fleet (absent in tests that need none). */
+  cluster?: SimulatedCluster;
   gameDay: GameDay;
   users: SandboxUser[];
   clock: Clock;
@@ -53,6 +56,7 @@ export interface ConsoleState {
   modals: EmulatedView[];
   homes: Record<string, EmulatedView>;
   fleet: FleetSnapshot;
+  routes: SimulatedRoute[];
   gameDay: { entries: GameDayEntry[]; canRestart: boolean; restarting: boolean };
   /** Calls Slack would have refused (bad Block Kit, missing arguments): an app bug, shown on the console. */
   violations: { count: number; latest: Violation[] };
@@ -120,6 +124,7 @@ export function consoleState(options: ConsoleOptions): ConsoleState {
     modals: options.users.flatMap((user) => emulator.openViews(user.id).filter((view) => view.type === 'modal')),
     homes,
     fleet: options.fleet.snapshot(),
+    routes: options.cluster?.routes() ?? [],
     gameDay: { entries: options.gameDay.entries, canRestart: options.gameDay.canRestart, restarting: options.gameDay.restarting },
     violations: { count: emulator.violations.length, latest: emulator.violations.slice(-5) },
   };
@@ -268,7 +273,7 @@ function streamState(req: IncomingMessage, res: ServerResponse, options: Console
       push();
     }, PUSH_DEBOUNCE_MS);
   };
-  const unsubscribes = [options.emulator.subscribe(schedule), options.fleet.subscribe(schedule), options.gameDay.subscribe(schedule)];
+  const unsubscribes = [options.emulator.subscribe(schedule), options.fleet.subscribe(schedule), options.gameDay.subscribe(schedule), ...(options.cluster ? [options.cluster.subscribe(schedule)] : [])];
   const tick = setInterval(() => res.write(`event: tick\ndata: ${JSON.stringify({ now: options.clock.now().toISOString() })}\n\n`), TICK_MS);
   push();
   req.on('close', () => {

@@ -8,7 +8,9 @@ import { consoleRoutes, type SandboxUser } from './console-routes.js';
 import { SimulatedFleet } from '../adapters/fleet/simulated-fleet.js';
 import { SimulatedInfra } from '../adapters/fleet/simulated-infra.js';
 import { SimulatedMetrics } from '../adapters/fleet/simulated-metrics.js';
+import { ClusterRoutedTraffic, SimulatedCluster } from '../adapters/fleet/simulated-cluster.js';
 import { SimulatedTraffic } from '../adapters/fleet/simulated-traffic.js';
+import type { Traffic } from '../ports/traffic.js';
 import { GameDay, type RestartBot } from './gameday.js';
 import { latestStoredInstant, seedSandboxStore } from './sandbox-seed.js';
 import { syncFleetFromStore } from '../app/sync-fleet.js';
@@ -41,7 +43,9 @@ export interface Sandbox {
   /** What the app's WebClient and Bolt receiver must use. */
   slack: { apiUrl: string; botToken: string; signingSecret: string };
   fleet: SimulatedFleet;
-  traffic: SimulatedTraffic;
+  /** Where the sandbox's HTTPRoutes live: traffic moves through the real Gateway API router. */
+  cluster: SimulatedCluster;
+  traffic: Traffic;
   infra: SimulatedInfra;
   metrics: SimulatedMetrics;
   emulator: SlackEmulator;
@@ -134,11 +138,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const mirrored = await syncFleetFromStore(options.database.db, fleet, now);
   options.logger?.info({ seeded, infraSets: mirrored, speed }, 'sandbox fleet ready');
 
+  const cluster = new SimulatedCluster();
+  cluster.seedRoutes(fleet);
+
   const gameDay = new GameDay(fleet, clock);
   const firstEnvironment = Object.values(config.environments)[0];
   const routes = consoleRoutes({
     emulator,
     fleet,
+    cluster,
     gameDay,
     users,
     clock,
@@ -151,7 +159,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     clock,
     slack: { apiUrl, botToken, signingSecret },
     fleet,
-    traffic: new SimulatedTraffic(fleet),
+    cluster,
+    traffic: new ClusterRoutedTraffic(new SimulatedTraffic(fleet), cluster),
     infra: new SimulatedInfra(fleet),
     metrics: new SimulatedMetrics(fleet),
     emulator,

@@ -114,17 +114,24 @@ describe('the sandbox in a browser', () => {
 
     await approveAsBob();
     // A live card mid-release, for the README (on a very busy machine the stage may already be over).
-    await expect.poll(async () => ['10', '100'].includes(await productionWeight('v2')()), { timeout: 60_000 }).toBe(true);
+    await expect.poll(async () => ['10', '100'].includes(await productionWeight('v2')()), { timeout: 120_000 }).toBe(true);
     await page.screenshot({ path: 'test-artifacts/release-canary-10.png' });
     // The README's picture is refreshed on demand only, so a test run leaves the tree as it was.
     if (process.env.UPDATE_README_SCREENSHOT === '1' || !existsSync(README_SCREENSHOT)) copyFileSync('test-artifacts/release-canary-10.png', README_SCREENSHOT);
-    await expect.poll(productionWeight('v2'), { timeout: 60_000 }).toBe('100');
+    await expect.poll(productionWeight('v2'), { timeout: 120_000 }).toBe('100');
     expect(await shownWeights('v2')()).toEqual(['1', '10', '100']);
-    await latestCard().getByText('Succeeded').first().waitFor({ timeout: 60_000 });
+    await latestCard().getByText('Succeeded').first().waitFor({ timeout: 120_000 });
+    // Traffic moved through the Gateway API router on the simulated cluster: checkout's HTTPRoute now
+    // sends everything to v2, and the card shows what the router read back from it.
+    const route = page.locator('[data-testid="httproute"][data-service="checkout"][data-environment="production"]');
+    const nonZero = async () => ((await route.getAttribute('data-weights')) ?? '').split(',').filter((entry) => !entry.endsWith('=0'));
+    await expect.poll(async () => (await nonZero()).map((entry) => entry.split('=')[1])).toEqual(['100']);
+    expect(await route.locator('.route-backend').allTextContents()).toContain('v2 100');
+    expect(await latestCard().textContent()).toMatch(/Router, for checkout in production at .*: HTTPRoute production\/checkout rule 0 reads .*\S+ 100%/);
     await latestCard().locator('a[data-testid="replies"]').click();
     expect(await page.getByTestId('thread').textContent()).toContain('checkout@v2 converged in production');
     await page.screenshot({ path: 'test-artifacts/release-converged.png' });
-  }, 150_000);
+  }, 300_000);
 
   it('rolls back a version broken from the game-day panel, on the judge’s own verdict', async () => {
     await page.getByTestId('gd-service').selectOption('checkout');
@@ -139,7 +146,7 @@ describe('the sandbox in a browser', () => {
     // The previous checkout card matches the header too: wait for the new card itself.
     await expect.poll(() => latestCard().textContent(), { timeout: 30_000 }).toContain('v3');
     await approveAsBob();
-    await latestCard().getByText('Rolled back').first().waitFor({ timeout: 60_000 });
+    await latestCard().getByText('Rolled back').first().waitFor({ timeout: 120_000 });
     // Caught at staging's 100% stage, judged against the baseline from before it: production never served it.
     expect((await shownWeights('v3')()).filter((weight) => weight !== '0')).toEqual([]);
     expect(await latestCard().textContent()).toMatch(/errors .* worse than allowed/);
@@ -147,19 +154,19 @@ describe('the sandbox in a browser', () => {
     // Out of traffic; the panel drops it once retired.
     expect(['0', '']).toContain(await productionWeight('v3')());
     await page.screenshot({ path: 'test-artifacts/release-rolled-back.png' });
-  }, 150_000);
+  }, 300_000);
 
   it('game day: an unreachable metrics source holds the canary, and a bot restarted mid-stage resumes', async () => {
     await actAs('U0ALICE');
     await command('/deploy web@v2 to production');
     await expect.poll(() => latestCard().locator('.block.header').textContent(), { timeout: 30_000 }).toContain('web → production');
     await approveAsBob();
-    await expect.poll(productionWeight('v2', 'web'), { timeout: 60_000 }).toBe('1');
+    await expect.poll(productionWeight('v2', 'web'), { timeout: 120_000 }).toBe('1');
 
     // No measurements: never a promotion, never a rollback — the release holds and asks a human.
     await page.getByTestId('gd-metrics').click();
     await page.getByTestId('gd-metrics').getByText('UNREACHABLE').waitFor();
-    await latestCard().getByText('held: health unclear, a human must decide').waitFor({ timeout: 60_000 });
+    await latestCard().getByText('held: health unclear, a human must decide').waitFor({ timeout: 120_000 });
     expect(await productionWeight('v2', 'web')()).toBe('1');
     await page.screenshot({ path: 'test-artifacts/gameday-metrics-unreachable.png' });
 
@@ -167,19 +174,19 @@ describe('the sandbox in a browser', () => {
     await page.getByTestId('gd-metrics').getByText('reachable').waitFor();
     // A held release moves only on Resume, pressed once.
     await latestCard().locator('button[data-action-id="release_resume"]').click();
-    await expect.poll(productionWeight('v2', 'web'), { timeout: 60_000 }).toBe('10');
+    await expect.poll(productionWeight('v2', 'web'), { timeout: 120_000 }).toBe('10');
 
     // Stop the bot in the middle of the 10% stage and start a new one on the same database.
     await page.getByTestId('gd-restart').click();
-    await page.getByTestId('gameday-log').getByText('bot restarted').waitFor({ timeout: 60_000 });
+    await page.getByTestId('gameday-log').getByText('bot restarted').waitFor({ timeout: 120_000 });
     await page.locator('[data-testid="connection"].live').waitFor();
-    await expect.poll(productionWeight('v2', 'web'), { timeout: 60_000 }).toBe('100');
+    await expect.poll(productionWeight('v2', 'web'), { timeout: 120_000 }).toBe('100');
     expect(await shownWeights('v2', 'web')()).toEqual(['1', '10', '100']);
-    await latestCard().getByText('Succeeded').first().waitFor({ timeout: 60_000 });
+    await latestCard().getByText('Succeeded').first().waitFor({ timeout: 120_000 });
     await latestCard().locator('a[data-testid="replies"]').click();
     expect(await page.getByTestId('thread').textContent()).toContain('Resumed by @Bob');
     await page.screenshot({ path: 'test-artifacts/gameday-restarted.png' });
-  }, 150_000);
+  }, 300_000);
 
   it('deploys from the /deploy modal and shows App Home, with nothing Slack would refuse', async () => {
     // Frank is on the inventory team: who may deploy a service is checked as in production.
@@ -197,7 +204,7 @@ describe('the sandbox in a browser', () => {
     await page.screenshot({ path: 'test-artifacts/deploy-modal-plan.png' });
     await page.getByTestId('modal-submit').click();
     await expect.poll(() => latestCard().locator('.block.header').textContent(), { timeout: 30_000 }).toContain('inventory → staging');
-    await latestCard().getByText('Succeeded').first().waitFor({ timeout: 60_000 });
+    await latestCard().getByText('Succeeded').first().waitFor({ timeout: 120_000 });
 
     await actAs('U0BOB');
     await page.getByTestId('home-link').click();
@@ -205,7 +212,7 @@ describe('the sandbox in a browser', () => {
     await page.screenshot({ path: 'test-artifacts/app-home.png' });
     expect(running.sandbox.emulator.violations).toEqual([]);
     expect(await page.getByTestId('violations').isHidden()).toBe(true);
-  }, 120_000);
+  }, 240_000);
 
   it('registers every click made at human speed while releases are live', async () => {
     // Erin's release waits for approval in production. She is no approver, so each press of its
@@ -216,7 +223,7 @@ describe('the sandbox in a browser', () => {
     // Her card by its timestamp: Dave's card, posted next, becomes the latest.
     const card = page.locator(`#messages .message[data-ts="${await latestCard().getAttribute('data-ts')}"]`);
     const approve = card.locator('button[data-action-id="release_approve"]');
-    await approve.waitFor({ timeout: 60_000 });
+    await approve.waitFor({ timeout: 120_000 });
     // Dave's release runs meanwhile: its card, the refusals and the fleet re-render while Erin clicks.
     await actAs('U0DAVE');
     await command('/deploy web@v3 to staging');
@@ -238,5 +245,5 @@ describe('the sandbox in a browser', () => {
     expect(answered).toEqual(Array.from({ length: CLICKS }, () => 'release_approve 200'));
     await card.page().locator('[data-testid="ephemeral"]', { hasText: 'may not approve this release' }).first().waitFor();
     expect(running.sandbox.emulator.violations).toEqual([]);
-  }, 120_000);
+  }, 240_000);
 });

@@ -470,6 +470,7 @@ function renderFleet() {
     ...targets.map((target) => {
       const weights = weightsOf(target.service, target.environment);
       const visible = target.sets.filter((set) => set.status !== 'retired' || (weights[set.infraSetId] ?? 0) > 0);
+      const route = state.routes.find((candidate) => candidate.namespace === target.environment && candidate.name === target.service);
       return h(
         'div',
         { class: 'fleet-target', dataset: { key: `${target.service}/${target.environment}`, testid: 'fleet-target', service: target.service, environment: target.environment } },
@@ -488,6 +489,7 @@ function renderFleet() {
               fault ? h('span', { class: 'fault', title: JSON.stringify(fault) }, '💥') : null,
             );
           }),
+        route ? routeView(route, target.sets) : null,
       );
     }),
   );
@@ -502,6 +504,18 @@ function renderFleet() {
   ui.metricsReachable = fleet.metricsReachable;
   $('gd-metrics').textContent = fleet.metricsReachable ? 'Metrics: reachable' : 'Metrics: UNREACHABLE';
   $('gd-metrics').classList.toggle('danger', !fleet.metricsReachable);
+}
+
+/** The service's HTTPRoute in the simulated cluster, as the Gateway API router left it: backendRefs and weights. */
+function routeView(route, sets) {
+  const versionOf = (backend) => sets.find((set) => set.infraSetId === backend || backend.startsWith(set.infraSetId.toLowerCase()))?.version;
+  const weights = route.backends.map((backend) => `${backend.name}=${backend.weight}`).join(',');
+  return h(
+    'div',
+    { class: 'fleet-route', title: `resourceVersion ${route.resourceVersion}`, dataset: { testid: 'httproute', key: `route-${route.namespace}/${route.name}`, service: route.name, environment: route.namespace, weights } },
+    h('span', { class: 'route-kind' }, `HTTPRoute ${route.namespace}/${route.name}`),
+    ...route.backends.map((backend) => h('span', { class: 'route-backend', title: backend.name }, `${versionOf(backend.name) ?? backend.name} ${backend.weight}`)),
+  );
 }
 
 function describeGameDay(action) {
