@@ -18,6 +18,8 @@ const alice = { userId: 'U0ALICE', userGroupIds: [] };
 const bob = { userId: 'U0BOB', userGroupIds: [] };
 
 type Body = { type: string; service: string; environment: string; weights?: Record<string, number>; infraSetId?: string; releaseId?: string | null; idempotencyKey: string };
+/** A request as received, with the (manual) time it arrived at. */
+type Received = Body & { receivedAt: number };
 
 /**
  * A platform team's receiver written from docs/webhooks.md (signature checked as documented, the
@@ -29,7 +31,7 @@ describe('the traffic and infra webhooks, as a receiver sees them', () => {
   let database: Database;
   let receiver: HttpFake;
   let harness: EngineHarness;
-  const bodies: Body[] = [];
+  const bodies: Received[] = [];
   const clock = new ManualClock(TUESDAY_MORNING);
   const config = exampleShopConfig({
     staging: { stages: [{ name: 'full', weight: 100, bake: '1m' }], health: { interval: '1m', failAfter: 2, holdAfter: 3 } },
@@ -50,13 +52,14 @@ describe('the traffic and infra webhooks, as a receiver sees them', () => {
       if (request.headers['x-delivery-signature'] !== expected) return sendJson(res, 401, { error: 'bad signature' });
       const body = JSON.parse(request.body) as Body;
       if (request.headers['x-delivery-idempotency-key'] !== body.idempotencyKey) return sendJson(res, 400, { error: 'key mismatch' });
-      bodies.push(body);
+      bodies.push({ ...body, receivedAt: clock.now().getTime() });
       sendJson(res, 200, body.weights ? { weights: body.weights } : { detail: 'done' });
     });
     const target = (path: string) => ({ url: `${receiver.url}${path}`, secret: SECRET, timeoutMs: 5_000, clock });
-    const ports = { ...fakePorts(), traffic: new WebhookTraffic(target('/traffic')), infra: new WebhookInfra(target('/infra')) };
+    const fakes = fakePorts();
+    const ports = { ...fakes, traffic: new WebhookTraffic(target('/traffic')), infra: new WebhookInfra(target('/infra')) };
     const engine = createEngine({ db: database.db, config, clock, ports, logger: silentLogger });
-    harness = { engine, clock, ports: fakePorts(), db: database.db };
+    harness = { engine, clock, ports: fakes, db: database.db };
   });
   afterAll(async () => {
     await harness?.engine.stop();
@@ -111,7 +114,7 @@ describe('the traffic and infra webhooks, as a receiver sees them', () => {
     for (const example of documented) {
       const sent = bodies.find((body) => body.type === example.type && body.releaseId !== null);
       expect(sent, `nothing of type ${example.type} was sent`).toBeDefined();
-      expect(Object.keys(example).sort(), example.type).toEqual(Object.keys(sent!).sort());
+      expect(Object.keys(example).sort(), example.type).toEqual(Object.keys(sent!).filter((key) => key !== 'receivedAt').sort());
       for (const key of Object.keys(example)) expect(typeof example[key as keyof Body], `${example.type}.${key}`).toBe(typeof sent![key as keyof Body]);
       expect(keyShape(example.idempotencyKey), example.type).toBe(keyShape(sent!.idempotencyKey));
       if (example.infraSetId) expect(example.infraSetId).toMatch(/^is-r[0-9a-f]{10}-production-checkout$/);
@@ -125,6 +128,34 @@ describe('the traffic and infra webhooks, as a receiver sees them', () => {
     }
     expect(fresh).toMatch(/^is-r[0-9a-f]{10}-production-checkout$/);
     expect(id).toMatch(/^r[0-9a-f]{10}$/);
+  }, 240_000);
+
+  it('drains a rolled-back canary before retiring it: out of traffic first, infra.retire only after the drain delay, once', async () => {
+    harness.ports.health.set('checkout', 'v3', 'fail');
+    const deployed = await harness.engine.releases.requestDeploy({ actor: alice, target: { kind: 'service', service: 'checkout', version: 'v3' }, environment: 'staging' });
+    if (deployed.kind !== 'accepted') throw new Error(deployed.message);
+    const id = deployed.view.id;
+    expect(await drive(harness, async () => (await harness.engine.releases.status(id))?.status === 'rolled_back')).toBe(true);
+    await harness.engine.runUntilIdle();
+
+    const canary = `is-${id}-staging-checkout`;
+    const calls = trafficCalls('staging').filter((body) => body.weights && canary in body.weights);
+    const offTraffic = calls.at(-1)!;
+    expect(offTraffic.weights![canary]).toBe(0);
+    expect(calls[0]!.weights![canary]).toBeGreaterThan(0);
+    const retiresOf = () => bodies.filter((body) => body.type === 'infra.retire' && body.infraSetId === canary);
+    // Out of traffic, still running: the receiver has not been told to retire it.
+    expect(retiresOf()).toEqual([]);
+    expect((await harness.engine.releases.listInfraSets('checkout', 'staging')).find((set) => set.id === canary)).toMatchObject({ state: 'draining', weight: 0 });
+
+    expect(await drive(harness, () => retiresOf().length > 0)).toBe(true);
+    await harness.engine.runUntilIdle();
+    const [retire, ...again] = retiresOf();
+    expect(again).toEqual([]);
+    // checkout has no drainDelay of its own: the default 30 s, counted from the move that took it out.
+    expect(retire!.receivedAt - offTraffic.receivedAt).toBeGreaterThanOrEqual(30_000);
+    expect(bodies.filter((body) => body.type === 'traffic.set_weights' && body.receivedAt > offTraffic.receivedAt && (body.weights?.[canary] ?? 0) > 0)).toEqual([]);
+    expect((await harness.engine.releases.listInfraSets('checkout', 'staging')).find((set) => set.id === canary)).toMatchObject({ state: 'retired' });
   }, 240_000);
 });
 
