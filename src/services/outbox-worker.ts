@@ -196,7 +196,9 @@ export class OutboxWorker {
     // A wait Slack asked for is no attempt; everything else is one line and one count.
     if (ran.kind === 'retry' && ran.waited) return;
     this.telemetry.record({ kind: 'effect_attempted', effect: row.kind, outcome: ran.kind });
-    const place = { ...effectPlace(row.releaseId, row.effect as object), effect: row.kind, attempts: row.attempts };
+    // The child logger already names the release.
+    const { releaseId: _named, ...where } = effectPlace(row.releaseId, row.effect as object);
+    const place = { ...where, effect: row.kind, attempts: row.attempts };
     if (ran.kind === 'dead') log.warn({ ...place, error: ran.error }, `${row.kind} gave up`);
     else if (ran.kind === 'retry') log.warn({ ...place, error: ran.error }, `${row.kind} will retry`);
     else log.info(place, `${row.kind} done`);
