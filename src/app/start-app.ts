@@ -21,6 +21,10 @@ import { databaseOptionsFromEnv, openDatabase, type Database } from '../store/db
 import { DrizzleAuditLog } from '../store/repos/drizzle-audit-log.js';
 import { auditRoute } from './audit-route.js';
 import { operationalRoutes } from './http-routes.js';
+import { registerDoraGauges } from '../adapters/prometheus/dora-gauges.js';
+import type { DoraScope } from '../ports/dora-report.js';
+import { DoraService } from '../services/dora-service.js';
+import { DrizzleDeliveryHistory } from '../store/repos/drizzle-delivery-history.js';
 import { PrometheusTelemetry } from '../adapters/prometheus/delivery-telemetry.js';
 import { Registry } from 'prom-client';
 import type { Logger } from './logger.js';
@@ -64,6 +68,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   await database.migrate();
   const telemetry = options.telemetry ?? new PrometheusTelemetry(new Registry());
   const { routes: operationalOnly } = operationalRoutes(database, telemetry.registry);
+  registerDoraGauges(telemetry.registry, new DoraService(new DrizzleDeliveryHistory(database.db), options.config, options.clock ?? systemClock), doraScopes(options.config));
   const operational = [...operationalOnly, auditRoute({ audit: new DrizzleAuditLog(database.db), token: env.AUDIT_EXPORT_TOKEN })];
 
   if (isSandbox(env)) {
@@ -135,6 +140,15 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
 }
 
 /** Traffic, infra, health and annotations as the config and environment ask for them. */
+/** What /metrics exports DORA figures for: every service, every team, and all of them. */
+function doraScopes(config: DeliveryConfig): DoraScope[] {
+  return [
+    { kind: 'all' },
+    ...Object.keys(config.services).sort().map((name): DoraScope => ({ kind: 'service', name })),
+    ...Object.keys(config.teams).sort().map((name): DoraScope => ({ kind: 'team', name })),
+  ];
+}
+
 async function buildPorts(options: StartAppOptions, database: Database, clock: Clock, telemetry: Telemetry) {
   const { env, config, logger } = options;
   const secrets = options.secrets ?? {};

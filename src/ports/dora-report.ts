@@ -13,3 +13,8 @@ export interface DoraReport {
   /** The window of the same length just before, for the trend. */
   previous: DoraFigures;
 }
+
+/** Several scopes over one read of the event log. */
+export interface DoraReports {
+  reports(scopes: readonly DoraScope[], days: number): Promise<DoraReport[]>;
+}

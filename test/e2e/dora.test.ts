@@ -5,7 +5,10 @@ import type { Database } from '../../src/store/db.js';
 import { appendTransition, insertRelease } from '../../src/store/repos/drizzle-release-repo.js';
 import { versions } from '../../src/store/schema/index.js';
 import { pgliteKind } from '../support/databases.js';
-import { PEOPLE, exampleConfig, startSlackHarness, type SlackHarness } from '../support/slack-app-harness.js';
+import { BOT_TOKEN, PEOPLE, SIGNING_SECRET, exampleConfig, startSlackHarness, type SlackHarness } from '../support/slack-app-harness.js';
+import { pino } from 'pino';
+import { startApp } from '../../src/app/start-app.js';
+import { parseEnv } from '../../src/config/env.js';
 import { FakeReleaseService } from '../support/slack-fake-releases.js';
 import { eventually } from '../support/slack-wait.js';
 import { KNOWN_HISTORY, KNOWN_NOW } from '../unit/dora/dora-history.js';
@@ -83,4 +86,35 @@ describe('/dora', () => {
     expect(team).toContain('*Time to restore* 2m median of 1');
     expect(await dora('checkout 14d')).toContain('the windows are 7d, 30d and 90d');
   });
+
+  it('exports the same figures on the real /metrics route, per service, per team and for all, over 7, 30 and 90 days', async () => {
+    const env = parseEnv({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: harness.slack.apiUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+    const app = await startApp({ env, config: exampleConfig(), logger: pino({ level: 'silent' }), database, clock });
+    try {
+      const response = await fetch(`${app.url}/metrics`);
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      const series = (figure: string, scope: string, name: string, window: string) => sample(text, `durable_delivery_dora_${figure}{scope="${scope}",name="${name}",window="${window}"}`);
+      expect(series('deployments_per_day', 'all', 'all', '7d')).toBeCloseTo(3 / 7, 9);
+      expect(series('lead_time_seconds', 'all', 'all', '7d')).toBe(7_200);
+      expect(series('change_failure_rate', 'all', 'all', '7d')).toBe(0.5);
+      expect(series('time_to_restore_seconds', 'all', 'all', '7d')).toBe(120);
+      expect(series('deployments_per_day', 'service', 'checkout', '7d')).toBeCloseTo(2 / 7, 9);
+      expect(series('change_failure_rate', 'service', 'checkout', '7d')).toBe(0);
+      expect(series('change_failure_rate', 'team', 'payments', '7d')).toBe(1);
+      expect(series('time_to_restore_seconds', 'team', 'payments', '7d')).toBe(120);
+      // The longer windows hold the week before as well: 4 deployments in 30 days.
+      expect(series('deployments_per_day', 'all', 'all', '30d')).toBeCloseTo(4 / 30, 9);
+      // No restore of checkout to measure: left out, not exported as 0.
+      expect(text).not.toContain('durable_delivery_dora_time_to_restore_seconds{scope="service",name="checkout",window="7d"}');
+    } finally {
+      await app.stop();
+    }
+  });
 });
+
+/** The value of one series in Prometheus text (NaN when absent). */
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
+}
