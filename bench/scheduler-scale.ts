@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { ManualClock } from '../src/ports/clock.js';
-import { createEngine } from '../src/services/engine.js';
+import { createEngine } from '../src/app/create-engine.js';
 import type { Database } from '../src/store/db.js';
 import { fakePorts } from '../test/support/fakes/fake-ports.js';
 import { benchConfig } from './support/bench-config.js';

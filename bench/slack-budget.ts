@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { SlackChat } from '../src/adapters/slack/slack-chat.js';
 import { ManualClock } from '../src/ports/clock.js';
 import { SlackEmulator } from '../src/sandbox/slack-emulator/index.js';
-import { createEngine } from '../src/services/engine.js';
+import { createEngine } from '../src/app/create-engine.js';
 import { queryRows } from '../src/store/db.js';
 import { nextDue } from '../test/support/fakes/engine-harness.js';
 import { FakeAnnotations, FakeInfra, FakeTraffic, ScriptedHealthProbe } from '../test/support/fakes/fake-ports.js';

@@ -4,7 +4,7 @@ import type { DeliveryConfig } from '../config/delivery-schema.js';
 import type { AppHomes } from '../ports/app-homes.js';
 import type { Clock } from '../ports/clock.js';
 import type { Telemetry } from '../ports/telemetry.js';
-import { createEngine, type Engine, type EnginePorts } from '../services/engine.js';
+import { createEngine, type Engine, type EnginePorts } from './create-engine.js';
 import type { OutboxWorkerOptions } from '../services/outbox-worker.js';
 import type { Database } from '../store/db.js';
 import { DoraService } from '../services/dora-service.js';

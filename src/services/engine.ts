@@ -10,19 +10,16 @@ import type { Infra } from '../ports/infra.js';
 import { noTelemetry, type Telemetry } from '../ports/telemetry.js';
 import type { Traffic } from '../ports/traffic.js';
 import type { VersionSets } from '../ports/version-sets.js';
-import type { Db } from '../store/db.js';
-import { claimDueRelease, FINISHED_STATUSES } from '../store/repos/drizzle-release-repo.js';
-import { nextDueTimes } from '../store/repos/outbox-repo.js';
-import { syncCatalog } from './catalog-service.js';
-import { DrizzleDeliveryStatus } from './delivery-status-service.js';
+import type { Catalog } from '../ports/catalog.js';
+import { OUTBOX_LANES, type OutboxLane } from '../ports/outbox.js';
+import type { Store } from '../ports/store.js';
+import { StoredDeliveryStatus } from './delivery-status-service.js';
 import { OutboxWorker, defaultOutboxOptions, type OutboxWorkerOptions } from './outbox-worker.js';
-import { ReleaseRuntime, type OutboxLane } from './release-runtime.js';
-import { DrizzleReleaseService, type ReleaseService } from './release-service.js';
+import { StoredReleaseService, type ReleaseService } from './release-service.js';
 import { ReleaseObserver } from './release-telemetry.js';
-import { DrizzleVersionSets } from './version-set-service.js';
+import { StoredVersionSets } from './version-set-service.js';
 
-export type { OutboxLane } from './release-runtime.js';
-export const OUTBOX_LANES: readonly OutboxLane[] = ['critical', 'health', 'chat'];
+export { OUTBOX_LANES, type OutboxLane } from '../ports/outbox.js';
 
 export interface EnginePorts {
   traffic: Traffic;
@@ -34,8 +31,9 @@ export interface EnginePorts {
   appHomes?: AppHomes;
 }
 
-export interface EngineOptions {
-  db: Db;
+export interface EngineParts {
+  store: Store;
+  catalog: Catalog;
   config: DeliveryConfig;
   clock: Clock;
   ports: EnginePorts;
@@ -75,9 +73,9 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
-/** The composition the app calls: every engine service over one database and the given ports. */
-export function createEngine(options: EngineOptions): Engine {
-  const { db, config, clock, logger } = options;
+/** Every engine service over the given stores and ports (the composition root picks the stores). */
+export function buildEngine(options: EngineParts): Engine {
+  const { store, config, clock, logger } = options;
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
   const running: Record<OutboxLane, boolean> = { critical: false, health: false, chat: false };
@@ -113,18 +111,17 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   const telemetry = options.telemetry ?? noTelemetry;
-  const runtime = new ReleaseRuntime(db, config, logger, kick, options.runLanesAtOnce ?? true, new ReleaseObserver(telemetry, logger));
-  const worker = new OutboxWorker(runtime, options.ports, clock, logger, { ...defaultOutboxOptions, ...options.outbox }, telemetry);
-  const releases = new DrizzleReleaseService(runtime, clock);
+  const releases = new StoredReleaseService({ store, config, clock, kick, runLanesAtOnce: options.runLanesAtOnce ?? true, observer: new ReleaseObserver(telemetry, logger) });
+  const worker = new OutboxWorker(store, releases, options.ports, clock, logger, { ...defaultOutboxOptions, ...options.outbox }, telemetry);
 
   const tick = async (at?: Date): Promise<number> => {
     const now = at ?? clock.now();
     const seen: string[] = [];
     for (let handled = 0; handled < 500; handled += 1) {
-      const id = await runtime.transaction(async (tx, after) => {
-        const row = await claimDueRelease(tx, now, seen);
+      const id = await releases.transaction(async (tx, after) => {
+        const row = await tx.releases.claimDue(now, seen);
         if (!row) return null;
-        await runtime.apply(tx, row.id, { type: 'tick' }, now, after);
+        await releases.apply(tx, row.id, { type: 'tick' }, now, after);
         return row.id;
       });
       if (!id) break;
@@ -135,15 +132,12 @@ export function createEngine(options: EngineOptions): Engine {
 
   return {
     releases,
-    versionSets: new DrizzleVersionSets(db),
-    deliveryStatus: new DrizzleDeliveryStatus(runtime),
-    syncCatalog: () => syncCatalog(db, config, clock.now()),
+    versionSets: new StoredVersionSets(store),
+    deliveryStatus: new StoredDeliveryStatus(store, config),
+    syncCatalog: () => options.catalog.sync(config, clock.now()),
     tick,
     runOutbox: runLane,
-    async nextDue() {
-      const due = await nextDueTimes(db, FINISHED_STATUSES);
-      return { tick: due.tick, lanes: { critical: due.lanes.critical ?? null, health: due.lanes.health ?? null, chat: due.lanes.chat ?? null } };
-    },
+    nextDue: () => store.outbox.nextDue(),
     kick,
     onActivity(listener) {
       activityListeners.push(listener);

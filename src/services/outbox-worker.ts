@@ -8,13 +8,12 @@ import type { HealthProbe } from '../ports/health.js';
 import type { Infra } from '../ports/infra.js';
 import { noTelemetry, type Telemetry } from '../ports/telemetry.js';
 import type { Traffic } from '../ports/traffic.js';
-import { getCard, getInfraSet, getRelease, lockRelease, recordWeights, retireInfraSets, saveCard } from '../store/repos/drizzle-release-repo.js';
-import { claimOutboxRows, finishOutboxRow, renewOutboxLeases, retryOutboxRow, type ClaimedRow } from '../store/repos/outbox-repo.js';
-import type { OutboxLane, ReleaseRuntime, StoredEffect } from './release-runtime.js';
-import { CARD_PRIORITY, enqueue } from './release-runtime.js';
+import { CARD_PRIORITY, type ClaimedEffect, type OutboxLane, type StoredEffect } from '../ports/outbox.js';
+import type { Store } from '../ports/store.js';
+import type { StoredReleaseService } from './release-service.js';
 import { effectPlace } from './release-telemetry.js';
 
-type OutboxRow = ClaimedRow;
+type OutboxRow = ClaimedEffect;
 
 export interface EffectPorts {
   traffic: Traffic;
@@ -59,7 +58,7 @@ const CARD_BACKOFF_CAP_MS = 60_000;
 
 /** What running one effect came to. */
 type Ran =
-  | { kind: 'done'; feed: ReleaseInput | null; result?: unknown }
+  | { kind: 'done'; feed: ReleaseInput | null; result?: unknown; /** A card render: the release version it drew. */ renderedVersion?: number }
   /** `afterMs` is wall time; `waited` marks a wait (Slack's Retry-After, a card not posted yet) that is no failure and costs no attempt. */
   | { kind: 'retry'; error: string; afterMs?: number; waited?: boolean }
   /** Permanently failed: the release hears of it through `feed`. */
@@ -86,7 +85,8 @@ function retryDelayOf(error: unknown): { afterMs?: number; waited?: boolean } {
  */
 export class OutboxWorker {
   constructor(
-    private readonly runtime: ReleaseRuntime,
+    private readonly store: Store,
+    private readonly releases: StoredReleaseService,
     private readonly ports: EffectPorts,
     private readonly clock: Clock,
     private readonly logger: Logger,
@@ -101,7 +101,7 @@ export class OutboxWorker {
   /** Claims and runs due rows of one lane; answers how many ran. */
   async run(lane: OutboxLane, limit = this.options.batchSize): Promise<number> {
     const now = this.clock.now();
-    const rows = await claimOutboxRows(this.runtime.db, { lane, now, leaseUntil: this.leaseUntil(now), limit, withoutCards: this.cardsWaiting(now.getTime()) });
+    const rows = await this.store.outbox.claim({ lane, now, leaseUntil: this.leaseUntil(now), limit, withoutCards: this.cardsWaiting(now.getTime()) });
     if (rows.length === 0) return 0;
     this.track(rows);
     // Card renders share Slack's chat.update budget: one at a time, highest priority first, so a
@@ -131,7 +131,7 @@ export class OutboxWorker {
     this.#heartbeat = setInterval(() => {
       const running = [...this.#inFlight.values()];
       if (running.length === 0) return;
-      renewOutboxLeases(this.runtime.db, running, this.leaseUntil(this.clock.now())).catch((error: unknown) => this.logger.warn({ err: error }, 'could not renew outbox leases'));
+      this.store.outbox.renew(running, this.leaseUntil(this.clock.now())).catch((error: unknown) => this.logger.warn({ err: error }, 'could not renew outbox leases'));
     }, this.options.heartbeatMs);
     this.#heartbeat.unref();
   }
@@ -166,7 +166,7 @@ export class OutboxWorker {
   private async runOne(row: OutboxRow): Promise<void> {
     let ran: Ran;
     try {
-      ran = await this.execute(row, row.effect as StoredEffect);
+      ran = await this.execute(row, row.effect);
     } catch (error) {
       ran = { kind: 'retry', error: (error as Error).message, ...retryDelayOf(error) };
     }
@@ -180,10 +180,10 @@ export class OutboxWorker {
   private async settle(row: OutboxRow, outcome: Ran): Promise<void> {
     const log = this.logger.child({ outboxId: row.id, kind: row.kind, releaseId: row.releaseId });
     let ran = outcome;
-    const lane = row.lane as OutboxLane;
+    const lane = row.lane;
     // A card is a projection of the release's latest state: its render retries until it lands.
     if (ran.kind === 'retry' && !ran.waited && row.kind !== 'card' && row.attempts >= this.options.maxAttempts[lane]) {
-      ran = { kind: 'dead', error: ran.error, feed: this.failureInput(row.effect as StoredEffect, ran.error) };
+      ran = { kind: 'dead', error: ran.error, feed: this.failureInput(row.effect, ran.error) };
     }
     // Settled here: no more lease renewals, so a retry's time is not overwritten by a heartbeat.
     this.untrack(row);
@@ -197,7 +197,7 @@ export class OutboxWorker {
     if (ran.kind === 'retry' && ran.waited) return;
     this.telemetry.record({ kind: 'effect_attempted', effect: row.kind, outcome: ran.kind });
     // The child logger already names the release.
-    const { releaseId: _named, ...where } = effectPlace(row.releaseId, row.effect as object);
+    const { releaseId: _named, ...where } = effectPlace(row.releaseId, row.effect);
     const place = { ...where, effect: row.kind, attempts: row.attempts };
     if (ran.kind === 'dead') log.warn({ ...place, error: ran.error }, `${row.kind} gave up`);
     else if (ran.kind === 'retry') log.warn({ ...place, error: ran.error }, `${row.kind} will retry`);
@@ -257,30 +257,30 @@ export class OutboxWorker {
       }
       case 'retire_infra_set': {
         // Never break a set that carries traffic (a rollback may have moved traffic back onto it).
-        const row = await getInfraSet(this.runtime.db, effect.infraSetId);
+        const row = await this.store.infraSets.get(effect.infraSetId);
         if (row && row.weight > 0) return { kind: 'dead', error: `not retired: ${effect.infraSetId} carries ${row.weight}% of traffic`, feed: null };
         const outcome = await this.ports.infra.retire({ infraSetId: effect.infraSetId, service: effect.service, environment: effect.environment, idempotencyKey: key });
         if (outcome.kind === 'failed') return outcome.retryable ? { kind: 'retry', error: outcome.reason } : { kind: 'dead', error: outcome.reason, feed: null };
         return { kind: 'done', feed: null };
       }
       case 'card': {
-        const release = await getRelease(this.runtime.db, effect.releaseId);
-        if (!release) return { kind: 'dead', error: 'release not found', feed: null };
         const now = this.clock.now();
-        const view = await this.runtime.cardViewOf(this.runtime.db, release, now);
-        const existing = await getCard(this.runtime.db, effect.releaseId);
+        const snapshot = await this.store.cards.snapshot(effect.releaseId, now);
+        if (!snapshot) return { kind: 'dead', error: 'release not found', feed: null };
+        const view = this.releases.cardView(snapshot, now);
+        const existing = snapshot.position;
         const ref = await this.ports.chat.publishCard(view, existing ? { channel: existing.channel, ts: existing.ts } : null);
-        await saveCard(this.runtime.db, { releaseId: effect.releaseId, channel: ref.channel, ts: ref.ts, renderedVersion: view.version, now });
-        return { kind: 'done', feed: null, result: { renderedVersion: view.version } };
+        await this.store.cards.saved({ releaseId: effect.releaseId, channel: ref.channel, ts: ref.ts, renderedVersion: view.version }, now);
+        return { kind: 'done', feed: null, result: { renderedVersion: view.version }, renderedVersion: view.version };
       }
       case 'thread': {
-        const card = await getCard(this.runtime.db, effect.releaseId);
+        const card = await this.store.cards.position(effect.releaseId);
         if (!card) throw new RetryLater('the card is not posted yet');
         await this.ports.chat.postThreadLine({ channel: card.channel, ts: card.ts }, effect.text);
         return { kind: 'done', feed: null };
       }
       case 'chart': {
-        const card = await getCard(this.runtime.db, effect.releaseId);
+        const card = await this.store.cards.position(effect.releaseId);
         if (!card) throw new RetryLater('the card is not posted yet');
         await this.ports.chat.postThreadChart({ channel: card.channel, ts: card.ts }, effect.chart);
         return { kind: 'done', feed: null };
@@ -321,39 +321,39 @@ export class OutboxWorker {
   private async complete(row: OutboxRow, ran: Ran): Promise<void> {
     const now = this.clock.now();
     if (ran.kind === 'retry') {
-      await retryOutboxRow(this.runtime.db, row, { at: new Date(now.getTime() + this.clockMs(this.backoffMs(row, ran))), error: ran.error, countAttempt: !ran.waited });
+      await this.store.outbox.retry(row, { at: new Date(now.getTime() + this.clockMs(this.backoffMs(row, ran))), error: ran.error, countAttempt: !ran.waited });
       return;
     }
-    const effect = row.effect as StoredEffect;
-    await this.runtime.transaction(async (tx, after) => {
+    const effect = row.effect;
+    await this.releases.transaction(async (tx, after) => {
       // Lock order release → outbox everywhere, so a completion and a decision never deadlock.
-      if (ran.feed && row.releaseId) await lockRelease(tx, row.releaseId);
-      const marked = await finishOutboxRow(tx, row, ran.kind === 'done' ? { kind: 'done', result: ran.result ?? null, now } : { kind: 'dead', error: ran.error, now });
+      if (ran.feed && row.releaseId) await tx.releases.lock(row.releaseId);
+      const marked = await tx.outbox.finish(row, ran.kind === 'done' ? { kind: 'done', result: ran.result ?? null, now } : { kind: 'dead', error: ran.error, now });
       // Another replica took the row over after our lease ran out: it completes it, not us.
       if (!marked) return;
       if (ran.kind === 'done' && effect.kind === 'manual_weights') {
-        await recordWeights(tx, { service: effect.service, environment: effect.environment, weights: effect.weights, discard: [], now });
+        await tx.infraSets.recordWeights({ service: effect.service, environment: effect.environment, weights: effect.weights, now });
       }
       if (ran.kind === 'done' && effect.kind === 'retire_infra_set') {
-        await retireInfraSets(tx, [effect.infraSetId], now);
+        await tx.infraSets.retire([effect.infraSetId], now);
         if (effect.releaseId) {
-          await enqueue(tx, { lane: 'chat', key: `retired:${effect.infraSetId}`, releaseId: effect.releaseId, effect: { kind: 'thread', text: `🧹 ${effect.infraSetId} retired`, releaseId: effect.releaseId }, now });
+          await tx.outbox.enqueue({ lane: 'chat', key: `retired:${effect.infraSetId}`, releaseId: effect.releaseId, effect: { kind: 'thread', text: `🧹 ${effect.infraSetId} retired`, releaseId: effect.releaseId }, now });
           // The card listed the set as draining: draw it again.
-          await enqueue(tx, { lane: 'chat', key: `card:${effect.releaseId}:retired:${effect.infraSetId}`, coalesceKey: `card:${effect.releaseId}`, releaseId: effect.releaseId, effect: { kind: 'card', releaseId: effect.releaseId }, now });
+          await tx.outbox.enqueue({ lane: 'chat', key: `card:${effect.releaseId}:retired:${effect.infraSetId}`, coalesceKey: `card:${effect.releaseId}`, releaseId: effect.releaseId, effect: { kind: 'card', releaseId: effect.releaseId }, now });
         }
       }
       if (ran.kind === 'done' && effect.kind === 'card') {
         // The card was drawn from the state as it was then; a transition since needs another draw.
-        const release = await getRelease(tx, effect.releaseId);
-        const rendered = (ran.result as { renderedVersion: number }).renderedVersion;
+        const release = await tx.releases.get(effect.releaseId);
+        const rendered = ran.renderedVersion;
         // A state change the card now shows is one App Home shows too.
         if (marked.priority >= CARD_PRIORITY.stateChange && this.ports.appHomes) {
-          await enqueue(tx, { lane: 'chat', key: `app-home:${effect.releaseId}:${rendered}`, coalesceKey: 'app-home', releaseId: null, effect: { kind: 'app_home', releaseId: null }, now });
-          this.runtime.runAfterCommit(after, ['chat']);
+          await tx.outbox.enqueue({ lane: 'chat', key: `app-home:${effect.releaseId}:${rendered}`, coalesceKey: 'app-home', releaseId: null, effect: { kind: 'app_home', releaseId: null }, now });
+          this.releases.runAfterCommit(after, ['chat']);
         }
-        if (release && release.version > rendered) {
+        if (release && rendered !== undefined && release.version > rendered) {
           // It keeps the priority of the changes that coalesced into the render just done.
-          await enqueue(tx, {
+          await tx.outbox.enqueue({
             lane: 'chat',
             key: `card:${release.id}:${release.version}`,
             coalesceKey: `card:${release.id}`,
@@ -362,10 +362,10 @@ export class OutboxWorker {
             priority: Math.max(marked.priority, CARD_PRIORITY.refresh),
             now,
           });
-          this.runtime.runAfterCommit(after, ['chat']);
+          this.releases.runAfterCommit(after, ['chat']);
         }
       }
-      if (ran.feed && row.releaseId) await this.runtime.apply(tx, row.releaseId, ran.feed, now, after);
+      if (ran.feed && row.releaseId) await this.releases.apply(tx, row.releaseId, ran.feed, now, after);
     });
   }
 }

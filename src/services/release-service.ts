@@ -3,7 +3,7 @@ import type { DeliveryConfig } from '../config/delivery-schema.js';
 import { lastKnownGood } from '../domain/infra-set/keep-warm.js';
 import { mayDeploy, mayGovern, mayRollBack } from '../domain/release/authorization.js';
 import { LINE_STOP_ENVIRONMENT, lineRestartNotice, lineStopNotice } from '../domain/release/line-stop.js';
-import { newReleaseState, releaseStatus, startRelease } from '../domain/release/decide.js';
+import { newReleaseState, startRelease } from '../domain/release/decide.js';
 import { admitDowngrades, describeDowngrade, planDowngrades } from '../domain/release/downgrade.js';
 import { planRelease } from '../domain/release/plan.js';
 import { changeMarks } from '../domain/release/what-ships.js';
@@ -11,28 +11,11 @@ import { rollbackOrder } from '../domain/release/rollback-order.js';
 import type { Actor, DeployRequest, DeployTarget, Outcome, ReleaseInput, ReleasePlan, ReleaseState, Refusal } from '../domain/release/types.js';
 import { checkConstraints } from '../domain/version-set/constraints.js';
 import type { Clock } from '../ports/clock.js';
-import type { DbOrTx } from '../store/db.js';
-import {
-  activeFreezes,
-  appendOperatorEvent,
-  appendRefusal,
-  appendTransition,
-  getInfraSet,
-  getRelease,
-  infraSetsOf,
-  insertFreeze,
-  insertRelease,
-  listActiveReleases,
-  liftFreezes,
-  releaseLock,
-  takeLock,
-  warmInfraSets,
-  getLock,
-  wakeWaitingReleases,
-  type ReleaseRow,
-} from '../store/repos/drizzle-release-repo.js';
-import { versionHistory } from '../store/repos/drizzle-version-history.js';
-import { approvals } from '../store/schema/index.js';
+import type { OutboxLane } from '../ports/outbox.js';
+import type { AcceptedDecision, ReleaseRecord, WorldScope } from '../ports/release-store.js';
+import type { Store, Stores } from '../ports/store.js';
+import type { VersionSetSnapshot } from '../ports/version-set-store.js';
+import type { CardSnapshot } from '../ports/release-cards.js';
 import type {
   EnvironmentOutcome,
   FreezeView,
@@ -44,8 +27,12 @@ import type {
   ReleaseActionRequest,
   ReleaseService,
 } from './release-service-api.js';
-import { enqueue, type AfterCommit, type ReleaseRuntime } from './release-runtime.js';
-import { latestVersionSet, lockMinting, mintWithVersion, versionSetById, type VersionSetSnapshot } from './version-set-service.js';
+import type { ReleaseObserver } from './release-telemetry.js';
+import { decide } from '../domain/release/decide.js';
+import type { WorldFacts } from '../domain/release/gates.js';
+import { toReleaseView } from '../domain/release/view.js';
+import { servicesConcerned, worldFacts } from '../domain/release/world.js';
+import type { Decision, ReleaseView } from '../domain/release/types.js';
 
 export * from './release-service-api.js';
 
@@ -80,24 +67,123 @@ function newReleaseId(): string {
   return `r${randomBytes(5).toString('hex')}`;
 }
 
+/** Runs a hook once the transaction has committed (e.g. kicking the lane its effects were queued in). */
+export type AfterCommit = (hook: () => void) => void;
+
+export type ApplyResult =
+  | { kind: 'missing' }
+  | { kind: 'refused'; code: Extract<Decision, { kind: 'refused' }>['code']; message: string; row: ReleaseRecord }
+  | { kind: 'accepted'; row: ReleaseRecord; rollbackStarted: boolean };
+
+export interface ReleaseServiceOptions {
+  store: Store;
+  config: DeliveryConfig;
+  clock: Clock;
+  /** Runs an outbox lane now, in the background. */
+  kick: (lane: OutboxLane) => void;
+  /**
+   * Whether every commit runs the lanes it queued into at once (production). Tests that drive the
+   * engine step by step turn it off; a rollback runs its lane at once either way.
+   */
+  runLanesAtOnce?: boolean;
+  /** Counts committed transitions for /metrics and logs each one. */
+  observer: ReleaseObserver;
+}
+
 type Prepared =
   | { ok: false; refusal: Refusal }
   | { ok: true; plan: ReleasePlan; base: VersionSetSnapshot | undefined; versions: Record<string, string>; mint: { service: string; version: string } | null };
 
-/** The release engine's use cases over Postgres/PGlite: load (row lock) → decide → one transaction. */
-export class DrizzleReleaseService implements ReleaseService {
-  constructor(
-    private readonly runtime: ReleaseRuntime,
-    private readonly clock: Clock,
-  ) {}
+/**
+ * The release engine's use cases over the store ports: load (row lock) → decide → one unit of work
+ * (state + audit row + outbox rows) → the lanes it queued into run after the commit.
+ */
+export class StoredReleaseService implements ReleaseService {
+  private readonly store: Store;
+  private readonly config: DeliveryConfig;
+  private readonly clock: Clock;
+  private readonly kick: (lane: OutboxLane) => void;
+  private readonly runLanesAtOnce: boolean;
+  private readonly observer: ReleaseObserver;
 
-  private get config(): DeliveryConfig {
-    return this.runtime.config;
+  constructor(options: ReleaseServiceOptions) {
+    this.observer = options.observer;
+    this.store = options.store;
+    this.config = options.config;
+    this.clock = options.clock;
+    this.kick = options.kick;
+    this.runLanesAtOnce = options.runLanesAtOnce ?? true;
+  }
+
+  // ── The one flow every input takes ───────────────────────────────────────────────────────
+
+  /** Runs `work` in one transaction, then the hooks it registered (e.g. kicking the critical lane). */
+  async transaction<T>(work: (tx: Stores, after: AfterCommit) => Promise<T>): Promise<T> {
+    const hooks: Array<() => void> = [];
+    const result = await this.store.transaction((tx) => work(tx, (hook) => hooks.push(hook)));
+    for (const hook of hooks) hook();
+    return result;
+  }
+
+  /** Tells telemetry and the log of a transition, once it is committed. */
+  private observe(after: AfterCommit, before: ReleaseState | null, decision: AcceptedDecision, input: string, now: Date): void {
+    after(() => this.observer.transition(before, decision, input, now));
+  }
+
+  /** Runs `lanes` as soon as the transaction commits (see `runLanesAtOnce`). */
+  runAfterCommit(after: AfterCommit, lanes: readonly OutboxLane[]): void {
+    if (this.runLanesAtOnce && lanes.length > 0) after(() => lanes.forEach((lane) => this.kick(lane)));
+  }
+
+  /** What the gates of `scope` see at `now`. */
+  async world(stores: Stores, scope: WorldScope, now: Date): Promise<WorldFacts> {
+    return worldFacts(this.config, await stores.releases.world(scope, now), scope.environments, now);
+  }
+
+  /** The facts one release's gates look at: its path, the services it ships and their providers. */
+  private scopeOf(row: ReleaseRecord): WorldScope {
+    return { environments: row.state.plan.path, services: servicesConcerned(this.config, row.state) };
+  }
+
+  view(row: ReleaseRecord, facts: WorldFacts | null, now: Date): ReleaseView {
+    return toReleaseView(row.state, { version: row.version, updatedAt: row.updatedAt.toISOString() }, this.config, facts, now);
+  }
+
+  async viewOf(stores: Stores, row: ReleaseRecord, now: Date): Promise<ReleaseView> {
+    const finished = row.state.phase.kind === 'finished';
+    return this.view(row, finished ? null : await this.world(stores, this.scopeOf(row), now), now);
+  }
+
+  /** The card's view: the release with the facts it shows and its infra-sets still draining. */
+  cardView(snapshot: CardSnapshot, now: Date): ReleaseView {
+    const row = snapshot.release;
+    const view = this.view(row, snapshot.world ? worldFacts(this.config, snapshot.world, row.state.plan.path, now) : null, now);
+    if (snapshot.draining.length === 0) return view;
+    return { ...view, draining: snapshot.draining.map((set) => ({ environment: set.environment, service: set.service, infraSetId: set.id, retiresAt: (set.retiredAt ?? now).toISOString() })) };
+  }
+
+  /** Applies one input to one release inside `tx`: lock the row, load the world's facts, decide, save. */
+  async apply(tx: Stores, releaseId: string, input: ReleaseInput, now: Date, after: AfterCommit): Promise<ApplyResult> {
+    const row = await tx.releases.lock(releaseId);
+    if (!row) return { kind: 'missing' };
+    const facts = await this.world(tx, this.scopeOf(row), now);
+    const decision = decide(row.state, input, now, { config: this.config, facts });
+    const actor = 'actor' in input ? input.actor.userId : null;
+    if (decision.kind === 'refused') {
+      await tx.releases.refuse({ releaseId, version: row.version, input: input.type, actor, code: decision.code, message: decision.message, at: now });
+      return { kind: 'refused', code: decision.code, message: decision.message, row };
+    }
+    const saved = await tx.releases.save(row, decision, { input: input.type, actor, now });
+    if (saved.changed) this.observe(after, row.state, decision, input.type, now);
+    // A rollback's traffic moves run at once, whatever runLanesAtOnce says.
+    if (saved.rollbackStarted) after(() => this.kick('critical'));
+    this.runAfterCommit(after, saved.lanes);
+    return { kind: 'accepted', row: saved.row, rollbackStarted: saved.rollbackStarted };
   }
 
   // ── Deploy ────────────────────────────────────────────────────────────────────────────────
 
-  private async prepare(db: DbOrTx, request: DeployRequest, releaseId: string): Promise<Prepared> {
+  private async prepare(db: Stores, request: DeployRequest, releaseId: string): Promise<Prepared> {
     const { environment, target } = request;
     if (!this.config.environments[environment]) return { ok: false, refusal: { code: 'unknown_environment', message: `No environment named ${environment}` } };
     let versions: Record<string, string>;
@@ -107,18 +193,18 @@ export class DrizzleReleaseService implements ReleaseService {
     let versionSetId: number;
     if (target.kind === 'service') {
       if (!this.config.services[target.service]) return { ok: false, refusal: { code: 'unknown_service', message: `No service named ${target.service}` } };
-      base = await latestVersionSet(db);
+      base = await db.versionSets.latest();
       versions = { ...(base?.versions ?? {}), [target.service]: target.version };
       scope = [target.service];
       if (base?.versions[target.service] !== target.version) mint = { service: target.service, version: target.version };
       versionSetId = mint ? 0 : base!.id;
     } else {
-      base = await versionSetById(db, target.versionSetId);
+      base = await db.versionSets.byId(target.versionSetId);
       if (!base) return { ok: false, refusal: { code: 'unknown_version_set', message: `No version set #${target.versionSetId}` } };
       versions = base.versions;
       versionSetId = base.id;
     }
-    const [facts, history] = await Promise.all([this.runtime.loadFacts(db, Object.keys(this.config.environments), this.clock.now()), versionHistory(db, scope ?? Object.keys(versions))]);
+    const [facts, history] = await Promise.all([this.world(db, { environments: Object.keys(this.config.environments) }, this.clock.now()), db.versionSets.history(scope ?? Object.keys(versions))]);
     const planned = planRelease({ releaseId, config: this.config, versionSetId, versions, environment, serving: facts.serving, history, ...(scope ? { scope } : {}) });
     if (!planned.ok) return planned;
     const targetPlan = planned.plan.environments.find((env) => env.environment === environment);
@@ -136,7 +222,7 @@ export class DrizzleReleaseService implements ReleaseService {
     const allowed = mayDeploy(this.config, request.actor, environment, shipped);
     if (!allowed.ok) return { ok: false, refusal: allowed.refusal };
 
-    const overlap = (row: ReleaseRow) => [
+    const overlap = (row: ReleaseRecord) => [
       ...new Set(
         row.state.plan.environments.flatMap((env) =>
           env.changes
@@ -145,7 +231,7 @@ export class DrizzleReleaseService implements ReleaseService {
         ),
       ),
     ];
-    const busy = (await listActiveReleases(db)).find((row) => overlap(row).length > 0);
+    const busy = (await db.releases.active()).find((row) => overlap(row).length > 0);
     if (busy) {
       const ships = Object.entries(busy.state.plan.versions)
         .filter(([service]) => busy.state.plan.environments.some((env) => env.changes.some((change) => change.service === service)))
@@ -163,14 +249,14 @@ export class DrizzleReleaseService implements ReleaseService {
   }
 
   /** The active release this very request (same person, same target, same environment) already started. */
-  private async sameRequestInFlight(db: DbOrTx, request: DeployRequest): Promise<ReleaseRow | undefined> {
-    return (await listActiveReleases(db)).find(
+  private async sameRequestInFlight(db: Stores, request: DeployRequest): Promise<ReleaseRecord | undefined> {
+    return (await db.releases.active()).find(
       (row) => row.requester === request.actor.userId && row.environment === request.environment && shipsTarget(row.state, request.target),
     );
   }
 
   async previewPlan(request: DeployRequest): Promise<PlanPreview> {
-    const repeated = await this.sameRequestInFlight(this.runtime.db, request);
+    const repeated = await this.sameRequestInFlight(this.store, request);
     if (repeated) {
       return {
         kind: 'planned',
@@ -179,7 +265,7 @@ export class DrizzleReleaseService implements ReleaseService {
         summary: [`You are already deploying ${describeTarget(request.target)} to ${request.environment}: release ${repeated.id} (${repeated.status}). Deploy answers with it; no second release starts.`],
       };
     }
-    const prepared = await this.prepare(this.runtime.db, request, 'preview');
+    const prepared = await this.prepare(this.store, request, 'preview');
     if (!prepared.ok) return { kind: 'refused', ...prepared.refusal };
     const summary = prepared.plan.environments.map(
       (env) =>
@@ -199,46 +285,35 @@ export class DrizzleReleaseService implements ReleaseService {
     const now = this.clock.now();
     const id = newReleaseId();
     try {
-      return await this.runtime.transaction(async (tx, after) => {
+      return await this.transaction(async (tx, after) => {
         // One deploy decision at a time across replicas: the busy check and the mint are not raced.
-        await lockMinting(tx);
+        await tx.environments.lockDeploys();
         // The same request again (a double submit, a retyped command) answers with the release it started.
         const repeated = await this.sameRequestInFlight(tx, request);
-        if (repeated) return { kind: 'accepted', view: await this.runtime.viewOf(tx, repeated, now), existing: true } as const;
+        if (repeated) return { kind: 'accepted', view: await this.viewOf(tx, repeated, now), existing: true } as const;
         const prepared = await this.prepare(tx, request, id);
         if (!prepared.ok) throw new Refused(prepared.refusal);
         const plan = prepared.plan;
         if (prepared.mint) {
-          const minted = await mintWithVersion(tx, { base: prepared.base, service: prepared.mint.service, version: prepared.mint.version, source: 'deploy' });
+          const minted = await tx.versionSets.mintWithVersion({ base: prepared.base, service: prepared.mint.service, version: prepared.mint.version, source: 'deploy' });
           plan.versionSetId = minted.id;
         }
         const downgrades = admitDowngrades(plan, describeTarget(request.target), request.allowDowngrade ? { confirmedBy: request.actor.userId } : null);
         if (!downgrades.ok) throw new Refused(downgrades.refusal);
         const state = newReleaseState({ id, requester: request.actor, plan, now, target: request.target });
-        const facts = await this.runtime.loadFacts(tx, plan.path, now);
+        const facts = await this.world(tx, { environments: plan.path }, now);
         const decision = startRelease(state, now, { config: this.config, facts });
         if (decision.kind !== 'accepted') throw new Refused(decision);
         if (downgrades.event) decision.events.unshift(downgrades.event);
-        await insertRelease(tx, {
-          id,
-          status: releaseStatus(decision.state),
-          environment: request.environment,
-          versionSetId: plan.versionSetId,
-          requester: request.actor.userId,
-          state: decision.state,
-          nextTickAt: decision.nextTickAt ? new Date(decision.nextTickAt) : null,
-          now,
-        });
-        await appendTransition(tx, { releaseId: id, version: 1, events: decision.events, input: 'deploy', actor: request.actor.userId, at: now });
-        this.runtime.observe(after, null, decision, 'deploy', now);
-        await this.runtime.writeEffects(tx, decision.state, 1, decision.effects, now, { after });
-        const row = (await getRelease(tx, id))!;
-        return { kind: 'accepted', view: await this.runtime.viewOf(tx, row, now) } as const;
+        const saved = await tx.releases.insert({ environment: request.environment, requester: request.actor.userId }, decision, { input: 'deploy', actor: request.actor.userId, now });
+        this.observe(after, null, decision, 'deploy', now);
+        this.runAfterCommit(after, saved.lanes);
+        return { kind: 'accepted', view: await this.viewOf(tx, saved.row, now) } as const;
       });
     } catch (error) {
       if (!(error instanceof Refused)) throw error;
       // No release row exists, but the audit log still records who asked for what and why not.
-      await appendRefusal(this.runtime.db, {
+      await this.store.releases.refuse({
         releaseId: null,
         version: 0,
         input: 'deploy',
@@ -256,15 +331,15 @@ export class DrizzleReleaseService implements ReleaseService {
 
   private async act(releaseId: string, input: ReleaseInput): Promise<Outcome> {
     const now = this.clock.now();
-    return this.runtime.transaction(async (tx, after) => {
-      const result = await this.runtime.apply(tx, releaseId, input, now, after);
+    return this.transaction(async (tx, after) => {
+      const result = await this.apply(tx, releaseId, input, now, after);
       if (result.kind === 'missing') return refused('unknown_release', `No release ${releaseId}`);
       if (result.kind === 'refused') return { kind: 'refused', code: result.code, message: result.message };
       if (input.type === 'approve') {
         const approval = result.row.state.approvals[result.row.state.approvals.length - 1]!;
-        await tx.insert(approvals).values({ releaseId, environment: approval.environment, userId: approval.userId, at: now }).onConflictDoNothing();
+        await tx.releases.recordApproval({ releaseId, environment: approval.environment, userId: approval.userId, at: now });
       }
-      return { kind: 'accepted', view: await this.runtime.viewOf(tx, result.row, now) };
+      return { kind: 'accepted', view: await this.viewOf(tx, result.row, now) };
     });
   }
 
@@ -290,23 +365,23 @@ export class DrizzleReleaseService implements ReleaseService {
   async supersede({ actor, releaseId, service, version }: ReleaseActionRequest & { service: string; version: string }): Promise<Outcome> {
     const now = this.clock.now();
     try {
-      return await this.runtime.transaction(async (tx, after) => {
-        await lockMinting(tx);
-        const current = await getRelease(tx, releaseId);
+      return await this.transaction(async (tx, after) => {
+        await tx.environments.lockDeploys();
+        const current = await tx.releases.get(releaseId);
         if (!current) return refused('unknown_release', `No release ${releaseId}`);
         if (!(service in current.state.plan.versions)) return refused('not_in_release', `${service} is not shipped by release ${releaseId}`);
-        const base = await versionSetById(tx, current.state.plan.versionSetId);
-        const minted = await mintWithVersion(tx, { base, service, version, source: 'supersede' });
-        const result = await this.runtime.apply(tx, releaseId, { type: 'supersede', actor, service, version, versionSetId: minted.id }, now, after);
+        const base = await tx.versionSets.byId(current.state.plan.versionSetId);
+        const minted = await tx.versionSets.mintWithVersion({ base, service, version, source: 'supersede' });
+        const result = await this.apply(tx, releaseId, { type: 'supersede', actor, service, version, versionSetId: minted.id }, now, after);
         if (result.kind === 'missing') return refused('unknown_release', `No release ${releaseId}`);
         // Undo the mint; the refusal is logged again outside the rolled-back transaction.
         if (result.kind === 'refused') throw new Refused({ code: result.code, message: result.message });
-        return { kind: 'accepted', view: await this.runtime.viewOf(tx, result.row, now) } as const;
+        return { kind: 'accepted', view: await this.viewOf(tx, result.row, now) } as const;
       });
     } catch (error) {
       if (!(error instanceof Refused)) throw error;
-      const row = await getRelease(this.runtime.db, releaseId);
-      if (row) await appendRefusal(this.runtime.db, { releaseId, version: row.version, input: 'supersede', actor: actor.userId, code: error.refusal.code, message: error.refusal.message, at: now });
+      const row = await this.store.releases.get(releaseId);
+      if (row) await this.store.releases.refuse({ releaseId, version: row.version, input: 'supersede', actor: actor.userId, code: error.refusal.code, message: error.refusal.message, at: now });
       return { kind: 'refused', ...error.refusal };
     }
   }
@@ -320,46 +395,46 @@ export class DrizzleReleaseService implements ReleaseService {
     const allowed = mayRollBack(this.config, actor, environment, service);
     if (!allowed.ok) return { kind: 'refused', ...allowed.refusal };
     const now = this.clock.now();
-    return this.runtime.transaction(async (tx, after) => {
-      const busy = (await listActiveReleases(tx)).find((row) => row.state.plan.environments.some((env) => env.environment === environment && env.changes.some((change) => change.service === service)));
+    return this.transaction(async (tx, after) => {
+      const busy = (await tx.releases.active()).find((row) => row.state.plan.environments.some((env) => env.environment === environment && env.changes.some((change) => change.service === service)));
       if (busy && request.toInfraSetId) {
         return refused('environment_busy', `Release ${busy.id} is moving ${service} in ${environment}: /rollback ${service} without \`to\` rolls the release back, or use its Roll back button`);
       }
       if (busy) {
         // Half a release restored is still half-shipped: the whole release rolls back, as its card shows.
-        const result = await this.runtime.apply(tx, busy.id, { type: 'rollback', actor, reason: `/rollback ${service} in ${environment}` }, now, after);
+        const result = await this.apply(tx, busy.id, { type: 'rollback', actor, reason: `/rollback ${service} in ${environment}` }, now, after);
         if (result.kind === 'missing') return refused('unknown_release', `No release ${busy.id}`);
         if (result.kind === 'refused') return refused(result.code, result.message);
         return { kind: 'accepted', value: { service, environment, releaseId: busy.id, moves: rollbackOrder(result.row.state, { onlyMoved: true }).flatMap((entry) => entry.moves) } };
       }
       let target;
       if (request.toInfraSetId) {
-        target = await getInfraSet(tx, request.toInfraSetId);
+        target = await tx.infraSets.get(request.toInfraSetId);
         if (!target || target.service !== service || target.environment !== environment || !['warm', 'ready'].includes(target.state)) {
           return refused('unknown_infra_set', `${request.toInfraSetId} is not a warm infra-set of ${service} in ${environment}`);
         }
       } else {
-        target = lastKnownGood((await warmInfraSets(tx, service, environment)).map((row) => ({ ...row, warmedAt: (row.warmedAt ?? row.createdAt).toISOString() })));
+        target = lastKnownGood((await tx.infraSets.warm(service, environment)).map((row) => ({ ...row, warmedAt: (row.warmedAt ?? row.createdAt).toISOString() })));
         if (!target) return refused('no_warm_infra_set', `No warm infra-set of ${service} in ${environment} to roll back to`);
       }
       // Every infra-set that still exists is named, the others at 0: kept running, no requests.
       const weights: Record<string, number> = { [target.id]: 100 };
-      for (const set of await infraSetsOf(tx, service, environment)) if (set.state !== 'retired' && set.state !== 'provisioning') weights[set.id] ??= 0;
-      await enqueue(tx, {
+      for (const set of await tx.infraSets.of(service, environment)) if (set.state !== 'retired' && set.state !== 'provisioning') weights[set.id] ??= 0;
+      await tx.outbox.enqueue({
         lane: 'critical',
         key: `manual:${service}:${environment}:${target.id}:${now.getTime()}`,
         releaseId: null,
         effect: { kind: 'manual_weights', environment, service, weights, requestedBy: actor.userId, releaseId: null },
         now,
       });
-      await appendOperatorEvent(tx, {
+      await tx.environments.recordOperatorEvent({
         type: 'manual_rollback',
         actor: actor.userId,
         message: `<@${actor.userId}> rolled ${service} back to ${target.version} (${target.id}) in ${environment}`,
         at: now,
         data: { environment, service, toInfraSetId: target.id, toVersion: target.version },
       });
-      after(() => this.runtime.kickCritical());
+      after(() => this.kick('critical'));
       return { kind: 'accepted', value: { service, environment, toInfraSetId: target.id, toVersion: target.version } };
     });
   }
@@ -369,15 +444,15 @@ export class DrizzleReleaseService implements ReleaseService {
     if (check) return check;
     if (!(request.durationSeconds > 0)) return refused('invalid_input', 'A freeze needs a positive duration');
     const now = this.clock.now();
-    const row = await this.runtime.transaction(async (tx, after) => {
-      const inserted = await insertFreeze(tx, {
+    const row = await this.transaction(async (tx, after) => {
+      const inserted = await tx.environments.addFreeze({
         environment: request.environment,
         reason: request.reason,
         from: now,
         until: new Date(now.getTime() + request.durationSeconds * 1000),
         createdBy: request.actor.userId,
       });
-      await appendOperatorEvent(tx, {
+      await tx.environments.recordOperatorEvent({
         type: 'freeze',
         actor: request.actor.userId,
         message: `<@${request.actor.userId}> froze ${request.environment} until ${inserted.until?.toISOString() ?? 'lifted'}: ${request.reason}`,
@@ -394,12 +469,12 @@ export class DrizzleReleaseService implements ReleaseService {
     const check = this.governCheck(request.actor, request.environment, 'unfreeze');
     if (check) return check;
     const now = this.clock.now();
-    const lifted = await this.runtime.transaction(async (tx, after) => {
-      const count = await liftFreezes(tx, request.environment, request.actor.userId, now);
+    const lifted = await this.transaction(async (tx, after) => {
+      const count = await tx.environments.liftFreezes(request.environment, request.actor.userId, now);
       if (count === 0) return 0;
       await this.homesChanged(tx, after, `unfreeze:${request.environment}:${now.getTime()}`, now);
-      await appendOperatorEvent(tx, { type: 'unfreeze', actor: request.actor.userId, message: `<@${request.actor.userId}> lifted the freeze of ${request.environment}`, at: now, data: { environment: request.environment, lifted: count } });
-      await wakeWaitingReleases(tx, now);
+      await tx.environments.recordOperatorEvent({ type: 'unfreeze', actor: request.actor.userId, message: `<@${request.actor.userId}> lifted the freeze of ${request.environment}`, at: now, data: { environment: request.environment, lifted: count } });
+      await tx.environments.wakeWaiting(now);
       return count;
     });
     if (lifted === 0) return refused('not_frozen', `${request.environment} has no ad-hoc freeze to lift (scheduled freezes change in the config)`);
@@ -427,21 +502,21 @@ export class DrizzleReleaseService implements ReleaseService {
     if (denied) return denied;
     const now = this.clock.now();
     const by = request.actor.userId;
-    return this.runtime.transaction(async (tx, after) => {
+    return this.transaction(async (tx, after) => {
       // Serialised with deploy decisions: no release starts half-way through the stop.
-      await lockMinting(tx);
-      const [current] = await activeFreezes(tx, now, LINE_STOP_ENVIRONMENT);
+      await tx.environments.lockDeploys();
+      const [current] = await tx.environments.freezes(now, LINE_STOP_ENVIRONMENT);
       if (current) return refused('line_stopped', `The line is already stopped (since ${current.from.toISOString()}): ${current.reason}`);
-      const freeze = await insertFreeze(tx, { environment: LINE_STOP_ENVIRONMENT, reason: `line stopped by <@${by}>: ${request.reason}`, from: now, until: null, createdBy: by });
+      const freeze = await tx.environments.addFreeze({ environment: LINE_STOP_ENVIRONMENT, reason: `line stopped by <@${by}>: ${request.reason}`, from: now, until: null, createdBy: by });
       const paused: string[] = [];
-      for (const row of await listActiveReleases(tx)) {
+      for (const row of await tx.releases.active()) {
         if (row.state.paused || row.state.phase.kind === 'rolling_back') continue;
-        const result = await this.runtime.apply(tx, row.id, { type: 'pause', actor: request.actor, reason: request.reason, lineStop: freeze.id }, now, after);
+        const result = await this.apply(tx, row.id, { type: 'pause', actor: request.actor, reason: request.reason, lineStop: freeze.id }, now, after);
         if (result.kind === 'accepted') paused.push(row.id);
       }
-      await appendOperatorEvent(tx, { type: 'freeze_all', actor: by, message: `<@${by}> stopped the line: ${request.reason}`, at: now, data: { reason: request.reason, freezeId: freeze.id, pausedReleaseIds: paused } });
+      await tx.environments.recordOperatorEvent({ type: 'freeze_all', actor: by, message: `<@${by}> stopped the line: ${request.reason}`, at: now, data: { reason: request.reason, freezeId: freeze.id, pausedReleaseIds: paused } });
       for (const channel of this.lineChannels()) {
-        await enqueue(tx, { lane: 'chat', key: `line-stop:${freeze.id}:${channel}`, releaseId: null, effect: { kind: 'notify', channel, text: lineStopNotice(by, request.reason), releaseId: null }, now });
+        await tx.outbox.enqueue({ lane: 'chat', key: `line-stop:${freeze.id}:${channel}`, releaseId: null, effect: { kind: 'notify', channel, text: lineStopNotice(by, request.reason), releaseId: null }, now });
       }
       return { kind: 'accepted', value: { freezeId: freeze.id, reason: freeze.reason, by, at: now.toISOString(), pausedReleaseIds: paused } } as const;
     });
@@ -452,23 +527,23 @@ export class DrizzleReleaseService implements ReleaseService {
     if (denied) return denied;
     const now = this.clock.now();
     const by = request.actor.userId;
-    return this.runtime.transaction(async (tx, after) => {
-      await lockMinting(tx);
-      const stops = await activeFreezes(tx, now, LINE_STOP_ENVIRONMENT);
+    return this.transaction(async (tx, after) => {
+      await tx.environments.lockDeploys();
+      const stops = await tx.environments.freezes(now, LINE_STOP_ENVIRONMENT);
       if (stops.length === 0) return refused('line_not_stopped', 'The line is not stopped (`/unfreeze <env>` lifts the freeze of one environment)');
-      await liftFreezes(tx, LINE_STOP_ENVIRONMENT, by, now);
+      await tx.environments.liftFreezes(LINE_STOP_ENVIRONMENT, by, now);
       const stopIds = stops.map((stop) => stop.id);
       const resumed: string[] = [];
       // Only what the stop paused: a release someone paused by hand stays paused.
-      for (const row of await listActiveReleases(tx)) {
+      for (const row of await tx.releases.active()) {
         if (row.state.paused?.lineStop === undefined || !stopIds.includes(row.state.paused.lineStop)) continue;
-        const result = await this.runtime.apply(tx, row.id, { type: 'resume', actor: request.actor, lineStop: row.state.paused.lineStop }, now, after);
+        const result = await this.apply(tx, row.id, { type: 'resume', actor: request.actor, lineStop: row.state.paused.lineStop }, now, after);
         if (result.kind === 'accepted') resumed.push(row.id);
       }
-      await appendOperatorEvent(tx, { type: 'unfreeze_all', actor: by, message: `<@${by}> restarted the line`, at: now, data: { freezeIds: stopIds, resumedReleaseIds: resumed } });
-      await wakeWaitingReleases(tx, now);
+      await tx.environments.recordOperatorEvent({ type: 'unfreeze_all', actor: by, message: `<@${by}> restarted the line`, at: now, data: { freezeIds: stopIds, resumedReleaseIds: resumed } });
+      await tx.environments.wakeWaiting(now);
       for (const channel of this.lineChannels()) {
-        await enqueue(tx, { lane: 'chat', key: `line-restart:${stopIds.join('-')}:${channel}`, releaseId: null, effect: { kind: 'notify', channel, text: lineRestartNotice(by, resumed.length), releaseId: null }, now });
+        await tx.outbox.enqueue({ lane: 'chat', key: `line-restart:${stopIds.join('-')}:${channel}`, releaseId: null, effect: { kind: 'notify', channel, text: lineRestartNotice(by, resumed.length), releaseId: null }, now });
       }
       return { kind: 'accepted', value: { resumedReleaseIds: resumed } } as const;
     });
@@ -476,9 +551,9 @@ export class DrizzleReleaseService implements ReleaseService {
 
   async lineStop(): Promise<LineStopView | null> {
     const now = this.clock.now();
-    const [stop] = await activeFreezes(this.runtime.db, now, LINE_STOP_ENVIRONMENT);
+    const [stop] = await this.store.environments.freezes(now, LINE_STOP_ENVIRONMENT);
     if (!stop) return null;
-    const paused = (await listActiveReleases(this.runtime.db)).filter((row) => row.state.paused?.lineStop === stop.id).map((row) => row.id);
+    const paused = (await this.store.releases.active()).filter((row) => row.state.paused?.lineStop === stop.id).map((row) => row.id);
     return { freezeId: stop.id, reason: stop.reason, by: stop.createdBy, at: stop.from.toISOString(), pausedReleaseIds: paused };
   }
 
@@ -486,13 +561,13 @@ export class DrizzleReleaseService implements ReleaseService {
     const check = this.governCheck(request.actor, request.environment, 'lock');
     if (check) return check;
     const at = this.clock.now();
-    const taken = await this.runtime.transaction(async (tx) => {
-      if (!(await takeLock(tx, { environment: request.environment, holder: request.actor.userId, reason: request.reason ?? null, at }))) return false;
-      await appendOperatorEvent(tx, { type: 'lock', actor: request.actor.userId, message: `<@${request.actor.userId}> locked ${request.environment}${request.reason ? `: ${request.reason}` : ''}`, at, data: { environment: request.environment, reason: request.reason ?? null } });
+    const taken = await this.transaction(async (tx) => {
+      if (!(await tx.environments.takeLock({ environment: request.environment, holder: request.actor.userId, reason: request.reason ?? null, at }))) return false;
+      await tx.environments.recordOperatorEvent({ type: 'lock', actor: request.actor.userId, message: `<@${request.actor.userId}> locked ${request.environment}${request.reason ? `: ${request.reason}` : ''}`, at, data: { environment: request.environment, reason: request.reason ?? null } });
       return true;
     });
     if (!taken) {
-      const held = await getLock(this.runtime.db, request.environment);
+      const held = await this.store.environments.lockOf(request.environment);
       return refused('locked', `${request.environment} is already locked by <@${held?.holder ?? '?'}>${held?.reason ? `: ${held.reason}` : ''}`);
     }
     return { kind: 'accepted', value: { environment: request.environment, holder: request.actor.userId, reason: request.reason ?? null, at: at.toISOString() } };
@@ -500,7 +575,7 @@ export class DrizzleReleaseService implements ReleaseService {
 
   async unlock(request: { actor: Actor; environment: string }): Promise<EnvironmentOutcome<{ environment: string }>> {
     if (!this.config.environments[request.environment]) return refused('unknown_environment', `No environment named ${request.environment}`);
-    const held = await getLock(this.runtime.db, request.environment);
+    const held = await this.store.environments.lockOf(request.environment);
     if (!held) return refused('not_locked', `${request.environment} is not locked`);
     // Whoever took the lock may always release it.
     if (held.holder !== request.actor.userId) {
@@ -508,18 +583,18 @@ export class DrizzleReleaseService implements ReleaseService {
       if (check) return check;
     }
     const now = this.clock.now();
-    await this.runtime.transaction(async (tx) => {
-      await releaseLock(tx, request.environment);
-      await appendOperatorEvent(tx, { type: 'unlock', actor: request.actor.userId, message: `<@${request.actor.userId}> unlocked ${request.environment}`, at: now, data: { environment: request.environment } });
-      await wakeWaitingReleases(tx, now);
+    await this.transaction(async (tx) => {
+      await tx.environments.releaseLock(request.environment);
+      await tx.environments.recordOperatorEvent({ type: 'unlock', actor: request.actor.userId, message: `<@${request.actor.userId}> unlocked ${request.environment}`, at: now, data: { environment: request.environment } });
+      await tx.environments.wakeWaiting(now);
     });
     return { kind: 'accepted', value: { environment: request.environment } };
   }
 
   /** What App Home shows changed (a freeze): re-publish it for recent viewers, coalesced. */
-  private async homesChanged(tx: DbOrTx, after: AfterCommit, key: string, now: Date): Promise<void> {
-    await enqueue(tx, { lane: 'chat', key: `app-home:${key}`, coalesceKey: 'app-home', releaseId: null, effect: { kind: 'app_home', releaseId: null }, now });
-    this.runtime.runAfterCommit(after, ['chat']);
+  private async homesChanged(tx: Stores, after: AfterCommit, key: string, now: Date): Promise<void> {
+    await tx.outbox.enqueue({ lane: 'chat', key: `app-home:${key}`, coalesceKey: 'app-home', releaseId: null, effect: { kind: 'app_home', releaseId: null }, now });
+    this.runAfterCommit(after, ['chat']);
   }
 
   private governCheck(actor: Actor, environment: string, action: string): ({ kind: 'refused' } & Refusal) | null {
@@ -531,22 +606,22 @@ export class DrizzleReleaseService implements ReleaseService {
   // ── Queries ───────────────────────────────────────────────────────────────────────────────
 
   async status(releaseId: string) {
-    const row = await getRelease(this.runtime.db, releaseId);
-    return row ? this.runtime.viewOf(this.runtime.db, row, this.clock.now()) : undefined;
+    const row = await this.store.releases.get(releaseId);
+    return row ? this.viewOf(this.store, row, this.clock.now()) : undefined;
   }
 
   async listActive() {
     const now = this.clock.now();
-    const rows = await listActiveReleases(this.runtime.db);
+    const rows = await this.store.releases.active();
     if (rows.length === 0) return [];
     // One load of the world's facts for every card.
-    const facts = await this.runtime.loadFacts(this.runtime.db, Object.keys(this.config.environments), now);
-    return rows.map((row) => this.runtime.view(row, facts, now));
+    const facts = await this.world(this.store, { environments: Object.keys(this.config.environments) }, now);
+    return rows.map((row) => this.view(row, facts, now));
   }
 
   async listFreezes(): Promise<FreezeView[]> {
     const now = this.clock.now();
-    const adhoc = await activeFreezes(this.runtime.db, now);
+    const adhoc = await this.store.environments.freezes(now);
     const views: FreezeView[] = adhoc.map((row) => ({ id: row.id, environment: row.environment, reason: row.reason, from: row.from.toISOString(), until: row.until?.toISOString() ?? null, by: row.createdBy, source: 'adhoc' }));
     let scheduledId = -1;
     for (const [environment, env] of Object.entries(this.config.environments)) {
@@ -559,7 +634,7 @@ export class DrizzleReleaseService implements ReleaseService {
   }
 
   async listInfraSets(service: string, environment: string): Promise<InfraSetView[]> {
-    const rows = await infraSetsOf(this.runtime.db, service, environment);
+    const rows = await this.store.infraSets.of(service, environment);
     return rows.map((row) => ({ id: row.id, service: row.service, environment: row.environment, version: row.version, state: row.state, weight: row.weight, releaseId: row.releaseId, createdAt: row.createdAt.toISOString() }));
   }
 }

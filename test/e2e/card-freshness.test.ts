@@ -6,7 +6,7 @@ import { systemClock } from '../../src/ports/clock.js';
 import { runSandbox, type RunningSandbox } from '../../src/sandbox/run-sandbox.js';
 import { seedSandboxStore } from '../../src/sandbox/sandbox-seed.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator/index.js';
-import { createEngine, type Engine } from '../../src/services/engine.js';
+import { createEngine, type Engine } from '../../src/app/create-engine.js';
 import type { Database } from '../../src/store/db.js';
 import { releaseCards, releases } from '../../src/store/schema/index.js';
 import { pgliteKind } from '../support/databases.js';

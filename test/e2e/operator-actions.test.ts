@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
 import { ManualClock } from '../../src/ports/clock.js';
 import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
-import { createEngine, type Engine } from '../../src/services/engine.js';
+import { createEngine, type Engine } from '../../src/app/create-engine.js';
 import type { Database } from '../../src/store/db.js';
 import { pgliteKind } from '../support/databases.js';
 import { seedServing, silentLogger } from '../support/fakes/engine-harness.js';

@@ -7,7 +7,7 @@ import { createTraffic } from '../../src/adapters/traffic/create-traffic.js';
 import { RoutedInfra, RoutedTraffic } from '../../src/app/routed-ports.js';
 import { infraProviderSchema, trafficRouterSchema, type DeliveryConfig } from '../../src/config/delivery-schema.js';
 import { ManualClock } from '../../src/ports/clock.js';
-import { createEngine } from '../../src/services/engine.js';
+import { createEngine } from '../../src/app/create-engine.js';
 import type { Database } from '../../src/store/db.js';
 import { pgliteKind, truncateAll } from '../support/databases.js';
 import { drive, seedServing, silentLogger, type EngineHarness } from '../support/fakes/engine-harness.js';

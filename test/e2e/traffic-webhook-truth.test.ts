@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookInfra } from '../../src/adapters/infra/webhook-infra.js';
 import { WebhookTraffic } from '../../src/adapters/traffic/webhook-traffic.js';
 import { ManualClock } from '../../src/ports/clock.js';
-import { createEngine } from '../../src/services/engine.js';
+import { createEngine } from '../../src/app/create-engine.js';
 import type { Database } from '../../src/store/db.js';
 import { infraSets } from '../../src/store/schema/index.js';
 import { pgliteKind } from '../support/databases.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
-import { DrizzleVersionSets, mintVersionSet } from '../../src/services/version-set-service.js';
+import { mintVersionSet } from '../../src/store/repos/drizzle-version-set-store.js';
 import type { Database } from '../../src/store/db.js';
 import { and, eq } from 'drizzle-orm';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
@@ -73,7 +73,7 @@ describe('what ships, with its links; no silent downgrade', () => {
       finishedAt: at,
       updatedAt: at,
     });
-    const { versionSetId } = await new DrizzleVersionSets(database.db).recordMerge({ service: 'checkout', version: sha, commitSha: sha, pullNumber, repo: 'acme/checkout' });
+    const { versionSetId } = await engine.engine.versionSets.recordMerge({ service: 'checkout', version: sha, commitSha: sha, pullNumber, repo: 'acme/checkout' });
     return versionSetId;
   }
 

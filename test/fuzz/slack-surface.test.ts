@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
-import { createEngine, type Engine } from '../../src/services/engine.js';
+import { createEngine, type Engine } from '../../src/app/create-engine.js';
 import { queryRows, type Database } from '../../src/store/db.js';
 import { pgliteKind } from '../support/databases.js';
 import { TUESDAY_MORNING } from '../support/fakes/example-config.js';

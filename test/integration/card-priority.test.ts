@@ -3,7 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChatRateLimitedError } from '../../src/adapters/slack/slack-chat.js';
 import type { ReleaseView } from '../../src/domain/release/types.js';
 import type { MessageRef } from '../../src/ports/chat.js';
-import { CARD_PRIORITY, enqueue } from '../../src/services/release-runtime.js';
+import { CARD_PRIORITY } from '../../src/ports/outbox.js';
+import { DrizzleOutbox } from '../../src/store/repos/drizzle-outbox.js';
 import type { Database } from '../../src/store/db.js';
 import { outbox } from '../../src/store/schema/index.js';
 import { testDatabaseKinds, truncateAll } from '../support/databases.js';
@@ -56,7 +57,7 @@ describe.each(testDatabaseKinds)('card renders under a tight Slack budget on %s'
     const [first, second, third] = ids as [string, string, string];
     // Two refreshes queued first, then a state change.
     for (const [releaseId, priority] of [[first, CARD_PRIORITY.refresh], [second, CARD_PRIORITY.refresh], [third, CARD_PRIORITY.stateChange]] as const) {
-      await enqueue(database.db, { lane: 'chat', key: `card:${releaseId}:test`, coalesceKey: `card:${releaseId}`, releaseId, effect: { kind: 'card', releaseId }, priority, now });
+      await new DrizzleOutbox(database.db).enqueue({ lane: 'chat', key: `card:${releaseId}:test`, coalesceKey: `card:${releaseId}`, releaseId, effect: { kind: 'card', releaseId }, priority, now });
     }
     chat.budget = 1;
     await h.engine.runOutbox('chat');
@@ -72,9 +73,9 @@ describe.each(testDatabaseKinds)('card renders under a tight Slack budget on %s'
   it('coalesces a state change into a queued refresh, keeping the higher priority', async () => {
     const { h, chat, ids, now } = await threeReleasesWithPostedCards();
     const [first, second] = ids as [string, string, string];
-    await enqueue(database.db, { lane: 'chat', key: `card:${first}:a`, coalesceKey: `card:${first}`, releaseId: first, effect: { kind: 'card', releaseId: first }, priority: CARD_PRIORITY.refresh, now });
-    await enqueue(database.db, { lane: 'chat', key: `card:${second}:a`, coalesceKey: `card:${second}`, releaseId: second, effect: { kind: 'card', releaseId: second }, priority: CARD_PRIORITY.refresh, now });
-    await enqueue(database.db, { lane: 'chat', key: `card:${second}:b`, coalesceKey: `card:${second}`, releaseId: second, effect: { kind: 'card', releaseId: second }, priority: CARD_PRIORITY.stateChange, now });
+    await new DrizzleOutbox(database.db).enqueue({ lane: 'chat', key: `card:${first}:a`, coalesceKey: `card:${first}`, releaseId: first, effect: { kind: 'card', releaseId: first }, priority: CARD_PRIORITY.refresh, now });
+    await new DrizzleOutbox(database.db).enqueue({ lane: 'chat', key: `card:${second}:a`, coalesceKey: `card:${second}`, releaseId: second, effect: { kind: 'card', releaseId: second }, priority: CARD_PRIORITY.refresh, now });
+    await new DrizzleOutbox(database.db).enqueue({ lane: 'chat', key: `card:${second}:b`, coalesceKey: `card:${second}`, releaseId: second, effect: { kind: 'card', releaseId: second }, priority: CARD_PRIORITY.stateChange, now });
     const pending = await database.db.select().from(outbox).where(eq(outbox.status, 'pending'));
     expect(pending.map((row) => [row.releaseId, row.priority]).sort()).toEqual([[first, CARD_PRIORITY.refresh], [second, CARD_PRIORITY.stateChange]].sort());
     chat.budget = 1;
@@ -85,7 +86,7 @@ describe.each(testDatabaseKinds)('card renders under a tight Slack budget on %s'
   it('never gives up a card render, however long Slack keeps answering 429', async () => {
     const { h, chat, ids, now } = await threeReleasesWithPostedCards();
     const [first] = ids as [string];
-    await enqueue(database.db, { lane: 'chat', key: `card:${first}:z`, coalesceKey: `card:${first}`, releaseId: first, effect: { kind: 'card', releaseId: first }, priority: CARD_PRIORITY.refresh, now });
+    await new DrizzleOutbox(database.db).enqueue({ lane: 'chat', key: `card:${first}:z`, coalesceKey: `card:${first}`, releaseId: first, effect: { kind: 'card', releaseId: first }, priority: CARD_PRIORITY.refresh, now });
     chat.budget = 0;
     for (let attempt = 0; attempt < 25; attempt += 1) {
       await h.engine.runOutbox('chat');

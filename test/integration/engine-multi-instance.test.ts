@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deliveryConfigSchema } from '../../src/config/delivery-schema.js';
 import { ManualClock } from '../../src/ports/clock.js';
 import type { TrafficChange } from '../../src/ports/traffic.js';
-import { createEngine, type Engine } from '../../src/services/engine.js';
+import { createEngine, type Engine } from '../../src/app/create-engine.js';
 import { openDatabase, queryRows, type Database } from '../../src/store/db.js';
 import { outbox, releaseEvents, releases } from '../../src/store/schema/index.js';
 import { testDatabaseKinds, truncateAll } from '../support/databases.js';

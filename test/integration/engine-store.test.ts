@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/store/db.js';
 import { approvals, environments, outbox, services } from '../../src/store/schema/index.js';
-import { latestVersionSet } from '../../src/services/version-set-service.js';
+import { latestVersionSet } from '../../src/store/repos/drizzle-version-set-store.js';
 import { testDatabaseKinds, truncateAll } from '../support/databases.js';
 import { exampleShopConfig, TUESDAY_MORNING } from '../support/fakes/example-config.js';
 import { engineHarness, seedServing } from '../support/fakes/engine-harness.js';

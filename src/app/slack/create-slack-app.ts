@@ -10,7 +10,7 @@ import type { Clock } from '../../ports/clock.js';
 import { noTelemetry, type Telemetry } from '../../ports/telemetry.js';
 import { guardSlackBodies } from './request-guard.js';
 import type { ReleaseService } from '../../services/release-service-api.js';
-import type { ProcessedRequests } from '../../store/repos/processed-requests-repo.js';
+import type { ProcessedRequests } from '../../ports/processed-requests.js';
 import type { HttpRoute } from '../http-routes.js';
 import { ActorResolver, userGroupIdsIn } from './actor-resolver.js';
 import { recoverCommands } from './listeners/commands/durable-command.js';

@@ -7,7 +7,7 @@ import type { Clock } from '../../ports/clock.js';
 import type { ReleaseService } from '../../services/release-service-api.js';
 import type { QueueView } from '../../services/merge-queue/view.js';
 import type { DoraReport, DoraScope } from '../../services/dora-service.js';
-import type { ProcessedRequests } from '../../store/repos/processed-requests-repo.js';
+import type { ProcessedRequests } from '../../ports/processed-requests.js';
 import type { KnownNames } from './command-text.js';
 
 /** What /queue needs of the merge queue service (a narrow port; the service satisfies it structurally). */

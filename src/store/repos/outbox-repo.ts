@@ -1,5 +1,6 @@
 import { and, eq, inArray, min, notInArray, sql } from 'drizzle-orm';
 import { queryRows, type DbOrTx } from '../db.js';
+import type { ClaimedEffect, OutboxLane, StoredEffect } from '../../ports/outbox.js';
 import { outbox, releases } from '../schema/index.js';
 
 /**
@@ -7,25 +8,28 @@ import { outbox, releases } from '../schema/index.js';
  * claimed FOR UPDATE SKIP LOCKED under a short lease that the running replica renews.
  */
 
-export interface ClaimedRow {
-  id: number;
-  kind: string;
-  lane: string;
-  effect: unknown;
-  idempotencyKey: string;
-  releaseId: string | null;
-  attempts: number;
-  priority: number;
-  /** A card render whose card is not posted yet: a chat.postMessage, outside the update budget. */
-  firstPost: boolean;
+/** The claim's RETURNING row: the effect column holds what `insertOutboxRow` wrote, a StoredEffect. */
+interface ClaimedSqlRow {
+  id: number | string;
+  kind: StoredEffect['kind'];
+  lane: OutboxLane;
+  effect: StoredEffect;
+  idempotency_key: string;
+  release_id: string | null;
+  attempts: number | string;
+  priority: number | string;
+  first_post: boolean | string;
 }
+
+/** A claimed row, as the outbox worker runs it. */
+export type ClaimedRow = ClaimedEffect;
 
 export interface OutboxInsert {
   lane: string;
   key: string;
   coalesceKey: string | null;
   releaseId: string | null;
-  effect: { kind: string };
+  effect: StoredEffect;
   priority: number;
   now: Date;
   /** Not to run before this (a retire waiting out its drain delay). */
@@ -69,8 +73,8 @@ export async function insertOutboxRow(tx: DbOrTx, row: OutboxInsert): Promise<vo
  * first post, they wait for it: a thread needs its card). `withoutCards` leaves updates of posted
  * cards where they are (Slack asked us to wait); a first post still goes.
  */
-export async function claimOutboxRows(db: DbOrTx, claim: { lane: string; now: Date; leaseUntil: Date; limit: number; withoutCards: boolean }): Promise<ClaimedRow[]> {
-  const rows = await queryRows<Record<string, unknown>>(
+export async function claimOutboxRows(db: DbOrTx, claim: { lane: OutboxLane; now: Date; leaseUntil: Date; limit: number; withoutCards: boolean }): Promise<ClaimedRow[]> {
+  const rows = await queryRows<ClaimedSqlRow>(
     db,
     sql`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ${claim.leaseUntil.toISOString()}
         WHERE id IN (
@@ -89,11 +93,11 @@ export async function claimOutboxRows(db: DbOrTx, claim: { lane: string; now: Da
   return rows
     .map((row) => ({
       id: Number(row.id),
-      kind: String(row.kind),
-      lane: String(row.lane),
+      kind: row.kind,
+      lane: row.lane,
       effect: row.effect,
-      idempotencyKey: String(row.idempotency_key),
-      releaseId: (row.release_id as string | null) ?? null,
+      idempotencyKey: row.idempotency_key,
+      releaseId: row.release_id ?? null,
       attempts: Number(row.attempts),
       priority: Number(row.priority),
       firstPost: row.first_post === true || row.first_post === 't',

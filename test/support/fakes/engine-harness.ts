@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import type { DeliveryConfig } from '../../../src/config/delivery-schema.js';
 import { ManualClock } from '../../../src/ports/clock.js';
-import { createEngine, type Engine } from '../../../src/services/engine.js';
+import { createEngine, type Engine } from '../../../src/app/create-engine.js';
 import { queryRows, type Db } from '../../../src/store/db.js';
 import { infraSets } from '../../../src/store/schema/index.js';
 import { fakePorts, type FakePorts } from './fake-ports.js';

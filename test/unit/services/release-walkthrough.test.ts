@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Actor, Outcome, ReleaseView } from '../../../src/domain/release/types.js';
-import { mintVersionSet } from '../../../src/services/version-set-service.js';
+import { mintVersionSet } from '../../../src/store/repos/drizzle-version-set-store.js';
 import type { Database } from '../../../src/store/db.js';
 import { infraSets, releaseEvents } from '../../../src/store/schema/index.js';
 import { pgliteKind, truncateAll } from '../../support/databases.js';

@@ -6,7 +6,7 @@ import { createSlackApp, refuseFutureTimestamps } from '../../../src/app/slack/c
 import type { DoraReports } from '../../../src/app/slack/slack-deps.js';
 import type { AuditLog } from '../../../src/ports/audit-log.js';
 import type { ReleaseService } from '../../../src/services/release-service-api.js';
-import type { ProcessedRequests } from '../../../src/store/repos/processed-requests-repo.js';
+import type { ProcessedRequests } from '../../../src/ports/processed-requests.js';
 import { exampleShopConfig } from '../../support/fakes/example-config.js';
 
 const silent = pino({ level: 'silent' });

@@ -1,4 +1,4 @@
-import type { RequestSource } from '../../../store/repos/processed-requests-repo.js';
+import type { RequestSource } from '../../../ports/processed-requests.js';
 import type { SlackDeps } from '../slack-deps.js';
 
 /**

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { StoredCommand } from '../../../../store/repos/processed-requests-repo.js';
+import type { StoredCommand } from '../../../../ports/processed-requests.js';
 import type { SlackDeps } from '../../slack-deps.js';
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;

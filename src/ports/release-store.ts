@@ -1,0 +1,110 @@
+import type { ServingMap } from '../domain/release/plan.js';
+import type { Decision, ReleaseState, ReleaseStatus } from '../domain/release/types.js';
+import type { OutboxLane } from './outbox.js';
+
+/**
+ * The releases' store, as the release service and the outbox worker need it: one release row
+ * (its state as a value), the environment-wide facts its gates read, and `save`, which writes the
+ * new state, its audit row and the outbox rows its effects cause in one call.
+ */
+
+export interface ReleaseRecord {
+  id: string;
+  status: ReleaseStatus;
+  environment: string;
+  versionSetId: number;
+  requester: string;
+  state: ReleaseState;
+  /** When a tick must look at it next; null = only inputs wake it. */
+  nextTickAt: Date | null;
+  /** +1 per transition. */
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface FreezeRecord {
+  id: number;
+  environment: string;
+  reason: string;
+  from: Date;
+  until: Date | null;
+  createdBy: string;
+  liftedAt: Date | null;
+  liftedBy: string | null;
+}
+
+export interface LockRecord {
+  environment: string;
+  holder: string;
+  reason: string | null;
+  at: Date;
+}
+
+/** The environment-wide facts, as stored: ad-hoc freezes in force, locks, and what serves where. */
+export interface WorldRecords {
+  freezes: FreezeRecord[];
+  locks: LockRecord[];
+  serving: ServingMap;
+}
+
+/**
+ * Which part of the world to read. `services`, when given, narrows the serving map to them: a tick
+ * over thousands of releases must not read every serving infra-set for each of them.
+ */
+export interface WorldScope {
+  environments: readonly string[];
+  services?: readonly string[];
+}
+
+export type AcceptedDecision = Extract<Decision, { kind: 'accepted' }>;
+
+/** Who caused a transition and when, for its audit row. */
+export interface TransitionMeta {
+  /** The input's type ('tick', 'approve', 'deploy'…). */
+  input: string;
+  actor: string | null;
+  now: Date;
+}
+
+export interface Saved {
+  row: ReleaseRecord;
+  /** The outbox lanes the decision queued into (to run at once after the commit). */
+  lanes: OutboxLane[];
+  /** Anything changed (state, events or effects): a transition was recorded. */
+  changed: boolean;
+  /** The decision started a rollback: forward steps not yet attempted were cancelled. */
+  rollbackStarted: boolean;
+}
+
+export interface ReleaseRefusal {
+  releaseId: string | null;
+  /** The release version the refused input saw (0: no release). */
+  version: number;
+  input: string;
+  actor: string | null;
+  code: string;
+  message: string;
+  at: Date;
+  data?: Record<string, unknown>;
+}
+
+export interface ReleaseStore {
+  get(id: string): Promise<ReleaseRecord | undefined>;
+  /** The row, locked until the transaction ends (FOR UPDATE). */
+  lock(id: string): Promise<ReleaseRecord | undefined>;
+  /** Releases not finished, oldest first. */
+  active(): Promise<ReleaseRecord[]>;
+  /** Claims one release whose timer is due, skipping any another replica holds and those in `skip`. */
+  claimDue(now: Date, skip: readonly string[]): Promise<ReleaseRecord | undefined>;
+  /** The environment-wide facts (freezes, locks, serving sets) of `scope`, in one read. */
+  world(scope: WorldScope, now: Date): Promise<WorldRecords>;
+  /** A new release with its first decision: row, audit row and outbox rows. */
+  insert(release: { environment: string; requester: string }, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved>;
+  /** The decision applied to `row` (locked by `lock`): state, audit row and outbox rows. */
+  save(row: ReleaseRecord, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved>;
+  /** A refused input, in the audit log. */
+  refuse(refusal: ReleaseRefusal): Promise<void>;
+  /** An approval, in the approvals table (one per person and environment). */
+  recordApproval(approval: { releaseId: string; environment: string; userId: string; at: Date }): Promise<void>;
+}

@@ -1,0 +1,254 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { DeliveryConfig } from '../../config/delivery-schema.js';
+import { infraSetsToRetire } from '../../domain/infra-set/keep-warm.js';
+import { releaseStatus } from '../../domain/release/decide.js';
+import type { ReleaseEffect, ReleaseEventData } from '../../domain/release/types.js';
+import type { Outbox, OutboxLane } from '../../ports/outbox.js';
+import { CARD_PRIORITY } from '../../ports/outbox.js';
+import type { AcceptedDecision, ReleaseRecord, ReleaseRefusal, ReleaseStore, Saved, TransitionMeta, WorldRecords, WorldScope } from '../../ports/release-store.js';
+import type { DbOrTx } from '../db.js';
+import { approvals, outbox } from '../schema/index.js';
+import {
+  activeFreezes,
+  appendRefusal,
+  appendTransition,
+  claimDueRelease,
+  drainInfraSets,
+  getRelease,
+  insertInfraSet,
+  insertRelease,
+  listActiveReleases,
+  lockRelease,
+  locksOf,
+  markInfraSetReady,
+  recordWeights,
+  retireInfraSets,
+  servingMap,
+  updateRelease,
+  warmInfraSets,
+} from './drizzle-release-repo.js';
+import { DrizzleOutbox } from './drizzle-outbox.js';
+
+/**
+ * Whether a transition changes what the card says at a glance (stage, hold, failure, rollback,
+ * finish…) or only refreshes its countdown and evidence (a health reading alone).
+ */
+export function cardPriorityOf(events: readonly { type: string }[]): number {
+  return events.some((event) => event.type !== 'health_reading') ? CARD_PRIORITY.stateChange : CARD_PRIORITY.refresh;
+}
+
+/** The lanes a decision's effects are queued in, to run them in the same turn. */
+export function lanesOf(effects: readonly ReleaseEffect[]): OutboxLane[] {
+  const lanes = new Set<OutboxLane>();
+  for (const effect of effects) {
+    switch (effect.kind) {
+      case 'provision':
+      case 'set_weights':
+      case 'record_weights':
+      case 'converged':
+      case 'retire_infra_set':
+        lanes.add('critical');
+        break;
+      case 'measure':
+      case 'annotate':
+        lanes.add('health');
+        break;
+      case 'card':
+      case 'thread':
+      case 'chart':
+      case 'notify':
+        lanes.add('chat');
+        break;
+      case 'record_provisioned':
+        break;
+      default: {
+        const never: never = effect;
+        throw new Error(`unknown effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+  return [...lanes];
+}
+
+/**
+ * The releases table with its audit log and the outbox rows and infra-set rows a decision's effects
+ * write. Over a transaction (`DrizzleStore.transaction`) every call of one unit of work commits together.
+ */
+export class DrizzleReleaseStore implements ReleaseStore {
+  private readonly outbox: Outbox;
+
+  constructor(
+    private readonly db: DbOrTx,
+    private readonly config: DeliveryConfig,
+  ) {
+    this.outbox = new DrizzleOutbox(db);
+  }
+
+  get(id: string): Promise<ReleaseRecord | undefined> {
+    return getRelease(this.db, id);
+  }
+
+  lock(id: string): Promise<ReleaseRecord | undefined> {
+    return lockRelease(this.db, id);
+  }
+
+  active(): Promise<ReleaseRecord[]> {
+    return listActiveReleases(this.db);
+  }
+
+  claimDue(now: Date, skip: readonly string[]): Promise<ReleaseRecord | undefined> {
+    return claimDueRelease(this.db, now, skip);
+  }
+
+  async world(scope: WorldScope, now: Date): Promise<WorldRecords> {
+    const [freezes, locks, serving] = await Promise.all([activeFreezes(this.db, now), locksOf(this.db), servingMap(this.db, scope.environments, scope.services)]);
+    return { freezes, locks, serving };
+  }
+
+  async insert(release: { environment: string; requester: string }, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved> {
+    const state = decision.state;
+    const row: ReleaseRecord = {
+      id: state.id,
+      status: releaseStatus(state),
+      environment: release.environment,
+      versionSetId: state.plan.versionSetId,
+      requester: release.requester,
+      state,
+      nextTickAt: decision.nextTickAt ? new Date(decision.nextTickAt) : null,
+      version: 1,
+      createdAt: meta.now,
+      updatedAt: meta.now,
+    };
+    await insertRelease(this.db, { ...row, now: meta.now });
+    await this.appendTransition(row.id, 1, decision.events, meta);
+    await this.writeEffects(row, decision.effects, meta.now, CARD_PRIORITY.stateChange);
+    return { row, lanes: lanesOf(decision.effects), changed: true, rollbackStarted: false };
+  }
+
+  async save(row: ReleaseRecord, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved> {
+    const changed = decision.events.length > 0 || decision.effects.length > 0 || JSON.stringify(decision.state) !== JSON.stringify(row.state);
+    const status = releaseStatus(decision.state);
+    const nextTickAt = decision.nextTickAt ? new Date(decision.nextTickAt) : null;
+    const version = await updateRelease(this.db, row.id, row.version, { status, state: decision.state, nextTickAt, versionSetId: decision.state.plan.versionSetId, now: meta.now, bump: changed });
+    const saved: ReleaseRecord = { ...row, status, state: decision.state, nextTickAt, version, updatedAt: meta.now, versionSetId: decision.state.plan.versionSetId };
+    const rollbackStarted = changed && decision.state.phase.kind === 'rolling_back' && row.state.phase.kind !== 'rolling_back';
+    if (!changed) return { row: saved, lanes: [], changed, rollbackStarted };
+    await this.appendTransition(row.id, version, decision.events, meta);
+    if (rollbackStarted) {
+      // Forward steps never started are cancelled so the rollback is next in its lane; ones already
+      // attempted stay, and the lane's per-release order runs them (and their retries) first.
+      await this.db
+        .update(outbox)
+        .set({ status: 'dead', lastError: 'cancelled: the release is rolling back', finishedAt: meta.now })
+        .where(and(eq(outbox.releaseId, row.id), eq(outbox.status, 'pending'), eq(outbox.attempts, 0), inArray(outbox.kind, ['provision', 'set_weights', 'measure'])));
+    }
+    await this.writeEffects(saved, decision.effects, meta.now, cardPriorityOf(decision.events));
+    return { row: saved, lanes: lanesOf(decision.effects), changed, rollbackStarted };
+  }
+
+  async refuse(refusal: ReleaseRefusal): Promise<void> {
+    await appendRefusal(this.db, refusal);
+  }
+
+  async recordApproval(approval: { releaseId: string; environment: string; userId: string; at: Date }): Promise<void> {
+    await this.db.insert(approvals).values(approval).onConflictDoNothing();
+  }
+
+  private async appendTransition(releaseId: string, version: number, events: ReleaseEventData[], meta: TransitionMeta): Promise<void> {
+    await appendTransition(this.db, { releaseId, version, events, input: meta.input, actor: meta.actor, at: meta.now });
+  }
+
+  /** Queues a decision's effects and applies those that only move rows (infra-set bookkeeping). */
+  private async writeEffects(row: ReleaseRecord, effects: readonly ReleaseEffect[], now: Date, priority: number): Promise<void> {
+    const releaseId = row.id;
+    const version = row.version;
+    const enqueue = this.outbox.enqueue.bind(this.outbox);
+    // The card goes first in its lane, so thread lines find it posted.
+    const ordered = [...effects].sort((a, b) => Number(b.kind === 'card') - Number(a.kind === 'card'));
+    let index = 0;
+    for (const effect of ordered) {
+      index += 1;
+      switch (effect.kind) {
+        case 'provision':
+          await insertInfraSet(this.db, { id: effect.infraSetId, service: effect.service, environment: effect.environment, version: effect.version, releaseId, now });
+          await enqueue({ lane: 'critical', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
+          break;
+        case 'set_weights':
+          await enqueue({ lane: 'critical', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
+          break;
+        case 'measure':
+          await enqueue({ lane: 'health', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
+          break;
+        case 'record_provisioned':
+          await markInfraSetReady(this.db, effect.infraSetId);
+          break;
+        case 'record_weights': {
+          const retire = await recordWeights(this.db, { service: effect.service, environment: effect.environment, weights: effect.weights, discard: effect.discard, now });
+          await this.drainThenRetire(retire.map((id) => ({ id, zeroSince: now })), { service: effect.service, environment: effect.environment, releaseId, now });
+          break;
+        }
+        case 'converged': {
+          const keep = this.config.services[effect.service]?.keepWarm ?? 1;
+          const warm = await warmInfraSets(this.db, effect.service, effect.environment);
+          const retire = infraSetsToRetire(
+            warm.map((set) => ({ id: set.id, warmedAt: (set.warmedAt ?? set.createdAt).toISOString() })),
+            keep,
+          );
+          // A set past keepWarm has carried no traffic since it turned warm: its drain started then.
+          const zeroSince = (id: string) => warm.find((set) => set.id === id)?.warmedAt ?? now;
+          await this.drainThenRetire(retire.map((id) => ({ id, zeroSince: zeroSince(id) })), { service: effect.service, environment: effect.environment, releaseId, now });
+          break;
+        }
+        case 'retire_infra_set':
+          await this.drainThenRetire([{ id: effect.infraSetId, zeroSince: now }], { service: effect.service, environment: effect.environment, releaseId, now });
+          break;
+        case 'card':
+          await enqueue({ lane: 'chat', key: `card:${releaseId}:${version}`, coalesceKey: `card:${releaseId}`, releaseId, effect: { ...effect, releaseId }, priority, now });
+          break;
+        case 'thread':
+        case 'chart':
+        case 'notify':
+          await enqueue({ lane: 'chat', key: `${effect.kind}:${releaseId}:${version}:${index}`, releaseId, effect: { ...effect, releaseId }, now });
+          break;
+        case 'annotate':
+          // Outside the release's lane order: a dashboard outage must never hold up its measurements.
+          await enqueue({ lane: 'health', key: `annotate:${releaseId}:${version}:${index}`, releaseId: null, effect: { ...effect, releaseId }, now });
+          break;
+        default: {
+          const never: never = effect;
+          throw new Error(`unknown effect ${JSON.stringify(never)}`);
+        }
+      }
+    }
+  }
+
+  /**
+   * Drain before break: a set out of traffic is retired only once the service's drainDelay has
+   * passed since its weight reached 0, so requests in flight to it finish. Until then it is
+   * `draining` and its retire waits in the outbox (a restart meanwhile still retires it once).
+   */
+  private async drainThenRetire(sets: ReadonlyArray<{ id: string; zeroSince: Date }>, at: { service: string; environment: string; releaseId: string | null; now: Date }): Promise<void> {
+    const delayMs = (this.config.services[at.service]?.drainDelay ?? 30) * 1000;
+    for (const set of sets) {
+      const retireAt = new Date(Math.max(at.now.getTime(), set.zeroSince.getTime() + delayMs));
+      if (retireAt.getTime() <= at.now.getTime()) {
+        await retireInfraSets(this.db, [set.id], at.now);
+      } else {
+        await drainInfraSets(this.db, [set.id], retireAt);
+        if (at.releaseId) {
+          const text = `⏳ ${set.id} is out of traffic and draining; it retires in ${Math.round((retireAt.getTime() - at.now.getTime()) / 1000)}s`;
+          await this.outbox.enqueue({ lane: 'chat', key: `drain:${set.id}`, releaseId: at.releaseId, effect: { kind: 'thread', text, releaseId: at.releaseId }, now: at.now });
+        }
+      }
+      await this.outbox.enqueue({
+        lane: 'critical',
+        key: `retire:${set.id}`,
+        notBefore: retireAt,
+        // Not tied to the release's lane order: tearing down an unused set must not hold up its traffic steps.
+        releaseId: null,
+        effect: { kind: 'retire_infra_set', infraSetId: set.id, service: at.service, environment: at.environment, releaseId: at.releaseId },
+        now: at.now,
+      });
+    }
+  }
+}
