@@ -8,6 +8,7 @@ import { createEngine, type Engine, type EnginePorts } from './create-engine.js'
 import type { OutboxWorkerOptions } from '../services/outbox-worker.js';
 import type { Database } from '../store/db.js';
 import { DoraService } from '../services/dora-service.js';
+import { DoraDigest } from './dora-digest.js';
 import { DrizzleAppHomeViewers } from '../store/repos/drizzle-app-home-viewers.js';
 import { DrizzleAuditLog } from '../store/repos/drizzle-audit-log.js';
 import { DrizzleDeliveryHistory } from '../store/repos/drizzle-delivery-history.js';
@@ -83,6 +84,8 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   });
   await engine.syncCatalog();
   const mergeQueue = options.mergeQueue?.(engine, chat) ?? null;
+  const dora = new DoraService(new DrizzleDeliveryHistory(database.db), config, clock);
+  const requests = new DrizzleProcessedRequests(database.db);
 
   const slack = createSlackApp(
     {
@@ -96,7 +99,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       logger,
       ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     },
-    { releases: engine.releases, mergeQueue: mergeQueue?.queue ?? null, config, audit: new DrizzleAuditLog(database.db), dora: new DoraService(new DrizzleDeliveryHistory(database.db), config, clock), requests: new DrizzleProcessedRequests(database.db), clock, homeViewers: new DrizzleAppHomeViewers(database.db) },
+    { releases: engine.releases, mergeQueue: mergeQueue?.queue ?? null, config, audit: new DrizzleAuditLog(database.db), dora, requests, clock, homeViewers: new DrizzleAppHomeViewers(database.db) },
   );
   homes = slack.appHomes;
   const { url } = await slack.start();
@@ -106,6 +109,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       ? startScheduler(engine, logger, { clock, ...(options.drive.every ? { every: options.drive.every } : {}) })
       : driveLoop(engine, options.drive.everyMs, logger);
   const queueDriver = mergeQueue ? mergeQueue.start() : null;
+  const digest = config.dora?.digest ? new DoraDigest({ digest: config.dora.digest, teams: Object.keys(config.teams), dora, requests, chat, logger }).schedule(() => clock.now()) : null;
 
   return {
     engine,
@@ -113,6 +117,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     url,
     async stop() {
       await queueDriver?.stop();
+      await digest?.stop();
       await driver.stop();
       await engine.stop();
       await slack.stop();

@@ -296,6 +296,20 @@ export const mergeQueueSchema = z.strictObject({
   reconcileIntervalSeconds: z.number().int().min(10).max(3600).default(60),
 });
 
+/** DORA figures posted on a schedule (weekly by default) to a channel, for the teams that ask for them. */
+const doraSchema = z.strictObject({
+  digest: z
+    .strictObject({
+      channel: slackChannel,
+      /** Five-field cron, evaluated in `timezone`: when the digest is posted (default Monday 09:00). */
+      cron: z.string().default('0 9 * * 1'),
+      timezone: z.string().default('UTC'),
+      /** The window the digest covers. */
+      days: z.union([z.literal(7), z.literal(30), z.literal(90)]).default(7),
+    })
+    .optional(),
+});
+
 export const deliveryConfigSchema = z.strictObject({
   /** Slack user or user-group ids per approver group. */
   approverGroups: z.record(name, z.array(slackPrincipal).min(1)).default({}),
@@ -307,6 +321,7 @@ export const deliveryConfigSchema = z.strictObject({
     .strictObject({ provider: z.enum(['datadog', 'prometheus', 'simulated']).default('simulated') })
     .default({ provider: 'simulated' }),
   mergeQueue: mergeQueueSchema.optional(),
+  dora: doraSchema.optional(),
 });
 
 export type DeliveryConfig = z.infer<typeof deliveryConfigSchema>;

@@ -152,6 +152,12 @@ export function validateDeliveryConfig(config: DeliveryConfig): ConfigIssue[] {
   if (queue?.autoDeployTo !== undefined && !config.environments[queue.autoDeployTo]) {
     issues.push({ path: ['mergeQueue', 'autoDeployTo'], message: `unknown environment '${queue.autoDeployTo}'${known('environments', environments)}` });
   }
+  const digest = config.dora?.digest;
+  if (digest) {
+    if (!isValidTimeZone(digest.timezone)) issues.push({ path: ['dora', 'digest', 'timezone'], message: `unknown IANA time zone '${digest.timezone}' (e.g. America/New_York, Europe/Berlin, UTC)` });
+    const cron = checkWindowCron(digest.cron);
+    if (!cron.ok) issues.push({ path: ['dora', 'digest', 'cron'], message: `invalid cron expression '${digest.cron}': ${cron.message}` });
+  }
   issues.push(...validateRouting(config));
   return issues;
 }

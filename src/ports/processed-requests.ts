@@ -1,4 +1,4 @@
-export type RequestSource = 'slack_command' | 'slack_action' | 'slack_view' | 'slack_event' | 'github_webhook';
+export type RequestSource = 'slack_command' | 'slack_action' | 'slack_view' | 'slack_event' | 'github_webhook' | 'scheduled_job';
 
 /**
  * Remembers requests already handled (Slack retries, double clicks, replays). `claim` is the one

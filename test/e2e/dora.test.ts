@@ -8,6 +8,10 @@ import { pgliteKind } from '../support/databases.js';
 import { BOT_TOKEN, PEOPLE, SIGNING_SECRET, exampleConfig, startSlackHarness, type SlackHarness } from '../support/slack-app-harness.js';
 import { pino } from 'pino';
 import { startApp } from '../../src/app/start-app.js';
+import { DoraDigest } from '../../src/app/dora-digest.js';
+import { DoraService } from '../../src/services/dora-service.js';
+import { DrizzleDeliveryHistory } from '../../src/store/repos/drizzle-delivery-history.js';
+import { DrizzleProcessedRequests } from '../../src/store/repos/processed-requests-repo.js';
 import { parseEnv } from '../../src/config/env.js';
 import { FakeReleaseService } from '../support/slack-fake-releases.js';
 import { eventually } from '../support/slack-wait.js';
@@ -85,6 +89,31 @@ describe('/dora', () => {
     expect(team).toContain('*Change failure rate* 100% (1 of 1)');
     expect(team).toContain('*Time to restore* 2m median of 1');
     expect(await dora('checkout 14d')).toContain('the windows are 7d, 30d and 90d');
+  });
+
+  it('posts the scheduled digest to its channel once, however many replicas run it', async () => {
+    const config = exampleConfig();
+    const digest = { channel: '#deploys', cron: '0 9 * * 1', timezone: 'UTC', days: 7 as const };
+    const replica = () =>
+      new DoraDigest({ digest, teams: Object.keys(config.teams), dora: new DoraService(new DrizzleDeliveryHistory(database.db), config, clock), requests: new DrizzleProcessedRequests(database.db), chat: harness.chat, logger: pino({ level: 'silent' }) });
+    const before = harness.slack.messages('deploys').length;
+    // Two replicas' crons fire within the same minute: one posts, the other finds the run taken.
+    const minute = Math.floor(clock.now().getTime() / 60_000) * 60_000;
+    const outcomes = await Promise.all([replica().run(new Date(minute + 5_000)), replica().run(new Date(minute + 45_000))]);
+    expect([...outcomes].sort()).toEqual(['posted', 'taken']);
+    const posted = harness.slack.messages('deploys').slice(before);
+    expect(posted).toHaveLength(1);
+    const text = posted[0]!.text;
+    expect(text).toContain('DORA digest · last 7 days');
+    expect(text).toContain('*all services*');
+    expect(text).toContain('*Deployment frequency* 0.43/day (3 deploys) · ↑ from 0.14/day');
+    expect(text).toContain('*Change failure rate* 50% (2 of 4) · ↑ from 0%');
+    const payments = text.slice(text.indexOf('*team payments*'));
+    expect(payments).toContain('*Change failure rate* 100% (1 of 1)');
+    expect(payments).toContain('*Time to restore* 2m median of 1');
+    // The next run is a new claim.
+    expect(await replica().run(new Date(minute + 7 * 24 * 3_600_000))).toBe('posted');
+    expect(harness.slack.violations).toEqual([]);
   });
 
   it('exports the same figures on the real /metrics route, per service, per team and for all, over 7, 30 and 90 days', async () => {

@@ -233,6 +233,13 @@ describe('parseDeliveryConfig', () => {
       expected: "services.payments.checks.0.kind: expected one of 'error_rate', 'latency', 'saturation', 'traffic' (got \"error-rate\")",
     },
     {
+      what: 'a DORA digest with a bad cron',
+      from: '        reason: year-end freeze\n',
+      to: '        reason: year-end freeze\ndora:\n  digest:\n    channel: "#eng-metrics"\n    cron: "0 9 * *"\n',
+      marker: 'cron: "0 9 * *"',
+      expected: "dora.digest.cron: invalid cron expression '0 9 * *': expected five fields",
+    },
+    {
       what: 'a misspelt key inside a health check variant',
       from: '    repo: acme/payments\n',
       to: '    repo: acme/payments\n    checks:\n      - name: load\n        kind: traffic\n        query: q\n        minPerMinut: 5\n',

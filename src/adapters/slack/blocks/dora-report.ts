@@ -80,3 +80,15 @@ export function renderDoraReport(report: DoraReport): MessageContent {
   const text = `${title}: ${perDay(report.current.deploymentsPerDay)}, lead time ${seconds(report.current.leadTimeSeconds)}, change failure rate ${percent(report.current.changeFailureRate)}, time to restore ${seconds(report.current.timeToRestoreSeconds)}`;
   return { text, blocks };
 }
+
+/** The scheduled digest: every scope's four figures over the window, one short paragraph each, as mrkdwn text. */
+export function renderDoraDigest(reports: readonly DoraReport[]): string {
+  const days = reports[0]?.days ?? 7;
+  const lines = [`:bar_chart: *DORA digest · last ${days} days* (each figure against the ${days} days before)`];
+  for (const report of reports) {
+    const figures = doraLines(report.current, report.previous);
+    lines.push('', `*${escapeMrkdwn(scopeName(report.scope))}* · deploys per ${chartValues(report.current.perDay).unit}: \`${sparkline(chartValues(report.current.perDay).values)}\``);
+    lines.push(`• ${figures.frequency}`, `• ${figures.leadTime}`, `• ${figures.failureRate}`, `• ${figures.restore}`);
+  }
+  return lines.join('\n');
+}
