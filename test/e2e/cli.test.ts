@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { eq } from 'drizzle-orm';
 import { describe, expect, inject, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
 import { parseEnv } from '../../src/config/env.js';
@@ -288,6 +289,21 @@ describe.each(databases)('migrate and plan a stored set on %s', (_name, make) =>
         await database.close();
       }
 
+      // Nothing of inventory or checkout served in production yet, and their checks need a baseline: refused, naming the keys.
+      const first = await inProcess(['plan', '--deploy', `set ${setId}`, '--to', 'production'], target.env);
+      expect(first.code).toBe(1);
+      expect(first.stderr).toContain('Refused (first_deploy_needs_thresholds): inventory, checkout never served in production');
+      expect(first.stderr).toContain('`max` to check errors (services.inventory.checks[0].max) and `maxMs` to check latency (services.inventory.checks[1].maxMs)');
+      const seeded = await target.open();
+      try {
+        await seeded.db.insert(infraSets).values([
+          { id: 'is-old-production-checkout', service: 'checkout', environment: 'production', version: 'v1.2.0', state: 'serving', weight: 100, createdAt: new Date('2026-01-01T00:00:00Z') },
+          { id: 'is-old-production-inventory', service: 'inventory', environment: 'production', version: 'v1.0.0', state: 'serving', weight: 100, createdAt: new Date('2026-01-01T00:00:00Z') },
+        ]);
+      } finally {
+        await seeded.close();
+      }
+
       const result = await cli(['plan', '--deploy', `set ${setId}`, '--to', 'production', '--json'], target.env);
       expect(result.code).toBe(0);
       const report = JSON.parse(result.stdout) as {
@@ -311,7 +327,7 @@ describe.each(databases)('migrate and plan a stored set on %s', (_name, make) =>
       // checkout v1.4.0 serves in production: set N takes it back to v1.3.0, which needs --allow-downgrade.
       const withNewer = await target.open();
       try {
-        await withNewer.db.insert(infraSets).values({ id: 'is-new-production-checkout', service: 'checkout', environment: 'production', version: 'v1.4.0', state: 'serving', weight: 100, createdAt: new Date('2026-02-01T00:00:00Z') });
+        await withNewer.db.update(infraSets).set({ version: 'v1.4.0' }).where(eq(infraSets.id, 'is-old-production-checkout'));
       } finally {
         await withNewer.close();
       }

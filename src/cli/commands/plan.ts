@@ -70,6 +70,8 @@ export async function planCommand(args: string[], context: CliContext): Promise<
     environment: values.to,
     serving: input.serving,
     history: input.history,
+    // An ad-hoc set is planned from the config alone: what serves is not known, so nothing is called a first deploy.
+    servingKnown: parsed.spec.kind === 'set',
   });
   if (!planned.ok) {
     if (values.json) context.out(JSON.stringify({ ok: false, refusal: planned.refusal }, null, 2));

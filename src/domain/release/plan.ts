@@ -2,6 +2,7 @@ import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import { formatDuration } from '../../config/duration.js';
 import { assessSufficiency } from '../health/sufficiency.js';
 import { dependencyOrder } from '../version-set/dependency-order.js';
+import { firstDeployRefusal, firstDeployWarning } from './first-deploy.js';
 import { shipmentOf, type VersionHistory } from './what-ships.js';
 import type { EnvironmentPlan, PlanStep, PlannedStage, ReleasePlan, Refusal, ServiceChange } from './types.js';
 
@@ -29,6 +30,8 @@ export interface PlanInput {
   scope?: readonly string[];
   /** What the version sets know of the shipped services' versions: direction, pull requests, links. */
   history?: VersionHistory;
+  /** False when `serving` is not known (a plan from the config alone): no change is then called a first deploy. */
+  servingKnown?: boolean;
 }
 
 export type PlanResult = { ok: true; plan: ReleasePlan } | { ok: false; refusal: Refusal };
@@ -92,15 +95,19 @@ export function planRelease(input: PlanInput): PlanResult {
         }),
       }));
     if (changes.length === 0) continue;
+    const firstDeploys = input.servingKnown === false ? [] : changes.filter((change) => change.fromVersion === null).map((change) => change.service);
+    const firstDeployRefused = firstDeployRefusal(config, env, firstDeploys);
+    if (firstDeployRefused) return { ok: false, refusal: firstDeployRefused };
     const stages: PlannedStage[] = envConfig.stages.map((stage) => ({ name: stage.name, weight: stage.weight, bakeSeconds: stage.bake }));
-    const judgeability = stageJudgeability(config, env, changes, stages);
+    // A first deploy has no canary: every stage sends it all the traffic, so per-stage canary sizes do not apply.
+    const judgeability = stageJudgeability(config, env, changes.filter((change) => !firstDeploys.includes(change.service)), stages);
     environments.push({
       environment: env,
       changes,
       stages,
       approvalsRequired: envConfig.approvals.required,
       rollbackOrder: [...changes].reverse().map((change) => ({ service: change.service, toInfraSetId: change.fromInfraSetId, toVersion: change.fromVersion })),
-      warnings: judgeability.filter((line) => !line.enough).map((line) => line.text),
+      warnings: [...firstDeploys.map((service) => firstDeployWarning(config, env, service)), ...judgeability.filter((line) => !line.enough).map((line) => line.text)],
       notes: judgeability.filter((line) => line.enough).map((line) => line.text),
     });
     for (const change of changes) {

@@ -58,6 +58,7 @@ export type RefusalCode =
   | 'not_locked'
   | 'no_warm_infra_set'
   | 'downgrade_unconfirmed'
+  | 'first_deploy_needs_thresholds'
   | 'invalid_input';
 
 export interface Refusal {

@@ -6,6 +6,8 @@ const check = (service: string) => [
     kind: 'error_rate' as const,
     requests: `sum:hits{service:${service},infra_set:{infraSet}}`,
     errors: `sum:errors{service:${service},infra_set:{infraSet}}`,
+    // An absolute ceiling too, so a first deploy (no baseline) can be judged and is not refused.
+    max: 0.05,
     maxRatioToBaseline: 2,
   },
 ];

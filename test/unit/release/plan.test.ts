@@ -52,7 +52,7 @@ describe('planRelease', () => {
       services: { api: { repo: 'a/api', team: 't', checks: [{ name: 'errors', kind: 'error_rate', requests: 'r', errors: 'e' }], expectedLoad: { requestsPerSecond: 5, errorRate: 0.005 } } },
       environments: { production: { channel: '#d', stages: [{ name: 'canary', weight: 1, bake: '10m' }, { name: 'full', weight: 100, bake: '10m' }] } },
     });
-    const result = planRelease({ releaseId: 'r', config: small, versionSetId: 1, versions: { api: 'v2' }, environment: 'production', serving: {} });
+    const result = planRelease({ releaseId: 'r', config: small, versionSetId: 1, versions: { api: 'v2' }, environment: 'production', serving: { production: { api: { version: 'v1', infraSetId: 'is-1' } } } });
     if (!result.ok) throw new Error();
     // The judge's rule, not a count of expected errors: 5 req/s at 100% expects ~15 errors over
     // 10 minutes, yet telling 1% from 0.5% takes the SPRT about 13 minutes.
@@ -90,5 +90,57 @@ describe('planRelease', () => {
     });
     expect(environmentPath(chain, 'production')).toEqual(['dev', 'staging', 'production']);
     expect(environmentPath(chain, 'sandbox')).toEqual(['sandbox']);
+  });
+
+  describe('a first deploy', () => {
+    const shop = (errorsMax?: number) =>
+      deliveryConfigSchema.parse({
+        teams: { t: { channel: '#t' } },
+        approverGroups: { rm: ['U0BOB'] },
+        services: {
+          api: {
+            repo: 'a/api',
+            team: 't',
+            checks: [
+              { name: 'errors', kind: 'error_rate', requests: 'r', errors: 'e', ...(errorsMax === undefined ? {} : { max: errorsMax }) },
+              { name: 'p99', kind: 'latency', percentile: 'p99', query: 'q', maxMs: 500 },
+            ],
+          },
+        },
+        environments: {
+          staging: { channel: '#d', stages: [{ name: 'full', weight: 100, bake: '1m' }] },
+          production: { channel: '#d', requires: ['staging'], stages: [{ name: 'canary', weight: 1, bake: '10m' }], approvals: { required: 1, from: ['rm'] } },
+        },
+      });
+
+    it('is refused where approvals are needed while a check could only compare with a baseline, naming the key to add', () => {
+      const result = planRelease({ releaseId: 'r', config: shop(), versionSetId: 1, versions: { api: 'v1' }, environment: 'production', serving: {} });
+      expect(result).toEqual({
+        ok: false,
+        refusal: {
+          code: 'first_deploy_needs_thresholds',
+          message: expect.stringContaining('api never served in production, so there is no baseline to compare a canary with (first deploy: no canary possible — judged on absolute thresholds only)'),
+        },
+      });
+      expect(!result.ok && result.refusal.message).toContain('Add `max` to check errors (services.api.checks[0].max)');
+    });
+
+    it('says so up front, in every environment, and ships where the thresholds are there', () => {
+      const staging = planRelease({ releaseId: 'r', config: shop(), versionSetId: 1, versions: { api: 'v1' }, environment: 'staging', serving: {} });
+      expect(staging.ok && staging.plan.environments[0]!.warnings).toEqual([
+        'api in staging: first deploy: no canary possible — judged on absolute thresholds only; errors has no max, so it cannot judge and the release will hold for a human (add `max` to check errors (services.api.checks[0].max))',
+      ]);
+      const production = planRelease({ releaseId: 'r', config: shop(0.02), versionSetId: 1, versions: { api: 'v1' }, environment: 'production', serving: {} });
+      if (!production.ok) throw new Error(production.refusal.message);
+      expect(production.plan.environments.map((env) => env.warnings)).toEqual([
+        ['api in staging: first deploy: no canary possible — judged on absolute thresholds only'],
+        ['api in production: first deploy: no canary possible — judged on absolute thresholds only'],
+      ]);
+    });
+
+    it('is not called one when what serves is not known', () => {
+      const result = planRelease({ releaseId: 'r', config: shop(), versionSetId: 1, versions: { api: 'v1' }, environment: 'production', serving: {}, servingKnown: false });
+      expect(result.ok && result.plan.environments.flatMap((env) => env.warnings)).toEqual([]);
+    });
   });
 });
