@@ -1,6 +1,8 @@
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
+import { PrometheusTelemetry } from '../../src/adapters/prometheus/delivery-telemetry.js';
 import { SlackChat } from '../../src/adapters/slack/slack-chat.js';
 import { createSlackApp, type SlackApp } from '../../src/app/slack/create-slack-app.js';
 import type { DoraReports } from '../../src/app/slack/slack-deps.js';
@@ -22,6 +24,7 @@ describe('Socket Mode', () => {
   let slack: SlackEmulator;
   let app: SlackApp;
   let releases: FakeReleaseService;
+  const telemetry = new PrometheusTelemetry(new Registry());
 
   beforeAll(async () => {
     database = await pgliteKind.open();
@@ -32,7 +35,7 @@ describe('Socket Mode', () => {
     const chat = new SlackChat({ token: BOT_TOKEN, apiUrl: slack.apiUrl, cardChannel: () => '#deploys', minPostIntervalMs: 0 });
     releases = new FakeReleaseService(config, chat, () => clock.now());
     app = createSlackApp(
-      { botToken: BOT_TOKEN, appToken: APP_TOKEN, apiUrl: slack.apiUrl, port: 0, logger: pino({ level: 'silent' }) },
+      { botToken: BOT_TOKEN, appToken: APP_TOKEN, apiUrl: slack.apiUrl, port: 0, logger: pino({ level: 'silent' }), telemetry },
       { releases, config, audit: new DrizzleAuditLog(database.db), dora: {} as DoraReports, requests: new DrizzleProcessedRequests(database.db), clock },
     );
     await app.start();
@@ -56,5 +59,11 @@ describe('Socket Mode', () => {
     await eventually('rolled back', () => slack.message(card.channel, card.ts)?.text.includes('Rolled back'));
     expect(releases.calls.map((call) => call.method)).toEqual(['requestDeploy', 'rollback']);
     expect(slack.violations).toEqual([]);
+  });
+
+  it('times each acknowledgement over the socket, by surface', async () => {
+    const text = await telemetry.registry.metrics();
+    expect(text).toMatch(/^durable_delivery_slack_ack_seconds_count\{surface="command"\} [2-9]\d*$/m);
+    expect(text).toMatch(/^durable_delivery_slack_ack_seconds_count\{surface="action"\} [1-9]\d*$/m);
   });
 });

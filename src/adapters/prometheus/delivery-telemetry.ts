@@ -35,7 +35,7 @@ const HISTOGRAMS = {
     buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
   },
   slack_ack_seconds: {
-    help: 'Time from receiving a signed Slack request to answering it (HTTP mode), by surface (command, action, view, event)',
+    help: 'Time from a Slack request reaching the app (HTTP request or Socket Mode envelope) to its acknowledgement, by surface (command, action, view, event)',
     labels: ['surface'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3],
   },

@@ -8,7 +8,7 @@ import type { AppHomes, AppHomeViewers } from '../../ports/app-homes.js';
 import type { AuditLog } from '../../ports/audit-log.js';
 import type { Clock } from '../../ports/clock.js';
 import { noTelemetry, type Telemetry } from '../../ports/telemetry.js';
-import { guardSlackBodies } from './request-guard.js';
+import { guardSlackBodies, surfaceOf } from './request-guard.js';
 import type { ReleaseService } from '../../services/release-service-api.js';
 import type { ProcessedRequests } from '../../ports/processed-requests.js';
 import type { HttpRoute } from '../http-routes.js';
@@ -151,6 +151,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       installerOptions: { port: options.port },
       deferInitialization: true,
     });
+    timeSocketAcks(app, options.telemetry ?? noTelemetry);
   } else {
     if (!options.signingSecret) throw new Error('HTTP mode needs a signing secret (SLACK_SIGNING_SECRET)');
     receiver = new HTTPReceiver({
@@ -242,5 +243,29 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       server?.closeAllConnections();
       await app.stop().catch(() => {});
     },
+  };
+}
+
+/**
+ * Socket Mode has no HTTP request to time: an ack is timed from the event reaching the app (Bolt's
+ * receiver hands every envelope to processEvent) to the ack sent back over the socket.
+ */
+function timeSocketAcks(app: BoltApp, telemetry: Telemetry): void {
+  const processEvent = app.processEvent.bind(app);
+  app.processEvent = (event) => {
+    const received = performance.now();
+    let timed = false;
+    const ack = event.ack;
+    return processEvent({
+      ...event,
+      ack: async (response) => {
+        try {
+          await ack(response);
+        } finally {
+          if (!timed) telemetry.record({ kind: 'slack_acked', surface: surfaceOf(event.body), seconds: (performance.now() - received) / 1000 });
+          timed = true;
+        }
+      },
+    });
   };
 }
