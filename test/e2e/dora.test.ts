@@ -91,6 +91,23 @@ describe('/dora', () => {
     expect(await dora('checkout 14d')).toContain('the windows are 7d, 30d and 90d');
   });
 
+  it("shows App Home the figures of the viewer's own teams", async () => {
+    const { slack } = harness;
+    await slack.openHome(PEOPLE.alice);
+    const home = await eventually("Alice's App Home", () => slack.home(PEOPLE.alice));
+    const text = JSON.stringify(home.view.blocks);
+    expect(text).toContain('Your teams · last 30 days');
+    // Alice is on the web and checkout teams, not on payments.
+    expect(text).toContain('*team checkout* (checkout)');
+    expect(text).toContain('*team web* (web)');
+    expect(text).not.toContain('team payments');
+    const checkout = text.slice(text.indexOf('*team checkout*'), text.indexOf('*team web*'));
+    // Over 30 days: the week of the other tests and the three weeks before it.
+    expect(checkout).toContain('*Deployment frequency* 0.1/day (3 deploys)');
+    expect(checkout).toContain('*Change failure rate* 0% (0 of 3)');
+    expect(slack.violations).toEqual([]);
+  });
+
   it('posts the scheduled digest to its channel once, however many replicas run it', async () => {
     const config = exampleConfig();
     const digest = { channel: '#deploys', cron: '0 9 * * 1', timezone: 'UTC', days: 7 as const };

@@ -1,3 +1,5 @@
+import { doraLines, scopeName } from './dora-report.js';
+import type { DoraReport } from '../../../ports/dora-report.js';
 import type { ReleaseView } from '../../../domain/release/types.js';
 import { LINE_STOP_ENVIRONMENT } from '../../../domain/release/line-stop.js';
 import type { FreezeView, LineStopView } from '../../../ports/freeze-views.js';
@@ -23,6 +25,8 @@ export interface AppHomeInput {
   lineStop: LineStopView | null;
   /** Whether the viewer may freeze every environment: only then the stop/restart button shows. */
   mayStopTheLine: boolean;
+  /** DORA figures of the teams the viewer is a member of (left out when none). */
+  teams?: DoraReport[];
 }
 
 export interface HomeView {
@@ -76,6 +80,14 @@ export function renderAppHome(input: AppHomeInput): HomeView {
         : 'No freezes in force.',
     ),
   );
+
+  if (input.teams && input.teams.length > 0) {
+    blocks.push(divider(), header(`Your teams · last ${input.teams[0]!.days} days`));
+    for (const report of input.teams) {
+      const lines = doraLines(report.current, report.previous);
+      blocks.push(section(fitLines([`*${escapeMrkdwn(scopeName(report.scope))}* (${escapeMrkdwn(report.services.join(', ') || 'no services')})`, `• ${lines.frequency}`, `• ${lines.leadTime}`, `• ${lines.failureRate}`, `• ${lines.restore}`])));
+    }
+  }
 
   blocks.push(divider(), header('Deploy windows'));
   blocks.push(section(input.windows.length > 0 ? fitLines(input.windows.map((window) => `• *${escapeMrkdwn(window.environment)}*: ${escapeMrkdwnKeepingMentions(window.text)}`)) : 'Every environment is always open.'));

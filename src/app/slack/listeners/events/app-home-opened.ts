@@ -37,6 +37,14 @@ function awaitsApprovalFrom(deps: SlackDeps, view: ReleaseView, actor: { userId:
   );
 }
 
+/** The window of the team figures on App Home. */
+const HOME_DORA_DAYS = 30;
+
+function isMemberOf(deps: SlackDeps, team: string, actor: Actor): boolean {
+  const members = deps.config.teams[team]?.members ?? [];
+  return members.includes(actor.userId) || actor.userGroupIds.some((group) => members.includes(group));
+}
+
 /** Who may stop the line: whoever may freeze every environment. */
 export function mayStopTheLine(deps: SlackDeps, actor: Actor): boolean {
   return Object.keys(deps.config.environments).every((environment) => mayGovern(deps.config, actor, environment, 'stop the line in').ok);
@@ -44,14 +52,20 @@ export function mayStopTheLine(deps: SlackDeps, actor: Actor): boolean {
 
 /** What every App Home shows, read once however many Homes are published from it. */
 async function homeFacts(deps: SlackDeps) {
-  const [active, freezes, queueView, lineStop] = await Promise.all([
+  const teams = Object.keys(deps.config.teams).sort();
+  const [active, freezes, queueView, lineStop, teamFigures] = await Promise.all([
     deps.releases.listActive(),
     deps.releases.listFreezes(),
     deps.mergeQueue ? deps.mergeQueue.list() : Promise.resolve(null),
     deps.releases.lineStop(),
+    // A Home still shows everything else when the history cannot be read.
+    deps.dora.reports(teams.map((name) => ({ kind: 'team', name })), HOME_DORA_DAYS).catch((error: unknown) => {
+      deps.logger.warn({ err: error }, 'App Home shows no DORA figures: the history could not be read');
+      return [];
+    }),
   ]);
   const queue: HomeQueueEntry[] | null = queueView ? queueView.queues.flatMap((q) => q.entries) : null;
-  return { active, freezes, queue, lineStop, windows: windowLines(deps, deps.clock.now()) };
+  return { active, freezes, queue, lineStop, teamFigures, windows: windowLines(deps, deps.clock.now()) };
 }
 
 async function publishFor(deps: SlackDeps, client: WebClient, facts: Awaited<ReturnType<typeof homeFacts>>, userId: string, known?: Actor): Promise<void> {
@@ -65,6 +79,7 @@ async function publishFor(deps: SlackDeps, client: WebClient, facts: Awaited<Ret
     windows: facts.windows,
     lineStop: facts.lineStop,
     mayStopTheLine: mayStopTheLine(deps, actor),
+    teams: facts.teamFigures.filter((report) => report.scope.kind === 'team' && isMemberOf(deps, report.scope.name, actor)),
   });
   await client.views.publish({ user_id: userId, view: slackView(home) });
 }
