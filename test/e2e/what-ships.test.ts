@@ -187,4 +187,28 @@ describe('what ships, with its links; no silent downgrade', () => {
 
     expect(slack.violations).toEqual([]);
   }, 60_000);
+
+  it('the /deploy modal names a downgrade in its preview, and submitting it is the confirmation', async () => {
+    const { slack } = harness;
+    await serveCheckout('v3');
+    await slack.sendCommand(PEOPLE.alice, '/deploy', '');
+    const form = await eventually('the modal opened', () => slack.openViews(PEOPLE.alice)[0]);
+    await slack.submitView(PEOPLE.alice, form.id, { deploy_service: 'checkout', deploy_version: 'v2', deploy_environment: 'production' });
+    const preview = await eventually('the plan preview', () => {
+      const view = slack.view(form.id);
+      return view && (view.view.submit as { text?: string } | undefined) ? view : undefined;
+    });
+    expect((preview.view.submit as { text: string }).text).toBe('Deploy the downgrade');
+    const shown = JSON.stringify(preview.view.blocks);
+    expect(shown).toContain('This is a downgrade');
+    expect(shown).toContain('checkout v3 → v2 in staging, production');
+    expect(shown).toContain('checkout v3 → v2 (⚠ DOWNGRADE)');
+
+    await slack.submitView(PEOPLE.alice, form.id, {});
+    const dm = await eventually('a DM with the outcome', () => slack.directMessages(PEOPLE.alice).find((message) => message.text.includes('planned: checkout@v2')));
+    const id = /Release `([\w-]+)` planned/.exec(dm.text)?.[1];
+    const confirmed = await database.db.select().from(releaseEvents).where(and(eq(releaseEvents.releaseId, id!), eq(releaseEvents.actor, PEOPLE.alice)));
+    expect(confirmed[0]?.message).toContain(`<@${PEOPLE.alice}> confirmed downgrading checkout v3 → v2`);
+    expect(slack.violations).toEqual([]);
+  }, 60_000);
 });
