@@ -16,8 +16,8 @@ export default class LeftOutReporter implements Reporter {
       chromium: () => selectsBrowserSuites(process.argv),
     };
     const leftOut = prerequisites().filter((prerequisite) => prerequisite.missing !== null && (relevant[prerequisite.name]?.() ?? true));
-    if (leftOut.length === 0) return;
-    process.stdout.write(`\n${render(leftOut)}\n`);
+    if (leftOut.length > 0) process.stdout.write(`\n${render(leftOut)}\n`);
+    else if (fileFilters(process.argv).length === 0) process.stdout.write('\n Left out: none\n');
   }
 }
 
@@ -39,7 +39,12 @@ function sourceOf(path: string): string {
 
 /** A run with no file filters selects every suite; otherwise only a filter naming test/browser does. */
 function selectsBrowserSuites(argv: readonly string[]): boolean {
-  const run = argv.findIndex((arg) => arg === 'run' || arg.endsWith('vitest.mjs') || arg.endsWith('/vitest'));
-  const filters = argv.slice(run + 1).filter((arg) => arg !== 'run' && !arg.startsWith('-'));
+  const filters = fileFilters(argv);
   return filters.length === 0 || filters.some((filter) => 'test/browser/'.includes(filter) || filter.includes('test/browser') || filter.includes('browser'));
+}
+
+/** The file filters on vitest's command line (none for plain `npm test`). */
+function fileFilters(argv: readonly string[]): string[] {
+  const run = argv.findIndex((arg) => arg === 'run' || arg.endsWith('vitest.mjs') || arg.endsWith('/vitest'));
+  return argv.slice(run + 1).filter((arg) => arg !== 'run' && !arg.startsWith('-'));
 }
