@@ -10,6 +10,47 @@ export interface CheckReading {
   summary: string;
   /** The measured values, for the card and the audit log. */
   values: Record<string, number | null>;
+  /** How the verdict was reached, for the card's Details (absent where nothing was measured). */
+  detail?: CheckEvidenceDetail;
+}
+
+/** One side (canary or baseline) of a check's reading. */
+export interface EvidenceSide {
+  /** The measured value: error rate, latency in ms, saturation, requests a minute. */
+  value: number | null;
+  /** Requests and errors counted so far this stage (error rate), or points read (series checks). */
+  requests?: number;
+  errors?: number;
+  points?: number;
+  /** The queries as sent and the window they covered (filled in by the probe that ran them). */
+  queries?: string[];
+  window?: { from: string; to: string };
+}
+
+/** The evidence behind one check's verdict, complete enough to check it by hand. */
+export interface CheckEvidenceDetail {
+  unit: 'share' | 'ms' | 'per_minute';
+  /** What the value measures ("error rate over the stage so far", "p99 latency, median of the window"). */
+  measure: string;
+  canary: EvidenceSide;
+  baseline: EvidenceSide | null;
+  /** The bound judged against: a ceiling the canary must stay under, or a floor traffic must reach. */
+  bound: { text: string; value: number | null; kind: 'ceiling' | 'floor'; outcome: 'crossed' | 'held' | 'undecided' };
+  /** The sequential test's evidence against its decision thresholds (error-rate checks). */
+  sequential?: SequentialEvidence;
+}
+
+export interface SequentialEvidence {
+  /** The log-likelihood ratio so far, and the thresholds: at or over `upper` fails, at or under `lower` passes. */
+  llr: number;
+  upper: number;
+  lower: number;
+  /** 0..1 toward the threshold the evidence leans to. */
+  progress: number;
+  leaning: 'unhealthy' | 'healthy' | 'neither';
+  intervals: number;
+  /** At the traffic of the last interval, about how many more minutes the test needs to decide (null: decided, or no trend yet). */
+  minutesToDecide: number | null;
 }
 
 export interface HealthReading {

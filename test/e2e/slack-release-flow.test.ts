@@ -182,6 +182,36 @@ describe('a release driven from Slack, on the engine', () => {
     expect(slack.violations).toEqual([]);
   }, 90_000);
 
+  it('verdict evidence: the card says how long the judge still needs, and Details opens the complete evidence in a modal', async () => {
+    const { slack } = harness;
+    const id = await deploy('checkout@v2 to production');
+    await driveTo(id, (status) => status === 'waiting');
+    engine.ports.health.set('checkout', 'v2', ['inconclusive', 'pass']);
+    try {
+      await click(PEOPLE.bob, id, ActionIds.approve);
+      await eventually('a card with the evidence of an unclear reading', async () => {
+        await drive(engine, async () => (await engine.engine.releases.status(id))?.health?.verdict === 'inconclusive', { maxSteps: 20 });
+        await engine.engine.runUntilIdle();
+        return JSON.stringify(cardOf(id).blocks).includes(ActionIds.verdictDetails);
+      });
+    } finally {
+      engine.ports.health.set('checkout', 'v2', 'pass');
+    }
+    const card = JSON.stringify(cardOf(id).blocks);
+    expect(card).toContain('needs ~4 more minutes of traffic at this rate');
+    expect((await slack.clickButton(PEOPLE.carol, cardOf(id), ActionIds.verdictDetails)).status).toBe(200);
+    const modal = await eventually('the evidence modal', () => slack.openViews(PEOPLE.carol)[0]);
+    const text = JSON.stringify(modal.view);
+    expect(modal.view).toMatchObject({ type: 'modal', title: { text: 'Verdict evidence' } });
+    expect(text).toContain('checkout in production · canary');
+    expect(text).toMatch(/sum:hits\{infra_set:is-r[\w]+-production-checkout\}/);
+    expect(text).toContain('sum:hits{infra_set:is-seed-production-checkout-v1}');
+    expect(text).toContain('1,200 requests');
+    expect(text).toContain("2× the baseline's error rate (1.00%) — not decided yet");
+    expect(text).toContain('log-likelihood ratio 2.10 (fails at ≥ 6.90, passes at ≤ -2.90), 30% of the way toward failing; needs ~4 more minutes of traffic at this rate to decide');
+    expect(slack.violations).toEqual([]);
+  }, 90_000);
+
   it('a repeated /deploy answers with the release in progress; overlapping ones are refused naming it; refusals show mentions and are audited', async () => {
     const { slack } = harness;
     const id = await deploy('checkout@v2 to production');

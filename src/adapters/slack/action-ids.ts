@@ -12,6 +12,8 @@ export const ActionIds = {
   deployService: 'deploy_service',
   deployVersion: 'deploy_version',
   deployEnvironment: 'deploy_environment',
+  /** On the card's health: opens the verdict evidence of the last reading in a modal. */
+  verdictDetails: 'verdict_details',
   /** `/release history`: the next, older page. */
   historyOlder: 'history_older',
   /** Under a deploy that would downgrade services: "Deploy, downgrading payments", behind a confirm dialog. */
@@ -36,6 +38,8 @@ export const CallbackIds = {
   deployForm: 'deploy_form',
   /** The /deploy modal, second step: the plan preview; submitting it starts the release. */
   deployConfirm: 'deploy_confirm',
+  /** The verdict evidence modal (read-only). */
+  verdictEvidence: 'verdict_evidence',
 } as const;
 
 export const BlockIds = {

@@ -1,5 +1,5 @@
 import type { HealthCheckConfig } from '../../config/delivery-schema.js';
-import type { CheckReading, Verdict } from '../../ports/health.js';
+import type { CheckEvidenceDetail, CheckReading, SequentialEvidence, Verdict } from '../../ports/health.js';
 import { assertNever } from '../assert-never.js';
 import { resumeEvidence, type CheckEvidence, type Decision, type ErrorRateEvidence, type HealthEvidence, type LatencyEvidence } from './evidence.js';
 import { defaultJudgeOptions, type JudgeOptions } from './judge-options.js';
@@ -92,7 +92,7 @@ export function judgeCheck(
   switch (check.kind) {
     case 'error_rate':
       if (input.kind !== 'counts') return mismatched(check.name, previous);
-      return judgeErrorRate(check, input, previous?.kind === 'error_rate' ? previous : undefined, options);
+      return judgeErrorRate(check, input, previous?.kind === 'error_rate' ? previous : undefined, options, windowSeconds);
     case 'latency':
       if (input.kind !== 'series') return mismatched(check.name, previous);
       return judgeLatency(check, input, previous?.kind === 'latency' ? previous : undefined, options);
@@ -111,8 +111,8 @@ function mismatched(check: string, previous: CheckEvidence | undefined): CheckJu
   return { reading: reading(check, 'error', 'the measurements do not match the check kind', {}), evidence: previous };
 }
 
-function reading(check: string, verdict: Verdict, summary: string, values: Record<string, number | null>): CheckReading {
-  return { check, verdict, summary, values };
+function reading(check: string, verdict: Verdict, summary: string, values: Record<string, number | null>, detail?: CheckEvidenceDetail): CheckReading {
+  return detail ? { check, verdict, summary, values, detail } : { check, verdict, summary, values };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,6 +150,9 @@ interface TestState {
   decision: Decision;
   /** 0..1 toward whichever boundary the evidence leans to. */
   progress: number;
+  llr: number;
+  upper: number;
+  lower: number;
 }
 
 function stepTest(decision: Decision, evidence: ErrorRateEvidence, intervalRequests: number, rates: SprtRates, options: JudgeOptions): TestState {
@@ -157,10 +160,34 @@ function stepTest(decision: Decision, evidence: ErrorRateEvidence, intervalReque
   const llr = binomialLogLikelihoodRatio(evidence.requests, evidence.errors, rates);
   const boundary = correctedUpperBoundary(upper, intervalRequests, rates, options.overshootRho);
   const progress = Math.min(1, llr >= 0 ? llr / boundary : llr / lower);
-  if (decision !== 'open') return { decision, progress: 1 };
-  if (llr >= boundary) return { decision: 'unhealthy', progress: 1 };
-  if (llr <= lower) return { decision: 'healthy', progress: 1 };
-  return { decision: 'open', progress };
+  const base = { llr, upper: boundary, lower };
+  if (decision !== 'open') return { decision, progress: 1, ...base };
+  if (llr >= boundary) return { decision: 'unhealthy', progress: 1, ...base };
+  if (llr <= lower) return { decision: 'healthy', progress: 1, ...base };
+  return { decision: 'open', progress, ...base };
+}
+
+/**
+ * The test's position as evidence for a human: which threshold it leans to and, if the log-likelihood
+ * ratio keeps growing at its average rate per request so far and the traffic stays at the last
+ * interval's, about how many minutes of traffic it still needs to reach that threshold.
+ */
+function sequentialEvidence(test: TestState, requests: number, intervals: number, requestsPerMinute: number | null): SequentialEvidence {
+  const leaning = test.llr > 0 ? 'unhealthy' : test.llr < 0 ? 'healthy' : 'neither';
+  let minutesToDecide: number | null = null;
+  if (test.decision === 'open' && leaning !== 'neither' && requests > 0 && requestsPerMinute !== null && requestsPerMinute > 0) {
+    const perRequest = test.llr / requests;
+    const remaining = (leaning === 'unhealthy' ? test.upper : test.lower) - test.llr;
+    minutesToDecide = Math.max(0, remaining / perRequest / requestsPerMinute);
+  }
+  return { llr: test.llr, upper: test.upper, lower: test.lower, progress: test.progress, leaning, intervals, minutesToDecide };
+}
+
+/** "~4 more minutes" — how the card says a sequential test's time to a verdict. */
+export function minutesToDecideText(minutes: number): string {
+  if (minutes < 1) return 'under a minute more';
+  if (minutes >= 120) return `~${Math.round(minutes / 60)} more hours`;
+  return `~${Math.ceil(minutes)} more minute${Math.ceil(minutes) === 1 ? '' : 's'}`;
 }
 
 function percent(rate: number): string {
@@ -173,6 +200,7 @@ export function judgeErrorRate(
   input: Extract<CheckInput, { kind: 'counts' }>,
   previous: ErrorRateEvidence | undefined,
   options: JudgeOptions = defaultJudgeOptions,
+  windowSeconds?: number,
 ): CheckJudgement {
   const before = previous ?? freshErrorRateEvidence();
   const canary = countsOf(input.canary);
@@ -208,22 +236,35 @@ export function judgeErrorRate(
     ratio: ratioToBaseline,
   };
 
-  const tests: TestState[] = [];
+  const tests: Array<TestState & { bound: number; text: string }> = [];
   if (baselineRate !== null) {
     // Capped below 1 so the likelihoods stay finite even for a baseline that fails almost everything.
     const p0 = Math.min(baselineRate, 0.98);
     const rates = { p0, p1: Math.min(0.99, Math.max(p0 * check.maxRatioToBaseline, p0 + options.minErrorRateIncrease)) };
     const state = stepTest(next.ratio, next, canary.requests, rates, options);
     next.ratio = state.decision;
-    tests.push(state);
+    tests.push({ ...state, bound: rates.p1, text: `${check.maxRatioToBaseline}× the baseline's error rate (${percent(rates.p1)})` });
   }
   if (check.max !== undefined && check.max > 0) {
     const p1 = Math.min(check.max, 0.99);
     const rates = { p0: p1 / Math.max(check.maxRatioToBaseline, 1.5), p1 };
     const state = stepTest(next.ceiling, next, canary.requests, rates, options);
     next.ceiling = state.decision;
-    tests.push(state);
+    tests.push({ ...state, bound: p1, text: `max ${percent(p1)}` });
   }
+  const requestsPerMinute = windowSeconds !== undefined && windowSeconds > 0 ? (canary.requests / windowSeconds) * 60 : null;
+  // The test that decides: a failed one, else the one furthest from its verdict.
+  const deciding = tests.find((test) => test.decision === 'unhealthy') ?? [...tests].sort((a, b) => a.progress - b.progress)[0];
+  const detail: CheckEvidenceDetail = {
+    unit: 'share',
+    measure: 'error rate over the stage so far',
+    canary: { value: canaryRate, requests: next.requests, errors: next.errors },
+    baseline: hasBaseline ? { value: baselineRate, requests: next.baselineRequests, errors: next.baselineErrors } : null,
+    bound: deciding
+      ? { text: deciding.text, value: deciding.bound, kind: 'ceiling', outcome: deciding.decision === 'unhealthy' ? 'crossed' : deciding.decision === 'healthy' ? 'held' : 'undecided' }
+      : { text: 'no baseline to compare with and no max set', value: null, kind: 'ceiling', outcome: 'undecided' },
+    ...(deciding ? { sequential: sequentialEvidence(deciding, next.requests, next.intervals, requestsPerMinute) } : {}),
+  };
 
   const measured =
     `errors ${percent(canaryRate ?? 0)}` +
@@ -231,20 +272,20 @@ export function judgeErrorRate(
     (check.max !== undefined ? `, max ${percent(check.max)}` : '');
   if (tests.length === 0) {
     return {
-      reading: reading(check.name, 'inconclusive', `${measured}: no baseline to compare with and no max set`, values),
+      reading: reading(check.name, 'inconclusive', `${measured}: no baseline to compare with and no max set`, values, detail),
       evidence: next,
     };
   }
   const progress = Math.min(...tests.map((test) => test.progress));
   values.progress = progress;
   if (tests.some((test) => test.decision === 'unhealthy')) {
-    return { reading: reading(check.name, 'fail', `${measured}: worse than allowed`, values), evidence: next };
+    return { reading: reading(check.name, 'fail', `${measured}: worse than allowed`, values, detail), evidence: next };
   }
   if (tests.every((test) => test.decision === 'healthy')) {
-    return { reading: reading(check.name, 'pass', `${measured}: within bounds`, values), evidence: next };
+    return { reading: reading(check.name, 'pass', `${measured}: within bounds`, values, detail), evidence: next };
   }
   const share = Math.max(0, Math.min(99, Math.floor(progress * 100)));
-  return { reading: reading(check.name, 'inconclusive', `${measured}, ${share}% of the way to a verdict`, values), evidence: next };
+  return { reading: reading(check.name, 'inconclusive', `${measured}, ${share}% of the way to a verdict`, values, detail), evidence: next };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,10 +348,23 @@ export function judgeLatency(
     }
   }
   const summary = parts.join(', ');
-  if (failed) return { reading: reading(check.name, 'fail', `${summary}: worse than allowed`, values), evidence: next };
-  if (judged === 0 && !open) return { reading: reading(check.name, 'inconclusive', `${summary}: no baseline to compare with and no maxMs set`, values), evidence: next };
-  if (open) return { reading: reading(check.name, 'inconclusive', `${summary}: not yet significant`, values), evidence: next };
-  return { reading: reading(check.name, 'pass', `${summary}: within bounds`, values), evidence: next };
+  const baselineMedian = values.baseline ?? null;
+  const bounds = [
+    ...(check.maxMs !== undefined ? [`max ${check.maxMs}ms`] : []),
+    ...(baselineMedian !== null ? [`${check.maxRatioToBaseline}× the baseline (${Math.round(baselineMedian * check.maxRatioToBaseline)}ms; one-sided Mann–Whitney p=${(values.pValue ?? 1).toFixed(3)}, fails under ${options.latencyAlpha})`] : []),
+  ];
+  const limits = [check.maxMs ?? null, baselineMedian !== null ? baselineMedian * check.maxRatioToBaseline : null].filter((value): value is number => value !== null);
+  const detail: CheckEvidenceDetail = {
+    unit: 'ms',
+    measure: `${label} latency, median of the window's points`,
+    canary: { value: canaryMedian, points: windowCanary.length },
+    baseline: baselineMedian !== null ? { value: baselineMedian, points: next.baseline.length } : null,
+    bound: { text: bounds.join('; ') || 'no baseline to compare with and no maxMs set', value: limits.length > 0 ? Math.min(...limits) : null, kind: 'ceiling', outcome: failed ? 'crossed' : open || judged === 0 ? 'undecided' : 'held' },
+  };
+  if (failed) return { reading: reading(check.name, 'fail', `${summary}: worse than allowed`, values, detail), evidence: next };
+  if (judged === 0 && !open) return { reading: reading(check.name, 'inconclusive', `${summary}: no baseline to compare with and no maxMs set`, values, detail), evidence: next };
+  if (open) return { reading: reading(check.name, 'inconclusive', `${summary}: not yet significant`, values, detail), evidence: next };
+  return { reading: reading(check.name, 'pass', `${summary}: within bounds`, values, detail), evidence: next };
 }
 
 export function judgeSaturation(
@@ -326,8 +380,15 @@ export function judgeSaturation(
   const level = median(points);
   const summary = `saturation ${percent(level)} (max ${percent(check.max)})`;
   // The median, so one busy scrape does not roll a release back.
-  if (level > check.max) return { reading: reading(check.name, 'fail', summary, { saturation: level }), evidence: undefined };
-  return { reading: reading(check.name, 'pass', summary, { saturation: level }), evidence: undefined };
+  const detail: CheckEvidenceDetail = {
+    unit: 'share',
+    measure: 'saturation, median of the window\'s points',
+    canary: { value: level, points: points.length },
+    baseline: null,
+    bound: { text: `max ${percent(check.max)}`, value: check.max, kind: 'ceiling', outcome: level > check.max ? 'crossed' : 'held' },
+  };
+  if (level > check.max) return { reading: reading(check.name, 'fail', summary, { saturation: level }, detail), evidence: undefined };
+  return { reading: reading(check.name, 'pass', summary, { saturation: level }, detail), evidence: undefined };
 }
 
 export function judgeTraffic(check: Extract<HealthCheckConfig, { kind: 'traffic' }>, sample: SeriesSample, windowSeconds: number): CheckJudgement {
@@ -341,6 +402,13 @@ export function judgeTraffic(check: Extract<HealthCheckConfig, { kind: 'traffic'
   const perMinute = requestsPerMinute(points, rateUnitOf(check.query), bucketSeconds);
   const summary = `${Math.round(perMinute)} requests/min (needs ${check.minPerMinute})`;
   // Too little traffic is never a failure of the canary: nothing can be judged.
-  if (perMinute < check.minPerMinute) return { reading: reading(check.name, 'inconclusive', `not enough traffic: ${summary}`, { perMinute }), evidence: undefined };
-  return { reading: reading(check.name, 'pass', summary, { perMinute }), evidence: undefined };
+  const detail: CheckEvidenceDetail = {
+    unit: 'per_minute',
+    measure: 'requests a minute over the window',
+    canary: { value: perMinute, points: points.length },
+    baseline: null,
+    bound: { text: `at least ${check.minPerMinute} requests a minute`, value: check.minPerMinute, kind: 'floor', outcome: perMinute < check.minPerMinute ? 'crossed' : 'held' },
+  };
+  if (perMinute < check.minPerMinute) return { reading: reading(check.name, 'inconclusive', `not enough traffic: ${summary}`, { perMinute }, detail), evidence: undefined };
+  return { reading: reading(check.name, 'pass', summary, { perMinute }, detail), evidence: undefined };
 }

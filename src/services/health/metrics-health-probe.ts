@@ -4,7 +4,7 @@ import { assertNever } from '../../domain/assert-never.js';
 import { resumeEvidence, type HealthEvidence } from '../../domain/health/evidence.js';
 import { judgeStage, type CheckInput, type SeriesSample } from '../../domain/health/judge.js';
 import { defaultJudgeOptions, type JudgeOptions } from '../../domain/health/judge-options.js';
-import type { CheckReading, HealthProbe, HealthProbeRequest, HealthReading, InfraSetRef } from '../../ports/health.js';
+import type { CheckEvidenceDetail, CheckReading, HealthProbe, HealthProbeRequest, HealthReading, InfraSetRef } from '../../ports/health.js';
 import type { MetricPoint, MetricWindow, Metrics } from '../../ports/metrics.js';
 import type { MonitorGate } from './monitor-gate.js';
 import { renderQuery, type QueryRole } from './query-template.js';
@@ -48,8 +48,9 @@ export class MetricsHealthProbe implements HealthProbe {
       return { verdict: 'inconclusive', checks: request.checks.map((check) => ({ check: check.name, verdict: 'inconclusive', summary, values: {} })), evidence: known };
     }
     const windowSeconds = (window.to.getTime() - window.from.getTime()) / 1000;
+    const baselineWindows = new Map(request.checks.map((check) => [check.name, this.#baselineWindow(check, request, window, known)]));
     const [checks, extraReadings] = await Promise.all([
-      Promise.all(request.checks.map(async (check) => ({ check, input: await this.#inputFor(check, request, window, known) }))),
+      Promise.all(request.checks.map(async (check) => ({ check, input: await this.#inputFor(check, request, window, baselineWindows.get(check.name) ?? null) }))),
       this.#monitorReadings(request),
     ]);
     const judged = judgeStage(
@@ -70,7 +71,28 @@ export class MetricsHealthProbe implements HealthProbe {
       { service: request.service, environment: request.environment, canary: request.canary.infraSetId, verdict: judged.verdict },
       'health read',
     );
-    return { verdict: judged.verdict, checks: judged.checks, evidence: judged.evidence };
+    const readings = judged.checks.map((reading) => {
+      const check = request.checks.find((candidate) => candidate.name === reading.check);
+      return check && reading.detail ? { ...reading, detail: this.#withQueries(reading.detail, check, request, window, baselineWindows.get(check.name) ?? null) } : reading;
+    });
+    return { verdict: judged.verdict, checks: readings, evidence: judged.evidence };
+  }
+
+  /** The evidence with the queries as sent and the windows they covered, side by side. */
+  #withQueries(detail: CheckEvidenceDetail, check: HealthCheckConfig, request: HealthProbeRequest, window: MetricWindow, baselineWindow: MetricWindow | null): CheckEvidenceDetail {
+    const span = (over: MetricWindow) => ({ from: over.from.toISOString(), to: over.to.toISOString() });
+    const canary = { ...detail.canary, queries: this.#queries(check, request, request.canary, 'canary'), window: span(window) };
+    const baselineSide = request.baseline;
+    const baseline =
+      detail.baseline && baselineSide
+        ? { ...detail.baseline, queries: this.#queries(check, request, baselineSide, 'baseline'), ...(baselineWindow ? { window: span(baselineWindow) } : {}) }
+        : detail.baseline;
+    return { ...detail, canary, baseline };
+  }
+
+  #queries(check: HealthCheckConfig, request: HealthProbeRequest, side: InfraSetRef, role: QueryRole): string[] {
+    const render = (template: string) => renderQuery(template, { service: request.service, environment: request.environment, infraSet: side.infraSetId, version: side.version, role });
+    return check.kind === 'error_rate' ? [render(check.requests), render(check.errors)] : [render(check.query)];
   }
 
   /** The request's window, starting no earlier than the end of what the evidence already counted. */
@@ -101,11 +123,10 @@ export class MetricsHealthProbe implements HealthProbe {
     return { from: new Date(to.getTime() - seconds * 1000), to };
   }
 
-  async #inputFor(check: HealthCheckConfig, request: HealthProbeRequest, window: MetricWindow, known: HealthEvidence): Promise<CheckInput> {
+  async #inputFor(check: HealthCheckConfig, request: HealthProbeRequest, window: MetricWindow, baselineWindow: MetricWindow | null): Promise<CheckInput> {
     const sample = (template: string, side: InfraSetRef, role: QueryRole, over: MetricWindow = window) =>
       this.#sample(renderQuery(template, { service: request.service, environment: request.environment, infraSet: side.infraSetId, version: side.version, role }), over);
     const baseline = request.baseline;
-    const baselineWindow = this.#baselineWindow(check, request, window, known);
     switch (check.kind) {
       case 'error_rate': {
         const counts = async (side: InfraSetRef, role: QueryRole, over: MetricWindow) => {

@@ -73,12 +73,23 @@ export class ScriptedHealthProbe implements HealthProbe {
     const script = this.scripts.get(`${request.service}@${request.canary.version}`);
     const verdict: Verdict = script ? (script.length > 1 ? script.shift()! : script[0]!) : 'pass';
     const readings = ((request.evidence as { readings?: number } | null)?.readings ?? 0) + 1;
+    const errorRate = verdict === 'fail' ? 0.024 : 0.005;
+    const window = { from: request.window.from.toISOString(), to: request.window.to.toISOString() };
     const checks: CheckReading[] = request.checks.map((check) => ({
       check: check.name,
       verdict,
       summary: verdict === 'fail' ? 'errors 2.4% vs baseline 0.5% (4.8×)' : verdict === 'pass' ? 'errors 0.5% vs baseline 0.5%' : 'not enough traffic yet',
       // Named as the judge names an error-rate check's values, so charts and evidence draw them.
-      values: { errorRate: verdict === 'fail' ? 0.024 : 0.005, baselineErrorRate: 0.005 },
+      values: { errorRate, baselineErrorRate: 0.005 },
+      // The judge's evidence, as the real probe reports it (queries named after the infra-sets).
+      detail: {
+        unit: 'share',
+        measure: 'error rate over the stage so far',
+        canary: { value: errorRate, requests: 1200 * readings, errors: Math.round(errorRate * 1200 * readings), queries: [`sum:hits{infra_set:${request.canary.infraSetId}}`], window },
+        baseline: request.baseline ? { value: 0.005, requests: 118_800 * readings, errors: 594 * readings, queries: [`sum:hits{infra_set:${request.baseline.infraSetId}}`], window } : null,
+        bound: { text: "2× the baseline's error rate (1.00%)", value: 0.01, kind: 'ceiling', outcome: verdict === 'fail' ? 'crossed' : verdict === 'pass' ? 'held' : 'undecided' },
+        ...(verdict === 'inconclusive' ? { sequential: { llr: 2.1, upper: 6.9, lower: -2.9, progress: 0.3, leaning: 'unhealthy' as const, intervals: readings, minutesToDecide: 3.6 } } : {}),
+      },
     }));
     return { verdict, checks, evidence: { readings } };
   }

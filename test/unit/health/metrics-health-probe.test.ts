@@ -77,6 +77,26 @@ describe('MetricsHealthProbe over Datadog', () => {
     expect(asked).toEqual(new Set([query('hits', 'checkout-v2'), query('errors', 'checkout-v2'), query('hits', 'checkout-v1'), query('errors', 'checkout-v1')]));
   });
 
+  it('keeps the evidence of each reading: queries as sent, the window, counts on each side, the bound and the sequential test', async () => {
+    serve(2); // 1.0% against the baseline's 0.5%: the test leans to failing and is not decided after one minute
+    const reading = await probe().read(request(1, null));
+    const detail = reading.checks[0]!.detail!;
+    const window = { from: '2026-11-22T10:00:00.000Z', to: '2026-11-22T10:01:00.000Z' };
+    expect(detail.canary).toEqual({ value: 0.01, requests: 1200, errors: 12, queries: [query('hits', 'checkout-v2'), query('errors', 'checkout-v2')], window });
+    expect(detail.baseline).toMatchObject({ requests: 118_800, errors: 594, queries: [query('hits', 'checkout-v1'), query('errors', 'checkout-v1')], window });
+    expect(detail.bound).toMatchObject({ kind: 'ceiling', outcome: 'undecided', text: "2× the baseline's error rate (1.00%)" });
+    const test = detail.sequential!;
+    expect(test).toMatchObject({ leaning: 'unhealthy', intervals: 1 });
+    expect(test.llr).toBeGreaterThan(0);
+    expect(test.llr).toBeLessThan(test.upper);
+    expect(test.lower).toBeLessThan(0);
+    // At 1,200 requests a minute the ratio grows at its rate so far: the minutes left to reach the threshold.
+    expect(test.minutesToDecide).toBeCloseTo((test.upper - test.llr) / (test.llr / 1200) / 1200, 6);
+    expect(test.minutesToDecide).toBeGreaterThan(0);
+    // The traffic check reads one side only and says its floor.
+    expect(reading.checks[1]!.detail).toMatchObject({ unit: 'per_minute', baseline: null, bound: { kind: 'floor', value: 100, outcome: 'held' }, canary: { queries: [query('hits', 'checkout-v2')], points: 6 } });
+  });
+
   it('passes a healthy canary once the evidence accepts it', async () => {
     serve(1); // 6 errors a minute: 0.5%, the baseline's rate
     let evidence: unknown = null;

@@ -5,6 +5,7 @@ import { auditHistoryOlder } from './actions/audit-history-older.js';
 import { deployDowngradeButton } from './actions/deploy-downgrade-button.js';
 import { lineStopButton } from './actions/line-stop-button.js';
 import { releaseCardButton } from './actions/release-card-button.js';
+import { verdictDetailsButton } from './actions/verdict-details-button.js';
 import { deployCommand } from './commands/deploy.js';
 import { doraCommand } from './commands/dora.js';
 import { freezeCommand } from './commands/freeze.js';
@@ -39,6 +40,8 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: buttonIds }, releaseCardButton(deps));
 
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ActionIds.historyOlder }, auditHistoryOlder(deps));
+
+  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ActionIds.verdictDetails }, verdictDetailsButton(deps));
 
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: new RegExp(`^(${ActionIds.stopTheLine}|${ActionIds.restartTheLine})$`) }, lineStopButton(deps));
 
