@@ -260,6 +260,11 @@ export const environmentSchema = z.strictObject({
   freezes: z.array(scheduledFreezeSchema).default([]),
   /** Environments in which the same versions must have converged first. */
   requires: z.array(name).default([]),
+  /**
+   * After the last stage, how long health keeps being judged with the previous infra-sets kept warm:
+   * a breach in this window rolls back to them at once (a late rollback). None: the release ends there.
+   */
+  watch: durationSchema.refine((seconds) => seconds > 0, 'watch must be longer than 0s').optional(),
   health: healthPolicySchema.default({ interval: 60, failAfter: 2, holdAfter: 3 }),
 });
 

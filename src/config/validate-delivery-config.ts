@@ -1,3 +1,4 @@
+import { formatDuration } from './duration.js';
 import { parseConstraint } from '../domain/version-set/constraints.js';
 import { dependencyOrder } from '../domain/version-set/dependency-order.js';
 import { checkWindowCron, isValidTimeZone } from '../domain/windows/window-status.js';
@@ -77,6 +78,9 @@ export function validateDeliveryConfig(config: DeliveryConfig): ConfigIssue[] {
 
   for (const [environment, spec] of Object.entries(config.environments)) {
     const at = ['environments', environment];
+    if (spec.watch !== undefined && spec.watch < spec.health.interval) {
+      issues.push({ path: [...at, 'watch'], message: `a watch of ${formatDuration(spec.watch)} is shorter than the health interval (${formatDuration(spec.health.interval)}): nothing would be measured in it` });
+    }
     spec.requires.forEach((required, index) => {
       if (required === environment) issues.push({ path: [...at, 'requires', index], message: `${environment} cannot require itself` });
       else if (!config.environments[required]) {

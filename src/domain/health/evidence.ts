@@ -60,9 +60,19 @@ export function resumeEvidence(stored: unknown, scope: EvidenceScope): HealthEvi
   const parsed = healthEvidenceSchema.safeParse(stored);
   if (!parsed.success || parsed.data.canary !== scope.canary || parsed.data.baseline !== scope.baseline) return { v: 1, ...scope, checks: {} };
   if (parsed.data.weight === scope.weight) return parsed.data;
-  // A new stage of the same canary: its own test starts afresh, but the baseline's error rate is a
-  // property of the baseline, so what was measured of it carries over. At 100% the baseline serves
-  // nothing, and that earlier measurement is all there is to compare with.
+  return restartedEvidence(parsed.data, scope) ?? { v: 1, ...scope, checks: {} };
+}
+
+/**
+ * Evidence for a new test of the same canary: what was measured of the canary starts afresh (and so
+ * does every decision), what was measured of the baseline carries over. A new stage starts so, and so
+ * does the watch after 100%, where the baseline serves nothing and its earlier measurement is all
+ * there is to compare with.
+ */
+export function restartedEvidence(stored: unknown, scope?: EvidenceScope): HealthEvidence | null {
+  const parsed = healthEvidenceSchema.safeParse(stored);
+  if (!parsed.success) return null;
+  const { canary, baseline, weight } = scope ?? parsed.data;
   const checks: Record<string, CheckEvidence> = {};
   for (const [name, evidence] of Object.entries(parsed.data.checks)) {
     if (evidence.kind === 'latency') {
@@ -80,5 +90,13 @@ export function resumeEvidence(stored: unknown, scope: EvidenceScope): HealthEvi
       ceiling: 'open',
     };
   }
-  return { v: 1, ...scope, ...(parsed.data.until !== undefined ? { until: parsed.data.until } : {}), checks };
+  return {
+    v: 1,
+    canary,
+    baseline,
+    weight,
+    ...(parsed.data.until !== undefined ? { until: parsed.data.until } : {}),
+    ...(scope === undefined && parsed.data.stageFrom !== undefined ? { stageFrom: parsed.data.stageFrom } : {}),
+    checks,
+  };
 }

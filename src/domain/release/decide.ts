@@ -2,6 +2,7 @@ import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import type { HealthReading } from '../../ports/health.js';
 import type { Weights } from '../../ports/traffic.js';
 import { assertNever } from '../assert-never.js';
+import { restartedEvidence } from '../health/evidence.js';
 import { MAX_CHART_READINGS, stageChart, stageReadingSamples, type StageChartOutcome } from '../health/stage-chart.js';
 import { mayApprove, mayApproveAny, mayGovern, mayOperate, type OperatorAction } from './authorization.js';
 import { gatesFor, type WorldFacts } from './gates.js';
@@ -107,6 +108,7 @@ export function releaseStatus(state: ReleaseState): ReleaseStatus {
       return state.paused ? 'paused' : 'running';
     case 'provisioning':
     case 'shifting':
+    case 'watching':
       return state.paused ? 'paused' : 'running';
     default:
       return assertNever(phase, 'phase');
@@ -294,6 +296,8 @@ function stepLabel(step: PlanStep): string {
       return `${step.stage} (${step.weight}%)`;
     case 'finalize':
       return 'finalize';
+    case 'watch':
+      return 'the watch window';
     default:
       return assertNever(step, 'step');
   }
@@ -365,6 +369,7 @@ function recordReadBack(draft: Draft, environment: string, service: string, outc
 function healthReading(draft: Draft, token: string, reading: HealthReading): void {
   const state = draft.state;
   const phase = state.phase;
+  if (phase.kind === 'watching') return watchReading(draft, phase, token, reading);
   if (phase.kind !== 'baking' || phase.measuring !== token) return;
   const step = currentStep(state);
   if (step?.kind !== 'stage') return;
@@ -379,7 +384,7 @@ function healthReading(draft: Draft, token: string, reading: HealthReading): voi
     service: step.service,
     stage: step.stage,
     verdict: reading.verdict,
-    checks: reading.checks.map((check) => ({ check: check.check, verdict: check.verdict, summary: check.summary })),
+    checks: reading.checks.map((check) => ({ check: check.check, verdict: check.verdict, summary: check.summary, ...(check.detail ? { detail: check.detail } : {}) })),
   };
   draft.event('health_reading', `${step.service} in ${step.environment} (${step.stage}): ${reading.verdict}`, { verdict: reading.verdict, checks: reading.checks });
   const checks = draft.config.services[step.service]?.checks ?? [];
@@ -567,8 +572,16 @@ function advance(draft: Draft): void {
         if (!passed || state.paused || phase.askedHuman) return;
         draft.event('stage_passed', `${step.service} passed ${step.stage} (${step.weight}%) in ${step.environment}`, { service: step.service, environment: step.environment, stage: step.stage });
         if (judged) chartStage(draft, 'passed');
+        // What the 100% stage measured of the baseline is what a watch after it compares with.
+        if (step.weight >= 100 && phase.evidence !== null) state.fullStageEvidence = { ...state.fullStageEvidence, [`${step.environment}/${step.service}`]: phase.evidence };
         moveOn(draft);
         continue;
+      }
+      case 'watching': {
+        const step = currentStep(state);
+        if (step?.kind !== 'watch') return;
+        if (advanceWatch(draft, phase, step)) continue;
+        return;
       }
       case 'waiting': {
         if (state.paused) return;
@@ -576,6 +589,11 @@ function advance(draft: Draft): void {
         if (!step) {
           finishRelease(draft, 'succeeded', null);
           return;
+        }
+        // Watching changes nothing in the world: no gate holds it (a freeze or a closed window included).
+        if (step.kind === 'watch') {
+          startStep(draft, step);
+          continue;
         }
         const failures = gatesFor(state, step, draft.facts, draft.config).filter((gate): gate is GateFailure => !gate.ok);
         if (failures.length > 0) {
@@ -645,9 +663,105 @@ function startStep(draft: Draft, step: PlanStep): boolean {
       moveOn(draft);
       return true;
     }
+    case 'watch':
+      startWatch(draft, step);
+      return false;
     default:
       return assertNever(step, 'step');
   }
+}
+
+/**
+ * After 100%: every service the release changed here keeps being judged against the infra-set it
+ * replaced (still warm) for the watch window, from what the 100% stage measured of that baseline.
+ */
+function startWatch(draft: Draft, step: Extract<PlanStep, { kind: 'watch' }>): void {
+  const state = draft.state;
+  const interval = (draft.config.environments[step.environment]?.health.interval ?? 60) * 1000;
+  const until = new Date(draft.now.getTime() + step.seconds * 1000).toISOString();
+  state.phase = {
+    kind: 'watching',
+    startedAt: draft.nowIso,
+    until,
+    nextMeasureAt: new Date(draft.now.getTime() + Math.min(interval, step.seconds * 1000)).toISOString(),
+    measuredUntil: draft.nowIso,
+    services: step.services.map((watched) => ({
+      service: watched.service,
+      measuring: null,
+      evidence: restartedEvidence(state.fullStageEvidence?.[`${step.environment}/${watched.service}`]),
+      consecutiveFails: 0,
+      lastVerdict: null,
+    })),
+  };
+  const names = step.services.map((watched) => watched.service).join(', ');
+  draft.event('watch_started', `Watching ${names} in ${step.environment} until ${until}, the previous infra-sets warm`, { environment: step.environment, services: step.services.map((watched) => watched.service), until });
+  draft.thread(`👀 Watching ${names} in ${step.environment} for ${Math.round(step.seconds / 60)}m: a breach rolls back at once to the previous infra-set${step.services.length === 1 ? '' : 's'}, still warm`);
+}
+
+/** Measures every watched service each interval; the window closing without a breach ends the watch. */
+function advanceWatch(draft: Draft, phase: Extract<Phase, { kind: 'watching' }>, step: Extract<PlanStep, { kind: 'watch' }>): boolean {
+  const now = draft.now.getTime();
+  if (phase.nextMeasureAt !== null && now >= Date.parse(phase.nextMeasureAt) && phase.services.every((entry) => entry.measuring === null)) {
+    for (const entry of phase.services) {
+      const watched = step.services.find((candidate) => candidate.service === entry.service);
+      const checks = draft.config.services[entry.service]?.checks ?? [];
+      if (!watched || checks.length === 0) continue;
+      const token = draft.token();
+      entry.measuring = token;
+      draft.effect({
+        kind: 'measure',
+        token,
+        environment: step.environment,
+        service: entry.service,
+        canary: { infraSetId: watched.infraSetId, version: watched.version },
+        baseline: watched.previous,
+        weight: 100,
+        checks,
+        window: { from: phase.measuredUntil, to: draft.nowIso },
+        evidence: entry.evidence,
+      });
+    }
+    phase.measuredUntil = draft.nowIso;
+    phase.nextMeasureAt = null;
+  }
+  // Pause stops the cursor, not the judging: a paused watch keeps measuring and ends only on Resume.
+  if (now < Date.parse(phase.until) || draft.state.paused) return false;
+  draft.event('watch_passed', `${step.services.map((watched) => watched.service).join(', ')} in ${step.environment}: the watch window closed without a breach`, { environment: step.environment });
+  draft.thread(`✅ Watch window over in ${step.environment}: no breach`);
+  moveOn(draft);
+  return true;
+}
+
+/** A reading during the watch: `failAfter` fails in a row roll back at once, naming the service that failed. */
+function watchReading(draft: Draft, phase: Extract<Phase, { kind: 'watching' }>, token: string, reading: HealthReading): void {
+  const state = draft.state;
+  const step = currentStep(state);
+  const entry = phase.services.find((candidate) => candidate.measuring === token);
+  if (!entry || step?.kind !== 'watch') return;
+  const policy = draft.config.environments[step.environment]!.health;
+  entry.measuring = null;
+  entry.evidence = reading.evidence;
+  entry.lastVerdict = reading.verdict;
+  if (phase.services.every((candidate) => candidate.measuring === null)) phase.nextMeasureAt = new Date(draft.now.getTime() + policy.interval * 1000).toISOString();
+  state.lastHealth = {
+    at: draft.nowIso,
+    environment: step.environment,
+    service: entry.service,
+    stage: 'watch',
+    verdict: reading.verdict,
+    checks: reading.checks.map((check) => ({ check: check.check, verdict: check.verdict, summary: check.summary, ...(check.detail ? { detail: check.detail } : {}) })),
+  };
+  draft.event('health_reading', `${entry.service} in ${step.environment} (watch): ${reading.verdict}`, { verdict: reading.verdict, checks: reading.checks, watch: true });
+  if (reading.verdict !== 'fail') {
+    // Unclear readings hold nothing here (the release is already at 100%); the watch goes on.
+    entry.consecutiveFails = 0;
+    return;
+  }
+  entry.consecutiveFails += 1;
+  if (entry.consecutiveFails < policy.failAfter) return;
+  const failing = reading.checks.filter((check) => check.verdict === 'fail').map((check) => `${check.check}: ${check.summary}`);
+  draft.event('late_rollback', `${entry.service} failed health in ${step.environment} during the watch window: late rollback`, { service: entry.service, environment: step.environment });
+  startRollback(draft, `late rollback: ${entry.service} failed health in ${step.environment} during the watch window ${entry.consecutiveFails}× in a row (${failing.join('; ') || 'fail'})`, 'rolled_back');
 }
 
 function supersede(draft: Draft, input: Extract<ReleaseInput, { type: 'supersede' }>): Refusal | null {
@@ -679,6 +793,15 @@ function supersede(draft: Draft, input: Extract<ReleaseInput, { type: 'supersede
     change.shipment = shipmentOf({ from: change.fromVersion, to: input.version, repo: draft.config.services[input.service]?.repo ?? null, history: [], versionSetId: input.versionSetId });
   }
   state.plan.steps = state.plan.steps.map((step) => {
+    if (step.kind === 'watch') {
+      // The watch judges the fix in place of the version it replaced.
+      const services = step.services.map((watched) => {
+        const fresh = renamed.get(watched.infraSetId);
+        return fresh && watched.service === input.service ? { ...watched, infraSetId: fresh, version: input.version } : watched;
+      });
+      const fresh = renamed.get(step.infraSetId);
+      return { ...step, services, ...(fresh && step.service === input.service ? { infraSetId: fresh, version: input.version } : {}) };
+    }
     const fresh = renamed.get(step.infraSetId);
     return fresh && step.service === input.service ? { ...step, infraSetId: fresh, version: input.version } : step;
   });
@@ -760,6 +883,11 @@ export function nextTickAt(state: ReleaseState, now: Date, _config: DeliveryConf
     case 'shifting':
     case 'rolling_back':
       return at(now.getTime() + EFFECT_SAFETY_MS);
+    case 'watching': {
+      const candidates = [now.getTime() + EFFECT_SAFETY_MS, Math.max(now.getTime(), Date.parse(phase.until))];
+      if (phase.nextMeasureAt && phase.services.every((entry) => entry.measuring === null)) candidates.push(Math.max(now.getTime(), Date.parse(phase.nextMeasureAt)));
+      return at(Math.min(...candidates));
+    }
     case 'baking': {
       const candidates = [now.getTime() + EFFECT_SAFETY_MS];
       const bakeUntil = Date.parse(phase.bakeUntil);

@@ -108,7 +108,10 @@ export function planRelease(input: PlanInput): PlanResult {
       approvalsRequired: envConfig.approvals.required,
       rollbackOrder: [...changes].reverse().map((change) => ({ service: change.service, toInfraSetId: change.fromInfraSetId, toVersion: change.fromVersion })),
       warnings: [...firstDeploys.map((service) => firstDeployWarning(config, env, service)), ...judgeability.filter((line) => !line.enough).map((line) => line.text)],
-      notes: judgeability.filter((line) => line.enough).map((line) => line.text),
+      notes: [
+        ...judgeability.filter((line) => line.enough).map((line) => line.text),
+        ...(envConfig.watch !== undefined ? [`after 100%, health is watched for ${formatDuration(envConfig.watch)} with the previous infra-sets warm: a breach rolls back at once`] : []),
+      ],
     });
     for (const change of changes) {
       const base = { environment: env, service: change.service, infraSetId: change.toInfraSetId, version: change.toVersion };
@@ -117,6 +120,23 @@ export function planRelease(input: PlanInput): PlanResult {
         steps.push({ kind: 'stage', ...base, stage: stage.name, stageIndex, weight: stage.weight, bakeSeconds: stage.bakeSeconds });
       });
       steps.push({ kind: 'finalize', ...base });
+    }
+    if (envConfig.watch !== undefined) {
+      const last = changes[changes.length - 1]!;
+      steps.push({
+        kind: 'watch',
+        environment: env,
+        service: last.service,
+        infraSetId: last.toInfraSetId,
+        version: last.toVersion,
+        seconds: envConfig.watch,
+        services: changes.map((change) => ({
+          service: change.service,
+          infraSetId: change.toInfraSetId,
+          version: change.toVersion,
+          previous: change.fromInfraSetId && change.fromVersion ? { infraSetId: change.fromInfraSetId, version: change.fromVersion } : null,
+        })),
+      });
     }
   }
   if (steps.length === 0) {

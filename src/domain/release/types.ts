@@ -1,6 +1,6 @@
 import type { HealthCheckConfig } from '../../config/delivery-schema.js';
 import type { StageChart, StageReadingSamples } from '../health/stage-chart.js';
-import type { HealthReading, Verdict } from '../../ports/health.js';
+import type { CheckEvidenceDetail, HealthReading, Verdict } from '../../ports/health.js';
 import type { InfraOutcome } from '../../ports/infra.js';
 import type { TrafficOutcome, Weights } from '../../ports/traffic.js';
 import type { Downgrade } from './downgrade.js';
@@ -143,7 +143,26 @@ export type PlanStep =
       weight: number;
       bakeSeconds: number;
     }
-  | { kind: 'finalize'; environment: string; service: string; infraSetId: string; version: string };
+  | { kind: 'finalize'; environment: string; service: string; infraSetId: string; version: string }
+  /** After every service converged in an environment: health keeps being judged for `seconds`, the previous infra-sets warm. */
+  | {
+      kind: 'watch';
+      environment: string;
+      /** The last service converged before the watch (every step names one); `services` are all those watched. */
+      service: string;
+      infraSetId: string;
+      version: string;
+      seconds: number;
+      services: WatchedService[];
+    };
+
+export interface WatchedService {
+  service: string;
+  infraSetId: string;
+  version: string;
+  /** What served before: the late rollback's target, kept warm through the window. */
+  previous: { infraSetId: string; version: string } | null;
+}
 
 export interface ReleasePlan {
   versionSetId: number;
@@ -173,7 +192,8 @@ export interface HealthSnapshot {
   service: string;
   stage: string;
   verdict: Verdict;
-  checks: Array<{ check: string; verdict: Verdict; summary: string }>;
+  /** Each check's verdict, a one-line summary, and the evidence behind it (absent on readings persisted before). */
+  checks: Array<{ check: string; verdict: Verdict; summary: string; detail?: CheckEvidenceDetail }>;
 }
 
 export interface RollbackMove {
@@ -210,8 +230,25 @@ export type Phase =
       /** Each reading of the stage reduced to what its chart draws (absent on states persisted before). */
       readings?: StageReadingSamples[];
     }
+  | {
+      kind: 'watching';
+      startedAt: string;
+      until: string;
+      nextMeasureAt: string | null;
+      measuredUntil: string;
+      /** Per watched service: the measurement in flight, the judge's evidence so far, fails in a row. */
+      services: WatchState[];
+    }
   | { kind: 'rolling_back'; since: string; reason: string; outcome: 'rolled_back' | 'aborted'; pending: RollbackMove[]; inFlight: (RollbackMove & { token: string }) | null }
   | { kind: 'finished'; at: string; outcome: 'succeeded' | 'rolled_back' | 'aborted'; reason: string | null };
+
+export interface WatchState {
+  service: string;
+  measuring: string | null;
+  evidence: unknown;
+  consecutiveFails: number;
+  lastVerdict: Verdict | null;
+}
 
 /** A release held for a human: it moves only on Resume, Promote, Roll back or Abort. */
 export interface HoldRecord {
@@ -262,6 +299,8 @@ export interface ReleaseState {
   seq: number;
   /** Infra-sets of this release that must never turn warm (superseded or rolled back); they retire. */
   discarded: string[];
+  /** The judge's evidence of each service's 100% stage, per `environment/service`: the watch after it starts from its baseline. */
+  fullStageEvidence?: Record<string, unknown>;
   supersededBy: Array<{ service: string; version: string; at: string; by: string }>;
 }
 
@@ -389,6 +428,8 @@ export interface ReleaseView {
   /** Held for a human, where and since when (null unless the status is `held`). */
   held: (HoldRecord & { environment: string; service: string; stage: string; weight: number }) | null;
   health: HealthSnapshot | null;
+  /** The watch window after 100%, while it runs: where, which services, and until when. */
+  watch?: { environment: string; since: string; until: string; services: string[] } | null;
   /** The router's own account of the latest traffic move, shown as it said it. */
   traffic?: TrafficReadBack | null;
   /** A judged stage that has no reading of its own yet: the card says so instead of showing an older stage's. */

@@ -66,6 +66,7 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
             return [phase.blockedBy.length > 0 ? { ...base, state: 'waiting', reasons: phase.blockedBy } : { ...base, state: 'pending' }];
           case 'provisioning':
           case 'rolling_back':
+          case 'watching':
             return [{ ...base, state: 'pending' }];
           default:
             return assertNever(phase, 'phase');
@@ -112,6 +113,7 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
     paused: state.paused,
     held: heldView(state),
     health: state.lastHealth,
+    watch: watchView(state),
     traffic: state.lastTraffic ?? null,
     awaitingReading: awaitingReading(state, config),
     // Once it rolls back, what it actually moved; before, everything a failure at the end would move.
@@ -119,6 +121,12 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
     allowedActions: allowedActions(state),
     outcome: state.phase.kind === 'finished' ? { kind: state.phase.outcome, at: state.phase.at, reason: state.phase.reason } : null,
   };
+}
+
+function watchView(state: ReleaseState): ReleaseView['watch'] {
+  const step = currentStep(state);
+  if (state.phase.kind !== 'watching' || step?.kind !== 'watch') return null;
+  return { environment: step.environment, since: state.phase.startedAt, until: state.phase.until, services: step.services.map((watched) => watched.service) };
 }
 
 function awaitingReading(state: ReleaseState, config: DeliveryConfig): ReleaseView['awaitingReading'] {
@@ -169,6 +177,13 @@ function summarize(state: ReleaseState, now: Date): string {
       return `${where} · provisioning ${step?.infraSetId ?? ''}`;
     case 'shifting':
       return `${where} · shifting traffic`;
+    case 'watching': {
+      const left = Math.max(0, (Date.parse(phase.until) - now.getTime()) / 1000);
+      const watched = step?.kind === 'watch' ? step.services.map((entry) => entry.service).join(', ') : '';
+      const head = `${step?.environment ?? ''} · watching ${watched} at 100%`;
+      if (state.paused) return `${head} · paused by <@${state.paused.by}>`;
+      return left > 0 ? `${head}, ${formatDuration(left)} left in the watch window` : `${head}, the watch window is closing`;
+    }
     case 'baking': {
       const left = Math.max(0, (Date.parse(phase.bakeUntil) - now.getTime()) / 1000);
       const label = step?.kind === 'stage' ? `${step.stage} ${step.weight}%` : '';

@@ -279,6 +279,30 @@ describe('parseDeliveryConfig', () => {
   });
 });
 
+describe('the watch window', () => {
+  const withWatch = (watch: string) => BASE.replace('  production:\n    channel: "#deploys"\n', `  production:\n    channel: "#deploys"\n    watch: ${watch}\n`);
+
+  it('reads `watch` as a duration, and leaves it unset by default', () => {
+    const watched = parseDeliveryConfig(withWatch('30m'), 'delivery.yaml');
+    if (!watched.ok) throw new Error(formatConfigErrors(watched.errors));
+    expect(watched.config.environments.production!.watch).toBe(1800);
+    const plain = parseDeliveryConfig(BASE, 'delivery.yaml');
+    expect(plain.ok && plain.config.environments.production!.watch).toBeUndefined();
+  });
+
+  it('refuses a watch shorter than the health interval, naming the line', () => {
+    const result = parseDeliveryConfig(withWatch('30s'), 'delivery.yaml');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(formatConfigErrors(result.errors)).toContain('environments.production.watch: a watch of 30s is shorter than the health interval (1m): nothing would be measured in it');
+  });
+
+  it('the shipped example watches production for 30 minutes', () => {
+    const shipped = loadDeliveryConfig(SHIPPED_DELIVERY_CONFIG);
+    expect(shipped.ok && shipped.config.environments.production!.watch).toBe(1800);
+  });
+});
+
 describe('loadDeliveryConfig', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dd-config-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

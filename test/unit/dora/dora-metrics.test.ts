@@ -53,3 +53,30 @@ describe('DORA figures replayed from a known event history', () => {
     expect(doraFigures(facts, current, ['payments', 'inventory'])).toMatchObject({ deployments: 1, enteredProduction: 2, failures: 2, changeFailureRate: 1, timeToRestoreSeconds: 120, leadTimeSeconds: 10800 });
   });
 });
+
+describe('a late rollback in the watch window after 100%', () => {
+  const at = (minute: number) => new Date(Date.UTC(2026, 10, 26, 12, minute));
+  const history = {
+    releaseId: 'W',
+    services: ['checkout'],
+    mergedAt: { checkout: at(0) },
+    events: [
+      { type: 'stage_started', at: at(10), data: { environment: 'production', service: 'checkout', stage: 'full', weight: 100 } },
+      { type: 'service_converged', at: at(15), data: { environment: 'production', service: 'checkout' } },
+      { type: 'watch_started', at: at(15), data: { environment: 'production', services: ['checkout'] } },
+      { type: 'health_reading', at: at(20), data: { verdict: 'fail', watch: true } },
+      { type: 'health_reading', at: at(21), data: { verdict: 'fail', watch: true } },
+      { type: 'late_rollback', at: at(21), data: { environment: 'production', service: 'checkout' } },
+      { type: 'rollback_started', at: at(21), data: { environment: 'production' } },
+      { type: 'service_rolled_back', at: at(22), data: { environment: 'production', service: 'checkout' } },
+      { type: 'finished', at: at(22), data: { outcome: 'rolled_back' } },
+    ],
+  };
+
+  it('counts as a failed change, not a deployment, restored from the first failed watch reading', () => {
+    const facts = releaseFacts(history, 'production');
+    expect(facts).toMatchObject({ deployedAt: null, failure: { kind: 'rolled_back', at: at(22) }, restore: { detectedAt: at(20), restoredAt: at(22) } });
+    const figures = doraFigures([facts], { from: at(0), to: at(60) });
+    expect(figures).toMatchObject({ deployments: 0, enteredProduction: 1, failures: 1, changeFailureRate: 1, timeToRestoreSeconds: 120 });
+  });
+});

@@ -446,3 +446,83 @@ describe('stage charts', () => {
     expect(charts(promoted)).toEqual([]);
   });
 });
+
+describe('the watch window after 100%', () => {
+  const watched = () => context(facts(), exampleShopConfig({ production: { watch: '30m' } }));
+
+  /** Walks the production canary to 100% on passing readings, a minute at a time, until the watch starts. */
+  function toWatch(ctx: DecideContext): { state: ReleaseState; minute: number } {
+    let state = baking(ctx);
+    let minute = 0;
+    while (state.phase.kind !== 'watching' && minute < 60) {
+      minute += 1;
+      let decision = step(state, { type: 'tick' }, at(minute), ctx);
+      if (decision.state.phase.kind === 'shifting') decision = step(decision.state, { type: 'traffic_applied', token: token(decision.state), outcome: { kind: 'applied', verified: true } }, at(minute), ctx);
+      const phase = decision.state.phase;
+      if (phase.kind === 'baking' && phase.measuring) {
+        const evidence = { v: 1, canary: 'is-r1-production-checkout', baseline: 'is-prod-v1', weight: currentWeight(decision.state), checks: {} };
+        decision = step(decision.state, { type: 'health_reading', token: phase.measuring, reading: { verdict: 'pass', checks: [], evidence } }, at(minute), ctx);
+      }
+      state = decision.state;
+    }
+    return { state, minute };
+  }
+  const currentWeight = (state: ReleaseState) => {
+    const current = state.plan.steps[state.cursor];
+    return current?.kind === 'stage' ? current.weight : 100;
+  };
+  const watchToken = (state: ReleaseState) => (state.phase.kind === 'watching' ? state.phase.services[0]!.measuring! : '');
+
+  it('the plan says so up front, and the watch starts after the service converged at 100%, its previous set the baseline', () => {
+    const ctx = watched();
+    const release = started(ctx);
+    expect(release.plan.steps.at(-1)).toMatchObject({ kind: 'watch', environment: 'production', seconds: 1800, services: [{ service: 'checkout', previous: { infraSetId: 'is-prod-v1', version: 'v1' } }] });
+    expect(release.plan.environments.find((env) => env.environment === 'production')?.notes).toContain('after 100%, health is watched for 30m with the previous infra-sets warm: a breach rolls back at once');
+    const { state, minute } = toWatch(ctx);
+    expect(state.phase).toMatchObject({ kind: 'watching', until: at(minute + 30).toISOString() });
+    expect(releaseStatus(state)).toBe('running');
+    // The watch starts from what the 100% stage measured of the baseline: a fresh test for the canary.
+    expect(state.phase.kind === 'watching' && state.phase.services[0]!.evidence).toMatchObject({ canary: 'is-r1-production-checkout', baseline: 'is-prod-v1', weight: 100 });
+  });
+
+  it('measures the new set against the warm previous one each interval, and succeeds when the window closes without a breach', () => {
+    const ctx = watched();
+    const walked = toWatch(ctx);
+    const minute = walked.minute;
+    let state = walked.state;
+    const measured = step(state, { type: 'tick' }, at(minute + 1), ctx);
+    expect(effectOf(measured, 'measure')).toMatchObject({ service: 'checkout', canary: { infraSetId: 'is-r1-production-checkout' }, baseline: { infraSetId: 'is-prod-v1', version: 'v1' }, weight: 100 });
+    state = step(measured.state, { type: 'health_reading', token: watchToken(measured.state), reading: { verdict: 'inconclusive', checks: [], evidence: null } }, at(minute + 1), ctx).state;
+    expect(state.phase.kind).toBe('watching');
+    const done = step(state, { type: 'tick' }, at(minute + 30), ctx);
+    expect(done.state.phase).toMatchObject({ kind: 'finished', outcome: 'succeeded' });
+    expect(done.events.map((event) => event.type)).toContain('watch_passed');
+  });
+
+  it('a breach in the window rolls back at once to the previous infra-set, naming the service that failed (a late rollback)', () => {
+    const ctx = watched();
+    const walked = toWatch(ctx);
+    const minute = walked.minute;
+    let state = walked.state;
+    const fail = (at: Date) => {
+      const measured = step(state, { type: 'tick' }, at, ctx);
+      return step(measured.state, { type: 'health_reading', token: watchToken(measured.state), reading: { verdict: 'fail', checks: [{ check: 'errors', verdict: 'fail', summary: 'errors 2.4% vs baseline 0.5% (4.8×)', values: {} }], evidence: null } }, at, ctx);
+    };
+    state = fail(at(minute + 1)).state;
+    expect(state.phase.kind).toBe('watching');
+    const late = fail(at(minute + 2));
+    expect(late.state.phase).toMatchObject({ kind: 'rolling_back', outcome: 'rolled_back' });
+    expect(late.state.phase.kind === 'rolling_back' && late.state.phase.reason).toBe('late rollback: checkout failed health in production during the watch window 2× in a row (errors: errors 2.4% vs baseline 0.5% (4.8×))');
+    expect(late.events).toContainEqual(expect.objectContaining({ type: 'late_rollback', data: { service: 'checkout', environment: 'production' } }));
+    expect(effectOf(late, 'set_weights')).toMatchObject({ purpose: 'rollback', weights: { 'is-prod-v1': 100 } });
+    const done = step(late.state, { type: 'traffic_applied', token: token(late.state), outcome: { kind: 'applied', verified: true } }, at(minute + 2), ctx);
+    expect(done.state.phase).toMatchObject({ kind: 'finished', outcome: 'rolled_back' });
+  });
+
+  it('no gate holds a watch: a freeze coming down after 100% does not stop the judging', () => {
+    const ctx = watched();
+    const { state, minute } = toWatch(ctx);
+    const frozen = context(facts({ freeze: { frozen: true, reason: 'incident', by: 'U0BOB' } as never }), ctx.config);
+    expect(step(state, { type: 'tick' }, at(minute + 1), frozen).effects.some((effect) => effect.kind === 'measure')).toBe(true);
+  });
+});

@@ -9,6 +9,7 @@ import type {
   StageView,
 } from '../../../domain/release/types.js';
 import { assertNever } from '../../../domain/assert-never.js';
+import { minutesToDecideText } from '../../../domain/health/judge.js';
 import { ActionIds, BlockIds, type ReleaseButtonAction } from '../action-ids.js';
 import {
   LIMITS,
@@ -88,6 +89,12 @@ export function renderReleaseCard(view: ReleaseView): MessageContent {
     const why = view.paused.reason ? ` — ${escapeMrkdwnKeepingMentions(view.paused.reason)}` : '';
     statusLines.push(`${view.paused.lineStop !== undefined ? ':octagonal_sign: Line stopped' : ':double_vertical_bar: Paused'} by ${mention(view.paused.by)} at ${slackDate(view.paused.at)}${why}`);
   }
+  if (view.watch) {
+    const left = Math.max(0, Math.ceil((Date.parse(view.watch.until) - Date.parse(view.updatedAt)) / 60_000));
+    statusLines.push(
+      `:eyes: *Watch window* in ${escapeMrkdwn(view.watch.environment)}: ${view.watch.services.map((service) => `\`${escapeMrkdwn(service)}\``).join(', ')} at 100%, ends ${slackDate(view.watch.until)} (${left}m left) — a breach rolls back at once to the previous infra-set, still warm`,
+    );
+  }
   // The reason is in the summary above: said once.
   if (view.outcome) statusLines.push(`Finished ${slackDate(view.outcome.at)}`);
   blocks.push(section(fitLines(statusLines)));
@@ -104,7 +111,10 @@ export function renderReleaseCard(view: ReleaseView): MessageContent {
   for (const environment of environments) blocks.push(section(renderEnvironment(environment)));
   if (environments.length < view.environments.length) blocks.push(context(`…and ${view.environments.length - environments.length} more environments`));
 
-  blocks.push(section(renderHealth(view)));
+  const health = section(renderHealth(view));
+  // The complete evidence of the last reading is one click away; the card keeps one line per check.
+  const withDetails = !view.awaitingReading && view.health?.checks.some((check) => check.detail) && health.type === 'section';
+  blocks.push(withDetails ? { ...health, accessory: button({ actionId: ActionIds.verdictDetails, text: 'Details', value: view.id }) } : health);
   if (view.traffic) blocks.push(context(renderTrafficReadBack(view.traffic)));
   blocks.push(section(renderRollbackOrder(view)));
   if (view.draining && view.draining.length > 0) {
@@ -238,7 +248,11 @@ function renderHealth(view: ReleaseView): string {
   if (!health) return '*Health*: no reading yet';
   const verdict = { pass: ':white_check_mark: pass', fail: ':x: fail', inconclusive: ':grey_question: inconclusive', error: ':warning: error' }[health.verdict];
   const lines = [`*Health* of ${escapeMrkdwn(health.service)} in ${escapeMrkdwn(health.environment)} ${escapeMrkdwn(health.stage)}, read ${slackDate(health.at)}: ${verdict}`];
-  for (const check of health.checks) lines.push(`• ${escapeMrkdwn(check.check)}: ${check.verdict} — ${escapeMrkdwn(check.summary)}`);
+  for (const check of health.checks) {
+    const wait = check.detail?.sequential?.minutesToDecide;
+    const pace = wait !== null && wait !== undefined ? ` — needs ${minutesToDecideText(wait)} of traffic at this rate` : '';
+    lines.push(`• ${escapeMrkdwn(check.check)}: ${check.verdict} — ${escapeMrkdwn(check.summary)}${pace}`);
+  }
   return fitLines(lines);
 }
 
