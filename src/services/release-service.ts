@@ -298,8 +298,9 @@ export class StoredReleaseService implements ReleaseService {
           const minted = await tx.versionSets.mintWithVersion({ base: prepared.base, service: prepared.mint.service, version: prepared.mint.version, source: 'deploy' });
           plan.versionSetId = minted.id;
         }
-        const downgrades = admitDowngrades(plan, describeTarget(request.target), request.allowDowngrade ? { confirmedBy: request.actor.userId } : null);
+        const downgrades = admitDowngrades(plan, describeTarget(request.target), request.allowDowngrade ? { confirmedBy: request.actor.userId, at: now } : null);
         if (!downgrades.ok) throw new Refused(downgrades.refusal);
+        if (downgrades.confirmation) plan.downgradeConfirmed = downgrades.confirmation;
         const state = newReleaseState({ id, requester: request.actor, plan, now, target: request.target });
         const facts = await this.world(tx, { environments: plan.path }, now);
         const decision = startRelease(state, now, { config: this.config, facts });

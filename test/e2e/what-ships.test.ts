@@ -153,8 +153,10 @@ describe('what ships, with its links; no silent downgrade', () => {
     const id = /Release `([\w-]+)` planned/.exec(started.text)?.[1];
     expect(id, started.text).toBeDefined();
 
-    // The card says it is a downgrade, and what it takes back out.
-    const ships = whatShips(await cardOf(id!));
+    // The card says it is a downgrade, who confirmed it, and what it takes back out.
+    const card = await cardOf(id!);
+    expect(JSON.stringify(card.blocks)).toMatch(new RegExp(`Downgrade of checkout confirmed by <@${PEOPLE.alice}> <!date\\^\\d+\\^`));
+    const ships = whatShips(card);
     expect(ships).toContain(`\`checkout\` \`${SHA_12}\` → *v1* · :warning: *downgrade*`);
     expect(ships).toContain(`<https://github.com/acme/checkout/compare/v1...${SHA_12}|compare>`);
     expect(ships).toContain('takes back out: <https://github.com/acme/checkout/pull/12|#12 Cart keeps coupons>');

@@ -42,15 +42,24 @@ export function downgradeLabel(downgrades: readonly Downgrade[]): string {
   return `Deploy, downgrading ${list}`;
 }
 
-export type DowngradeAdmission = { ok: true; event: ReleaseEventData | null } | { ok: false; refusal: Refusal & { downgrades: Downgrade[] } };
+/** Kept in the plan so the card can say who took the services back, and when. */
+export interface DowngradeConfirmation {
+  by: string;
+  at: string;
+  downgrades: Downgrade[];
+}
+
+export type DowngradeAdmission =
+  | { ok: true; event: ReleaseEventData | null; confirmation: DowngradeConfirmation | null }
+  | { ok: false; refusal: Refusal & { downgrades: Downgrade[] } };
 
 /**
  * A plan with downgrades ships only when someone confirmed them; the confirmation becomes an event
  * of the release's first transition, naming who confirmed what.
  */
-export function admitDowngrades(plan: ReleasePlan, shipped: string, confirmation: { confirmedBy: string } | null): DowngradeAdmission {
+export function admitDowngrades(plan: ReleasePlan, shipped: string, confirmation: { confirmedBy: string; at: Date } | null): DowngradeAdmission {
   const downgrades = planDowngrades(plan);
-  if (downgrades.length === 0) return { ok: true, event: null };
+  if (downgrades.length === 0) return { ok: true, event: null, confirmation: null };
   const what = downgrades.map(describeDowngrade).join('; ');
   if (!confirmation) {
     return {
@@ -64,6 +73,7 @@ export function admitDowngrades(plan: ReleasePlan, shipped: string, confirmation
   }
   return {
     ok: true,
+    confirmation: { by: confirmation.confirmedBy, at: confirmation.at.toISOString(), downgrades },
     event: {
       type: 'downgrade_confirmed',
       message: `<@${confirmation.confirmedBy}> confirmed downgrading ${what}`,

@@ -3,7 +3,7 @@ import type { StageChart, StageReadingSamples } from '../health/stage-chart.js';
 import type { CheckEvidenceDetail, HealthReading, Verdict } from '../../ports/health.js';
 import type { InfraOutcome } from '../../ports/infra.js';
 import type { TrafficOutcome, Weights } from '../../ports/traffic.js';
-import type { Downgrade } from './downgrade.js';
+import type { Downgrade, DowngradeConfirmation } from './downgrade.js';
 import type { Shipment } from './what-ships.js';
 
 /**
@@ -172,6 +172,8 @@ export interface ReleasePlan {
   path: string[];
   environments: EnvironmentPlan[];
   steps: PlanStep[];
+  /** Set when the plan takes services back to older versions: who confirmed it. */
+  downgradeConfirmed?: DowngradeConfirmation;
 }
 
 // ── State ─────────────────────────────────────────────────────────────────────────────────────
@@ -425,6 +427,8 @@ export interface ReleaseView {
   /** One line describing where the release is now ("production · checkout · canary-10 baking, 4m left"). */
   summary: string;
   paused: PauseRecord | null;
+  /** The release takes services back to older versions: who confirmed it, and when. */
+  downgradeConfirmed?: DowngradeConfirmation;
   /** Held for a human, where and since when (null unless the status is `held`). */
   held: (HoldRecord & { environment: string; service: string; stage: string; weight: number }) | null;
   health: HealthSnapshot | null;

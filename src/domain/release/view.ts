@@ -111,6 +111,7 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
     environments,
     summary: summarize(state, now),
     paused: state.paused,
+    ...(state.plan.downgradeConfirmed ? { downgradeConfirmed: state.plan.downgradeConfirmed } : {}),
     held: heldView(state),
     health: state.lastHealth,
     watch: watchView(state),

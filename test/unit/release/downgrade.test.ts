@@ -21,13 +21,13 @@ describe('no silent downgrade', () => {
   it('refuses without a confirmation and records who confirmed it otherwise', () => {
     const refused = admitDowngrades(plan, 'version set #4', null);
     expect(refused).toMatchObject({ ok: false, refusal: { code: 'downgrade_unconfirmed', message: expect.stringContaining('Deploying version set #4 downgrades payments v3 → v2 in staging, production') } });
-    const confirmed = admitDowngrades(plan, 'version set #4', { confirmedBy: 'U0BOB' });
-    expect(confirmed).toMatchObject({ ok: true, event: { type: 'downgrade_confirmed', message: '<@U0BOB> confirmed downgrading payments v3 → v2 in staging, production', data: { confirmedBy: 'U0BOB' } } });
+    const confirmed = admitDowngrades(plan, 'version set #4', { confirmedBy: 'U0BOB', at: new Date('2026-11-17T15:00:00Z') });
+    expect(confirmed).toMatchObject({ ok: true, confirmation: { by: 'U0BOB', at: '2026-11-17T15:00:00.000Z', downgrades: [{ service: 'payments' }] }, event: { type: 'downgrade_confirmed', message: '<@U0BOB> confirmed downgrading payments v3 → v2 in staging, production', data: { confirmedBy: 'U0BOB' } } });
   });
 
   it('an upgrade needs no confirmation', () => {
     const upgrade = planRelease({ releaseId: 'r2', config, versionSetId: 5, versions: { payments: 'v4' }, environment: 'production', serving });
-    expect(upgrade.ok && admitDowngrades(upgrade.plan, 'version set #5', null)).toEqual({ ok: true, event: null });
+    expect(upgrade.ok && admitDowngrades(upgrade.plan, 'version set #5', null)).toEqual({ ok: true, event: null, confirmation: null });
   });
 
   it('the plan modal names the downgrade on its submit button and submits the confirmation', () => {

@@ -85,6 +85,10 @@ export function renderReleaseCard(view: ReleaseView): MessageContent {
         : 'It moves only when someone presses *Resume*, *Promote*, *Roll back* or *Abort*.',
     );
   }
+  if (view.downgradeConfirmed) {
+    const confirmed = view.downgradeConfirmed;
+    statusLines.push(`:warning: Downgrade of ${confirmed.downgrades.map((downgrade) => escapeMrkdwn(downgrade.service)).join(', ')} confirmed by ${mention(confirmed.by)} ${slackDate(confirmed.at)}`);
+  }
   if (view.paused) {
     const why = view.paused.reason ? ` — ${escapeMrkdwnKeepingMentions(view.paused.reason)}` : '';
     statusLines.push(`${view.paused.lineStop !== undefined ? ':octagonal_sign: Line stopped' : ':double_vertical_bar: Paused'} by ${mention(view.paused.by)} at ${slackDate(view.paused.at)}${why}`);
