@@ -407,6 +407,8 @@ export interface EnvironmentView {
   warnings: string[];
   /** How soon each judged stage can expect a verdict (informative, unlike warnings). */
   notes?: string[];
+  /** The watch window after 100% here, in seconds, when the plan has one. */
+  watchSeconds?: number;
 }
 
 /** Everything a release card needs, denormalised: the Slack renderer draws from this alone. */

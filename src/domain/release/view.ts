@@ -94,6 +94,7 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
       approvals: { required: envPlan.approvalsRequired, by: approvalsBy },
       warnings: envPlan.warnings,
       notes: envPlan.notes ?? [],
+      ...watchSecondsOf(state, env),
     };
   });
 
@@ -122,6 +123,11 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
     allowedActions: allowedActions(state),
     outcome: state.phase.kind === 'finished' ? { kind: state.phase.outcome, at: state.phase.at, reason: state.phase.reason } : null,
   };
+}
+
+function watchSecondsOf(state: ReleaseState, environment: string): { watchSeconds?: number } {
+  const watch = state.plan.steps.find((step) => step.kind === 'watch' && step.environment === environment);
+  return watch?.kind === 'watch' ? { watchSeconds: watch.seconds } : {};
 }
 
 function watchView(state: ReleaseState): ReleaseView['watch'] {

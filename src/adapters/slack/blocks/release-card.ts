@@ -184,6 +184,9 @@ function renderEnvironment(environment: EnvironmentView): string {
   const gates = renderGates(environment);
   if (gates) lines.push(`_Preconditions_: ${gates}`);
   for (const warning of environment.warnings) lines.push(`:warning: ${escapeMrkdwnKeepingMentions(warning)}`);
+  if (environment.watchSeconds !== undefined && environment.state !== 'done' && environment.state !== 'rolled_back') {
+    lines.push(`:eyes: after 100%, watched for ${formatDuration(environment.watchSeconds)} with the previous infra-set warm: a breach rolls back at once`);
+  }
   return fitLines(lines);
 }
 

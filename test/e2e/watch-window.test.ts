@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ActionIds } from '../../src/adapters/slack/action-ids.js';
+import type { ReleaseStatus } from '../../src/domain/release/types.js';
+import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
+import type { Database } from '../../src/store/db.js';
+import { pgliteKind } from '../support/databases.js';
+import { drive, engineHarness, seedServing, type EngineHarness } from '../support/fakes/engine-harness.js';
+import { exampleShopConfig, TUESDAY_MORNING } from '../support/fakes/example-config.js';
+import { fakePorts } from '../support/fakes/fake-ports.js';
+import { PEOPLE, startSlackHarness, type SlackHarness } from '../support/slack-app-harness.js';
+import { eventually } from '../support/slack-wait.js';
+
+/**
+ * The watch window after 100%, through the real Slack surface on the real engine: the card counts the
+ * window down, a breach in it rolls production back at once to the warm previous infra-set, names the
+ * service, and /dora counts the release as a failed change.
+ */
+describe('the watch window after 100%, driven from Slack', () => {
+  let database: Database;
+  let harness: SlackHarness;
+  let engine: EngineHarness;
+  const config = exampleShopConfig({
+    staging: { stages: [{ name: 'full', weight: 100, bake: '1m' }], health: { interval: '1m', failAfter: 2, holdAfter: 3 } },
+    production: {
+      stages: [
+        { name: 'canary', weight: 1, bake: '2m' },
+        { name: 'full', weight: 100, bake: '2m' },
+      ],
+      health: { interval: '1m', failAfter: 2, holdAfter: 3 },
+      watch: '10m',
+    },
+  });
+
+  beforeAll(async () => {
+    database = await pgliteKind.open();
+    const ports = fakePorts();
+    harness = await startSlackHarness({
+      database,
+      clock: { now: () => engine?.clock.now() ?? new Date(TUESDAY_MORNING) },
+      config,
+      releases: (chat) => {
+        engine = engineHarness(database.db, config, TUESDAY_MORNING, { ...ports, chat } as typeof ports);
+        return engine.engine.releases;
+      },
+    });
+    await seedServing(database.db, [
+      { environment: 'staging', service: 'checkout', version: 'v1' },
+      { environment: 'production', service: 'checkout', version: 'v1' },
+    ], engine.clock.now());
+  });
+  afterAll(async () => {
+    await engine?.engine.stop();
+    await harness?.stop();
+    await database?.close();
+  });
+
+  const statusOf = async (id: string): Promise<ReleaseStatus | undefined> => (await engine.engine.releases.status(id))?.status;
+  const cardOf = (id: string): EmulatedMessage => {
+    const card = harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
+    if (!card) throw new Error(`no card for ${id}`);
+    return card;
+  };
+
+  it('counts the window down on the card; a breach rolls back at once to the warm v1, naming checkout; /dora counts a failed change', async () => {
+    const { slack } = harness;
+    expect((await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v2 to production', 'deploys')).status).toBe(200);
+    const answer = await eventually('the deploy answer', () => slack.ephemeralsFor(PEOPLE.alice)[0]);
+    const id = /Release `([\w-]+)` planned/.exec(answer.text)?.[1] ?? '';
+    expect(await drive(engine, async () => (await statusOf(id)) === 'waiting')).toBe(true);
+    await engine.engine.runUntilIdle();
+    // The plan says so up front.
+    expect(JSON.stringify(cardOf(id).blocks)).toContain(':eyes: after 100%, watched for 10m with the previous infra-set warm: a breach rolls back at once');
+
+    const before = slack.ephemeralsFor(PEOPLE.bob).length;
+    expect((await slack.clickButton(PEOPLE.bob, cardOf(id), ActionIds.approve)).status).toBe(200);
+    await eventually('the approval answer', () => slack.ephemeralsFor(PEOPLE.bob).length > before);
+    expect(await drive(engine, async () => (await engine.engine.releases.status(id))?.watch != null)).toBe(true);
+    await engine.engine.runUntilIdle();
+    const watching = JSON.stringify(cardOf(id).blocks);
+    expect(watching).toMatch(/:eyes: \*Watch window\* in production: `checkout` at 100%, ends <!date\^\d+\^[^>]*> \(10m left\)/);
+    expect(engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ [`is-${id}-production-checkout`]: 100, 'is-seed-production-checkout-v1': 0 });
+
+    // A breach four minutes into the window.
+    await drive(engine, () => false, { until: new Date(engine.clock.now().getTime() + 3 * 60_000) });
+    expect(await statusOf(id)).toBe('running');
+    engine.ports.health.set('checkout', 'v2', 'fail');
+    try {
+      expect(await drive(engine, async () => (await statusOf(id)) === 'rolled_back')).toBe(true);
+      await engine.engine.runUntilIdle();
+    } finally {
+      engine.ports.health.set('checkout', 'v2', 'pass');
+    }
+    expect(engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ 'is-seed-production-checkout-v1': 100 });
+    const rolledBack = JSON.stringify(cardOf(id).blocks);
+    expect(rolledBack).toContain('late rollback: checkout failed health in production during the watch window 2× in a row');
+    expect(rolledBack).not.toContain('Watch window');
+    expect(slack.thread('deploys', cardOf(id).ts).map((line) => line.text)).toContain('👀 Watching checkout in production for 10m: a breach rolls back at once to the previous infra-set, still warm');
+
+    const asked = slack.ephemeralsFor(PEOPLE.alice).length;
+    expect((await slack.sendCommand(PEOPLE.alice, '/dora', 'checkout 7d', 'deploys')).status).toBe(200);
+    const dora = await eventually('the /dora answer', () => slack.ephemeralsFor(PEOPLE.alice)[asked]);
+    expect(JSON.stringify(dora.blocks)).toContain('*Change failure rate* 100% (1 of 1)');
+    expect(slack.violations).toEqual([]);
+  }, 120_000);
+});
