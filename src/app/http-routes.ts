@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { queryRows, type Database } from '../store/db.js';
 import type { Logger } from './logger.js';
@@ -44,66 +44,28 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export function operationalRoutes(database: Database, registry: Registry = new Registry()): { routes: HttpRoute[]; registry: Registry } {
   collectDefaultMetrics({ register: registry });
 
-  new Gauge({
-    name: 'durable_delivery_releases',
-    help: 'Releases by status',
-    labelNames: ['status'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const rows = await queryRows<{ status: string; n: number }>(
-        database.db,
-        sql`SELECT status, count(*)::int AS n FROM releases GROUP BY status`,
-      ).catch(() => []);
-      for (const row of rows) this.set({ status: row.status }, row.n);
-    },
-  });
-
-  new Gauge({
-    name: 'durable_delivery_outbox_pending',
-    help: 'Effects waiting in the outbox, by lane',
-    labelNames: ['lane'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const rows = await queryRows<{ lane: string; n: number }>(
-        database.db,
-        sql`SELECT lane, count(*)::int AS n FROM outbox WHERE status = 'pending' GROUP BY lane`,
-      ).catch(() => []);
-      for (const row of rows) this.set({ lane: row.lane }, row.n);
-    },
-  });
-
-  new Gauge({
-    name: 'durable_delivery_merge_queue_length',
-    help: 'Pull requests in the merge queue (queued, updating, validating or batched), by repository',
-    labelNames: ['repo'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const rows = await queryRows<{ repo: string; n: number }>(
-        database.db,
-        sql`SELECT repo, count(*)::int AS n FROM merge_queue_entries WHERE status IN ('queued', 'updating', 'validating', 'batched') GROUP BY repo`,
-      ).catch(() => []);
-      for (const row of rows) this.set({ repo: row.repo }, row.n);
-    },
-  });
-
+  const countBy = (name: string, help: string, label: string, query: SQL) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const rows = await queryRows<{ key: string; n: number }>(database.db, query).catch(() => []);
+        for (const row of rows) this.set({ [label]: row.key }, row.n);
+      },
+    });
+  countBy('durable_delivery_releases', 'Releases by status', 'status', sql`SELECT status AS key, count(*)::int AS n FROM releases GROUP BY status`);
+  countBy('durable_delivery_outbox_pending', 'Effects waiting in the outbox, by lane', 'lane', sql`SELECT lane AS key, count(*)::int AS n FROM outbox WHERE status = 'pending' GROUP BY lane`);
+  countBy(
+    'durable_delivery_merge_queue_length',
+    'Pull requests in the merge queue (queued, updating, validating or batched), by repository',
+    'repo',
+    sql`SELECT repo AS key, count(*)::int AS n FROM merge_queue_entries WHERE status IN ('queued', 'updating', 'validating', 'batched') GROUP BY repo`,
+  );
   // Read from the store, so every replica reports the same total (the merge itself runs on one).
-  new Gauge({
-    name: 'durable_delivery_merge_queue_merged',
-    help: 'Pull requests the merge queue has merged, all time, by repository',
-    labelNames: ['repo'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      const rows = await queryRows<{ repo: string; n: number }>(
-        database.db,
-        sql`SELECT repo, count(*)::int AS n FROM merge_queue_entries WHERE status = 'merged' GROUP BY repo`,
-      ).catch(() => []);
-      for (const row of rows) this.set({ repo: row.repo }, row.n);
-    },
-  });
+  countBy('durable_delivery_merge_queue_merged', 'Pull requests the merge queue has merged, all time, by repository', 'repo', sql`SELECT repo AS key, count(*)::int AS n FROM merge_queue_entries WHERE status = 'merged' GROUP BY repo`);
 
   const routes: HttpRoute[] = [
     { path: '/healthz', method: 'GET', handler: (_req, res) => sendJson(res, 200, { ok: true }) },
