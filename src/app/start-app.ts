@@ -115,8 +115,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       customRoutes: operational,
     },
     drive: { kind: 'cron', ...(options.scheduleEvery ? { every: options.scheduleEvery } : {}) },
-    mergeQueue: (engine, chat) =>
+    mergeQueue: (engine, chat, appHomes) =>
       mergeQueueParts({
+        appHomes,
         env,
         config: options.config,
         database,

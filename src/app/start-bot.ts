@@ -46,7 +46,7 @@ export interface BotOptions {
     updatesPerMinute?: number;
   };
   /** The merge queue, when enabled: built on the running engine and the bot's Slack chat. */
-  mergeQueue?: (engine: Engine, chat: SlackChat) => MergeQueueParts | null;
+  mergeQueue?: (engine: Engine, chat: SlackChat, appHomes: AppHomes) => MergeQueueParts | null;
   drive: { kind: 'cron'; every?: string } | { kind: 'loop'; everyMs: number };
   /** Outbox tuning; the sandbox sets `clockSpeed`, since its clock runs faster than the wall. */
   outbox?: Partial<OutboxWorkerOptions>;
@@ -83,7 +83,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
   await engine.syncCatalog();
-  const mergeQueue = options.mergeQueue?.(engine, chat) ?? null;
+  const mergeQueue = options.mergeQueue?.(engine, chat, appHomes) ?? null;
   const dora = new DoraService(new DrizzleDeliveryHistory(database.db), config, clock);
   const requests = new DrizzleProcessedRequests(database.db);
 

@@ -1,3 +1,4 @@
+import type { AppHomes } from '../../ports/app-homes.js';
 import type { Logger } from 'pino';
 import { createGitHubOctokit, GitHubScm, githubAuthFromEnv } from '../../adapters/github/index.js';
 import type { SlackChat } from '../../adapters/slack/slack-chat.js';
@@ -38,6 +39,8 @@ export interface MergeQueueWiring {
   telemetry?: Telemetry;
   /** Gap between two ticks of the queue (default 5 s). */
   tickEveryMs?: number;
+  /** App Home shows the queue: re-published for recent viewers when it changes. */
+  appHomes?: AppHomes;
 }
 
 /**
@@ -57,6 +60,7 @@ export function mergeQueueParts(wiring: MergeQueueWiring): MergeQueueParts | nul
     ...(queueConfig.lookupSlackUsersByEmail
       ? { emailLookup: { emails: scm, people: new SlackWebPeople({ token: wiring.slack.botToken, ...(wiring.slack.apiUrl ? { apiUrl: wiring.slack.apiUrl } : {}) }) } }
       : {}),
+    ...(wiring.appHomes ? { onQueueChanged: async () => wiring.appHomes?.refresh(wiring.clock.now()) } : {}),
     logger,
   });
   const queue = new MergeQueueService({
