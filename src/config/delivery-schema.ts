@@ -211,6 +211,12 @@ export const serviceSchema = z.strictObject({
    * still in flight to it finish (like Argo Rollouts' scaleDownDelaySeconds).
    */
   drainDelay: durationSchema.default(30),
+  /**
+   * Versions that moving traffic back cannot undo (a schema migration, say). A release shipping one
+   * never rolls back by itself: on failure it holds and asks for a fix to roll forward, or a rollback
+   * a human confirms.
+   */
+  irreversible: z.array(z.string().min(1)).default([]),
 });
 
 export const stageSchema = z.strictObject({

@@ -405,6 +405,10 @@ function healthReading(draft: Draft, token: string, reading: HealthReading): voi
       if (phase.hold) phase.hold.passingSince = null;
       if (phase.consecutiveFails >= policy.failAfter) {
         const failing = reading.checks.filter((check) => check.verdict === 'fail').map((check) => `${check.check}: ${check.summary}`);
+        if (isIrreversible(state, step.environment, step.service)) {
+          holdIrreversible(draft, phase, step, failing);
+          return;
+        }
         chartStage(draft, 'failed');
         startRollback(draft, `${step.service} failed health in ${step.environment} ${phase.consecutiveFails}× in a row (${failing.join('; ') || 'fail'})`, 'rolled_back');
       }
@@ -427,6 +431,28 @@ function healthReading(draft: Draft, token: string, reading: HealthReading): voi
     default:
       assertNever(reading.verdict, 'verdict');
   }
+}
+
+function isIrreversible(state: ReleaseState, environment: string, service: string): boolean {
+  return state.plan.environments.find((env) => env.environment === environment)?.irreversible?.includes(service) ?? false;
+}
+
+/**
+ * A failing canary of an irreversible version: traffic going back would not undo it, so the release
+ * holds where it is and asks for a fix to roll forward (supersede) or a rollback a human confirms.
+ */
+function holdIrreversible(draft: Draft, phase: Extract<Phase, { kind: 'baking' }>, step: Extract<PlanStep, { kind: 'stage' }>, failing: string[]): void {
+  if (phase.askedHuman) return;
+  phase.askedHuman = true;
+  draft.event('held_irreversible', `${step.service}@${step.version} failed health in ${step.environment} but is irreversible: holding for a fix or a confirmed rollback`, { service: step.service, environment: step.environment });
+  const asked = notifyOwners(
+    draft,
+    [step.environment],
+    [step.service],
+    `🛑 Release ${draft.state.id}: ${step.service}@${step.version} fails health in ${step.environment} (${failing.join('; ') || 'fail'}) but is irreversible, so it does not roll back by itself. It holds at ${step.weight}%: ship a fix to roll forward, or press Roll back and confirm.`,
+  );
+  phase.hold = { since: draft.nowIso, asked, passingSince: null };
+  chartStage(draft, 'held');
 }
 
 /** Posts the chart of the stage baking at the cursor, when it was measured at least once. */

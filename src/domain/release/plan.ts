@@ -101,13 +101,19 @@ export function planRelease(input: PlanInput): PlanResult {
     const stages: PlannedStage[] = envConfig.stages.map((stage) => ({ name: stage.name, weight: stage.weight, bakeSeconds: stage.bake }));
     // A first deploy has no canary: every stage sends it all the traffic, so per-stage canary sizes do not apply.
     const judgeability = stageJudgeability(config, env, changes.filter((change) => !firstDeploys.includes(change.service)), stages);
+    const irreversible = changes.filter((change) => config.services[change.service]?.irreversible.includes(change.toVersion)).map((change) => change.service);
     environments.push({
       environment: env,
       changes,
       stages,
       approvalsRequired: envConfig.approvals.required,
       rollbackOrder: [...changes].reverse().map((change) => ({ service: change.service, toInfraSetId: change.fromInfraSetId, toVersion: change.fromVersion })),
-      warnings: [...firstDeploys.map((service) => firstDeployWarning(config, env, service)), ...judgeability.filter((line) => !line.enough).map((line) => line.text)],
+      warnings: [
+        ...irreversible.map((service) => `${service}@${input.versions[service]} is irreversible: on failure the release holds for a fix to roll forward or a rollback someone confirms, and never rolls back by itself`),
+        ...firstDeploys.map((service) => firstDeployWarning(config, env, service)),
+        ...judgeability.filter((line) => !line.enough).map((line) => line.text),
+      ],
+      ...(irreversible.length > 0 ? { irreversible } : {}),
       notes: [
         ...judgeability.filter((line) => line.enough).map((line) => line.text),
         ...(envConfig.watch !== undefined ? [`after 100%, health is watched for ${formatDuration(envConfig.watch)} with the previous infra-sets warm: a breach rolls back at once`] : []),

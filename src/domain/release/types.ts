@@ -127,6 +127,8 @@ export interface EnvironmentPlan {
   warnings: string[];
   /** Informative lines said up front, e.g. how soon each judged stage can expect a verdict. */
   notes?: string[];
+  /** Services whose new version here is marked irreversible: a failure holds instead of rolling back. */
+  irreversible?: string[];
 }
 
 /** One step of the flattened plan; a cursor walks them in order. */

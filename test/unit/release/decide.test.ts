@@ -526,3 +526,45 @@ describe('the watch window after 100%', () => {
     expect(step(state, { type: 'tick' }, at(minute + 1), frozen).effects.some((effect) => effect.kind === 'measure')).toBe(true);
   });
 });
+
+describe('irreversible versions', () => {
+  const irreversible = () => {
+    const config = exampleShopConfig();
+    config.services.checkout!.irreversible = ['v2'];
+    return context(facts(), config);
+  };
+
+  it('the plan says so up front', () => {
+    const plan = started(irreversible()).plan.environments.find((env) => env.environment === 'production')!;
+    expect(plan.irreversible).toEqual(['checkout']);
+    expect(plan.warnings).toContain('checkout@v2 is irreversible: on failure the release holds for a fix to roll forward or a rollback someone confirms, and never rolls back by itself');
+  });
+
+  it('a failing canary holds and asks for a fix or a confirmed rollback instead of rolling back by itself; a human can still roll back', () => {
+    const ctx = irreversible();
+    let state = reading(baking(ctx), 'fail', at(1), ctx).state;
+    const failed = reading(state, 'fail', at(2), ctx);
+    state = failed.state;
+    expect(state.phase).toMatchObject({ kind: 'baking', askedHuman: true });
+    expect(releaseStatus(state)).toBe('held');
+    expect(failed.effects.some((effect) => effect.kind === 'set_weights')).toBe(false);
+    expect(failed.events.map((event) => event.type)).toContain('held_irreversible');
+    expect(failed.effects).toContainEqual(expect.objectContaining({ kind: 'notify', channel: '#team-checkout', text: expect.stringContaining('is irreversible, so it does not roll back by itself') }));
+    // More failing readings keep it held: still no traffic moves.
+    const again = reading(state, 'fail', at(3), ctx);
+    expect(again.effects.some((effect) => effect.kind === 'set_weights')).toBe(false);
+    // The confirmed Roll back of a human does move traffic back.
+    const rolledBack = step(again.state, { type: 'rollback', actor: alice }, at(4), ctx);
+    expect(rolledBack.state.phase).toMatchObject({ kind: 'rolling_back' });
+    expect(effectOf(rolledBack, 'set_weights')).toMatchObject({ purpose: 'rollback', weights: { 'is-prod-v1': 100 } });
+  });
+
+  it('a fix rolls forward from the hold', () => {
+    const ctx = irreversible();
+    let state = reading(baking(ctx), 'fail', at(1), ctx).state;
+    state = reading(state, 'fail', at(2), ctx).state;
+    const fixed = step(state, { type: 'supersede', actor: alice, service: 'checkout', version: 'v3', versionSetId: 8 }, at(3), ctx);
+    expect(fixed.events.map((event) => event.type)).toContain('superseded');
+    expect(fixed.state.phase.kind).not.toBe('rolling_back');
+  });
+});
