@@ -106,9 +106,11 @@ export function releaseStatus(state: ReleaseState): ReleaseStatus {
       // Held outranks paused: a human is being asked and the card must say so.
       if (phase.askedHuman) return 'held';
       return state.paused ? 'paused' : 'running';
+    case 'watching':
+      if (phase.services.some((entry) => entry.held)) return 'held';
+      return state.paused ? 'paused' : 'running';
     case 'provisioning':
     case 'shifting':
-    case 'watching':
       return state.paused ? 'paused' : 'running';
     default:
       return assertNever(phase, 'phase');
@@ -225,12 +227,18 @@ function applyInput(draft: Draft, input: ReleaseInput): Refusal | null {
     }
     case 'resume': {
       if (finished || state.phase.kind === 'rolling_back') return refusal('release_finished', `Release ${state.id} is ${releaseStatus(state)}`);
-      const held = state.phase.kind === 'baking' && state.phase.askedHuman;
+      const held = (state.phase.kind === 'baking' && state.phase.askedHuman) || (state.phase.kind === 'watching' && state.phase.services.some((entry) => entry.held));
       if (!state.paused && !held) return refusal('not_paused', `Release ${state.id} is not paused`);
       if (input.lineStop !== undefined && state.paused?.lineStop !== input.lineStop) return refusal('not_paused', `Release ${state.id} was not paused by that line stop`);
       const denied = input.lineStop !== undefined ? checkLineStopper(draft, input.actor) : checkOperator(draft, input.actor, 'resume');
       if (denied) return denied;
       state.paused = null;
+      if (state.phase.kind === 'watching') {
+        for (const entry of state.phase.services) {
+          entry.held = null;
+          entry.consecutiveFails = 0;
+        }
+      }
       // Resuming a release held on unclear health means "keep judging": the count starts over.
       if (state.phase.kind === 'baking') {
         state.phase.askedHuman = false;
@@ -751,7 +759,8 @@ function advanceWatch(draft: Draft, phase: Extract<Phase, { kind: 'watching' }>,
     phase.nextMeasureAt = null;
   }
   // Pause stops the cursor, not the judging: a paused watch keeps measuring and ends only on Resume.
-  if (now < Date.parse(phase.until) || draft.state.paused) return false;
+  // An irreversible breach holds the watch open until a human decides.
+  if (now < Date.parse(phase.until) || draft.state.paused || phase.services.some((entry) => entry.held)) return false;
   draft.event('watch_passed', `${step.services.map((watched) => watched.service).join(', ')} in ${step.environment}: the watch window closed without a breach`, { environment: step.environment });
   draft.thread(`✅ Watch window over in ${step.environment}: no breach`);
   moveOn(draft);
@@ -786,6 +795,13 @@ function watchReading(draft: Draft, phase: Extract<Phase, { kind: 'watching' }>,
   entry.consecutiveFails += 1;
   if (entry.consecutiveFails < policy.failAfter) return;
   const failing = reading.checks.filter((check) => check.verdict === 'fail').map((check) => `${check.check}: ${check.summary}`);
+  if (isIrreversible(state, step.environment, entry.service)) {
+    if (entry.held) return;
+    draft.event('held_irreversible', `${entry.service} failed health in ${step.environment} during the watch window but is irreversible: holding for a fix or a confirmed rollback`, { service: entry.service, environment: step.environment });
+    const asked = notifyOwners(draft, [step.environment], [entry.service], `🛑 Release ${state.id}: ${entry.service} fails health in ${step.environment} during the watch window (${failing.join('; ') || 'fail'}) but is irreversible, so it does not roll back by itself. Ship a fix to roll forward, or press Roll back and confirm.`);
+    entry.held = { since: draft.nowIso, asked, passingSince: null };
+    return;
+  }
   draft.event('late_rollback', `${entry.service} failed health in ${step.environment} during the watch window: late rollback`, { service: entry.service, environment: step.environment });
   startRollback(draft, `late rollback: ${entry.service} failed health in ${step.environment} during the watch window ${entry.consecutiveFails}× in a row (${failing.join('; ') || 'fail'})`, 'rolled_back');
 }

@@ -252,6 +252,8 @@ export interface WatchState {
   evidence: unknown;
   consecutiveFails: number;
   lastVerdict: Verdict | null;
+  /** Set when an irreversible version breached the watch: the release holds here for a human. */
+  held?: HoldRecord | null;
 }
 
 /** A release held for a human: it moves only on Resume, Promote, Roll back or Abort. */

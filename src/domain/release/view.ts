@@ -161,7 +161,7 @@ export function allowedActions(state: ReleaseState): OperatorAction[] {
   if (phase.kind === 'finished' || phase.kind === 'rolling_back') return [];
   const actions: OperatorAction[] = [];
   if (environmentAwaitingApproval(state)) actions.push('approve');
-  if (state.paused || (phase.kind === 'baking' && phase.askedHuman)) actions.push('resume');
+  if (state.paused || (phase.kind === 'baking' && phase.askedHuman) || (phase.kind === 'watching' && phase.services.some((entry) => entry.held))) actions.push('resume');
   if (!state.paused) actions.push('pause');
   if (phase.kind === 'baking') actions.push('promote');
   actions.push('rollback', 'abort', 'supersede');
@@ -188,6 +188,8 @@ function summarize(state: ReleaseState, now: Date): string {
       const left = Math.max(0, (Date.parse(phase.until) - now.getTime()) / 1000);
       const watched = step?.kind === 'watch' ? step.services.map((entry) => entry.service).join(', ') : '';
       const head = `${step?.environment ?? ''} · watching ${watched} at 100%`;
+      const held = phase.services.find((entry) => entry.held);
+      if (held) return `${head} · held: ${held.service} fails health but is irreversible — ship a fix to roll forward, or Roll back and confirm`;
       if (state.paused) return `${head} · paused by <@${state.paused.by}>`;
       return left > 0 ? `${head}, ${formatDuration(left)} left in the watch window` : `${head}, the watch window is closing`;
     }

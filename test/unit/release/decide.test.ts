@@ -519,6 +519,28 @@ describe('the watch window after 100%', () => {
     expect(done.state.phase).toMatchObject({ kind: 'finished', outcome: 'rolled_back' });
   });
 
+  it('a breach of an irreversible version holds the watch open for a human instead of rolling back; Resume goes on judging', () => {
+    const ctx = watched();
+    ctx.config.services.checkout!.irreversible = ['v2'];
+    const walked = toWatch(ctx);
+    let state = walked.state;
+    const fail = (now: Date) => {
+      const measured = step(state, { type: 'tick' }, now, ctx);
+      return step(measured.state, { type: 'health_reading', token: watchToken(measured.state), reading: { verdict: 'fail', checks: [], evidence: null } }, now, ctx);
+    };
+    state = fail(at(walked.minute + 1)).state;
+    const held = fail(at(walked.minute + 2));
+    state = held.state;
+    expect(held.events.map((event) => event.type)).toContain('held_irreversible');
+    expect(held.effects.some((effect) => effect.kind === 'set_weights')).toBe(false);
+    expect(releaseStatus(state)).toBe('held');
+    // The window closing does not end it while it is held.
+    expect(step(state, { type: 'tick' }, at(walked.minute + 40), ctx).state.phase.kind).toBe('watching');
+    const resumed = step(state, { type: 'resume', actor: alice }, at(walked.minute + 3), ctx);
+    expect(releaseStatus(resumed.state)).toBe('running');
+    expect(step(resumed.state, { type: 'tick' }, at(walked.minute + 40), ctx).state.phase).toMatchObject({ kind: 'finished', outcome: 'succeeded' });
+  });
+
   it('no gate holds a watch: a freeze coming down after 100% does not stop the judging', () => {
     const ctx = watched();
     const { state, minute } = toWatch(ctx);
