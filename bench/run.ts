@@ -131,8 +131,11 @@ function writeSection(name: string, body: string): void {
   writeFileSync(BENCHMARKS_MD, `${HEADER}\n${extra.join('\n\n')}\n`);
 }
 
-/** Sections written by hand-run suites (the fault suite) that a bench run must keep. */
-const STATIC_SECTIONS = ['faults', 'missed-goals'];
+/**
+ * Sections a bench run must keep: counts from a test (statements per input), the hand-run fault
+ * suite, and the missed goals.
+ */
+const STATIC_SECTIONS = ['statements-per-input', 'faults', 'missed-goals'];
 
 async function main(): Promise<void> {
   const only = argument('only');

@@ -57,6 +57,12 @@ export interface WorldScope {
   services?: readonly string[];
 }
 
+/** Where a tick's claims stand: the timer and id of the last release claimed. */
+export interface DueCursor {
+  nextTickAt: Date;
+  id: string;
+}
+
 export type AcceptedDecision = Extract<Decision, { kind: 'accepted' }>;
 
 /** Who caused a transition and when, for its audit row. */
@@ -95,8 +101,11 @@ export interface ReleaseStore {
   lock(id: string): Promise<ReleaseRecord | undefined>;
   /** Releases not finished, oldest first. */
   active(): Promise<ReleaseRecord[]>;
-  /** Claims one release whose timer is due, skipping any another replica holds and those in `skip`. */
-  claimDue(now: Date, skip: readonly string[]): Promise<ReleaseRecord | undefined>;
+  /**
+   * Claims (locks) up to `limit` releases whose timer is due, skipping any another replica holds,
+   * in timer order from just past `after` (the last one a previous claim of the same tick answered).
+   */
+  claimDue(now: Date, limit: number, after: DueCursor | null): Promise<ReleaseRecord[]>;
   /** The environment-wide facts (freezes, locks, serving sets) of `scope`, in one read. */
   world(scope: WorldScope, now: Date): Promise<WorldRecords>;
   /** A new release with its first decision: row, audit row and outbox rows. */

@@ -25,4 +25,9 @@ export interface VersionSetStore {
   mergedAs(service: string, version: string): Promise<number | undefined>;
   /** The versions of `services` the sets know, oldest first, with the merges that made them (what a card's "What ships" lists). */
   history(services: readonly string[]): Promise<VersionHistory>;
+  /**
+   * A set (the latest, or one by id) and the history of `services` — of the set's own services when
+   * not given — in one read: what planning a deploy needs.
+   */
+  withHistory(which: { latest: true } | { id: number }, services?: readonly string[]): Promise<{ set: VersionSetSnapshot | undefined; history: VersionHistory }>;
 }

@@ -115,19 +115,7 @@ export function buildEngine(options: EngineParts): Engine {
   const worker = new OutboxWorker(store, releases, options.ports, clock, logger, { ...defaultOutboxOptions, ...options.outbox }, telemetry);
 
   const tick = async (at?: Date): Promise<number> => {
-    const now = at ?? clock.now();
-    const seen: string[] = [];
-    for (let handled = 0; handled < 500; handled += 1) {
-      const id = await releases.transaction(async (tx, after) => {
-        const row = await tx.releases.claimDue(now, seen);
-        if (!row) return null;
-        await releases.apply(tx, row.id, { type: 'tick' }, now, after);
-        return row.id;
-      });
-      if (!id) break;
-      seen.push(id);
-    }
-    return seen.length;
+    return releases.tickDue(at ?? clock.now());
   };
 
   return {

@@ -12,9 +12,10 @@ import type { Actor, DeployRequest, DeployTarget, Outcome, ReleaseInput, Release
 import { checkConstraints } from '../domain/version-set/constraints.js';
 import type { Clock } from '../ports/clock.js';
 import type { OutboxLane } from '../ports/outbox.js';
-import type { AcceptedDecision, ReleaseRecord, WorldScope } from '../ports/release-store.js';
+import type { AcceptedDecision, DueCursor, ReleaseRecord, WorldRecords, WorldScope } from '../ports/release-store.js';
 import type { Store, Stores } from '../ports/store.js';
 import type { VersionSetSnapshot } from '../ports/version-set-store.js';
+import type { VersionHistory } from '../domain/release/what-ships.js';
 import type { CardSnapshot } from '../ports/release-cards.js';
 import type {
   EnvironmentOutcome,
@@ -67,13 +68,17 @@ function newReleaseId(): string {
   return `r${randomBytes(5).toString('hex')}`;
 }
 
+/** Releases claimed per transaction in a tick: few enough that other replicas find due ones to claim too. */
+const TICK_BATCH = 20;
+
 /** Runs a hook once the transaction has committed (e.g. kicking the lane its effects were queued in). */
 export type AfterCommit = (hook: () => void) => void;
 
 export type ApplyResult =
   | { kind: 'missing' }
   | { kind: 'refused'; code: Extract<Decision, { kind: 'refused' }>['code']; message: string; row: ReleaseRecord }
-  | { kind: 'accepted'; row: ReleaseRecord; rollbackStarted: boolean };
+  /** `facts`: what the decision saw, which its view shows (nothing in the unit changed them). */
+  | { kind: 'accepted'; row: ReleaseRecord; rollbackStarted: boolean; facts: WorldFacts };
 
 export interface ReleaseServiceOptions {
   store: Store;
@@ -92,7 +97,7 @@ export interface ReleaseServiceOptions {
 
 type Prepared =
   | { ok: false; refusal: Refusal }
-  | { ok: true; plan: ReleasePlan; base: VersionSetSnapshot | undefined; versions: Record<string, string>; mint: { service: string; version: string } | null };
+  | { ok: true; plan: ReleasePlan; base: VersionSetSnapshot | undefined; versions: Record<string, string>; mint: { service: string; version: string } | null; world: WorldRecords };
 
 /**
  * The release engine's use cases over the store ports: load (row lock) → decide → one unit of work
@@ -166,7 +171,43 @@ export class StoredReleaseService implements ReleaseService {
   async apply(tx: Stores, releaseId: string, input: ReleaseInput, now: Date, after: AfterCommit): Promise<ApplyResult> {
     const row = await tx.releases.lock(releaseId);
     if (!row) return { kind: 'missing' };
-    const facts = await this.world(tx, this.scopeOf(row), now);
+    return this.applyLocked(tx, row, input, now, after, await this.world(tx, this.scopeOf(row), now));
+  }
+
+  /**
+   * Advances every release whose timer is due at `now`, at most `max`: claimed in batches (one
+   * transaction each), the facts of a batch read once, one write per release. Answers how many it
+   * looked at.
+   */
+  async tickDue(now: Date, max = 500, batchSize = TICK_BATCH): Promise<number> {
+    const seen = new Set<string>();
+    let cursor: DueCursor | null = null;
+    while (seen.size < max) {
+      const claimed: number = await this.transaction(async (tx, after) => {
+        const rows = await tx.releases.claimDue(now, Math.min(batchSize, max - seen.size), cursor);
+        const last = rows[rows.length - 1];
+        if (last) cursor = { nextTickAt: last.nextTickAt ?? now, id: last.id };
+        // A release this tick already moved whose timer is due again waits for the next tick.
+        const fresh = rows.filter((row) => !seen.has(row.id));
+        if (fresh.length === 0) return rows.length;
+        const environments = [...new Set(fresh.flatMap((row) => row.state.plan.path))];
+        const services = [...new Set(fresh.flatMap((row) => servicesConcerned(this.config, row.state)))];
+        const world = await tx.releases.world({ environments, services }, now);
+        for (const row of fresh) {
+          seen.add(row.id);
+          await this.applyLocked(tx, row, { type: 'tick' }, now, after, worldFacts(this.config, world, row.state.plan.path, now));
+        }
+        return rows.length;
+      });
+      // A short batch was the last one due.
+      if (claimed < batchSize) break;
+    }
+    return seen.size;
+  }
+
+  /** Applies one input to a release whose row `tx` holds locked, with the facts its gates see. */
+  private async applyLocked(tx: Stores, row: ReleaseRecord, input: ReleaseInput, now: Date, after: AfterCommit, facts: WorldFacts): Promise<ApplyResult> {
+    const releaseId = row.id;
     const decision = decide(row.state, input, now, { config: this.config, facts });
     const actor = 'actor' in input ? input.actor.userId : null;
     if (decision.kind === 'refused') {
@@ -178,12 +219,13 @@ export class StoredReleaseService implements ReleaseService {
     // A rollback's traffic moves run at once, whatever runLanesAtOnce says.
     if (saved.rollbackStarted) after(() => this.kick('critical'));
     this.runAfterCommit(after, saved.lanes);
-    return { kind: 'accepted', row: saved.row, rollbackStarted: saved.rollbackStarted };
+    return { kind: 'accepted', row: saved.row, rollbackStarted: saved.rollbackStarted, facts };
   }
 
   // ── Deploy ────────────────────────────────────────────────────────────────────────────────
 
-  private async prepare(db: Stores, request: DeployRequest, releaseId: string): Promise<Prepared> {
+  /** Plans a deploy and checks it may start; `active` are the releases not finished, read once by the caller. */
+  private async prepare(db: Stores, request: DeployRequest, releaseId: string, active: readonly ReleaseRecord[]): Promise<Prepared> {
     const { environment, target } = request;
     if (!this.config.environments[environment]) return { ok: false, refusal: { code: 'unknown_environment', message: `No environment named ${environment}` } };
     let versions: Record<string, string>;
@@ -191,20 +233,27 @@ export class StoredReleaseService implements ReleaseService {
     let mint: { service: string; version: string } | null = null;
     let scope: string[] | undefined;
     let versionSetId: number;
+    let history: VersionHistory;
     if (target.kind === 'service') {
       if (!this.config.services[target.service]) return { ok: false, refusal: { code: 'unknown_service', message: `No service named ${target.service}` } };
-      base = await db.versionSets.latest();
+      const read = await db.versionSets.withHistory({ latest: true }, [target.service]);
+      base = read.set;
+      history = read.history;
       versions = { ...(base?.versions ?? {}), [target.service]: target.version };
       scope = [target.service];
       if (base?.versions[target.service] !== target.version) mint = { service: target.service, version: target.version };
       versionSetId = mint ? 0 : base!.id;
     } else {
-      base = await db.versionSets.byId(target.versionSetId);
+      const read = await db.versionSets.withHistory({ id: target.versionSetId });
+      base = read.set;
+      history = read.history;
       if (!base) return { ok: false, refusal: { code: 'unknown_version_set', message: `No version set #${target.versionSetId}` } };
       versions = base.versions;
       versionSetId = base.id;
     }
-    const [facts, history] = await Promise.all([this.world(db, { environments: Object.keys(this.config.environments) }, this.clock.now()), db.versionSets.history(scope ?? Object.keys(versions))]);
+    // One read of the world serves the plan, the start and the view of the new release.
+    const world = await db.releases.world({ environments: Object.keys(this.config.environments) }, this.clock.now());
+    const facts = worldFacts(this.config, world, Object.keys(this.config.environments), this.clock.now());
     const planned = planRelease({ releaseId, config: this.config, versionSetId, versions, environment, serving: facts.serving, history, ...(scope ? { scope } : {}) });
     if (!planned.ok) return planned;
     const targetPlan = planned.plan.environments.find((env) => env.environment === environment);
@@ -231,7 +280,7 @@ export class StoredReleaseService implements ReleaseService {
         ),
       ),
     ];
-    const busy = (await db.releases.active()).find((row) => overlap(row).length > 0);
+    const busy = active.find((row) => overlap(row).length > 0);
     if (busy) {
       const ships = Object.entries(busy.state.plan.versions)
         .filter(([service]) => busy.state.plan.environments.some((env) => env.changes.some((change) => change.service === service)))
@@ -245,18 +294,19 @@ export class StoredReleaseService implements ReleaseService {
         },
       };
     }
-    return { ok: true, plan: planned.plan, base, versions, mint };
+    return { ok: true, plan: planned.plan, base, versions, mint, world };
   }
 
   /** The active release this very request (same person, same target, same environment) already started. */
-  private async sameRequestInFlight(db: Stores, request: DeployRequest): Promise<ReleaseRecord | undefined> {
-    return (await db.releases.active()).find(
+  private sameRequestInFlight(active: readonly ReleaseRecord[], request: DeployRequest): ReleaseRecord | undefined {
+    return active.find(
       (row) => row.requester === request.actor.userId && row.environment === request.environment && shipsTarget(row.state, request.target),
     );
   }
 
   async previewPlan(request: DeployRequest): Promise<PlanPreview> {
-    const repeated = await this.sameRequestInFlight(this.store, request);
+    const active = await this.store.releases.active();
+    const repeated = this.sameRequestInFlight(active, request);
     if (repeated) {
       return {
         kind: 'planned',
@@ -265,7 +315,7 @@ export class StoredReleaseService implements ReleaseService {
         summary: [`You are already deploying ${describeTarget(request.target)} to ${request.environment}: release ${repeated.id} (${repeated.status}). Deploy answers with it; no second release starts.`],
       };
     }
-    const prepared = await this.prepare(this.store, request, 'preview');
+    const prepared = await this.prepare(this.store, request, 'preview', active);
     if (!prepared.ok) return { kind: 'refused', ...prepared.refusal };
     const summary = prepared.plan.environments.map(
       (env) =>
@@ -289,9 +339,10 @@ export class StoredReleaseService implements ReleaseService {
         // One deploy decision at a time across replicas: the busy check and the mint are not raced.
         await tx.environments.lockDeploys();
         // The same request again (a double submit, a retyped command) answers with the release it started.
-        const repeated = await this.sameRequestInFlight(tx, request);
+        const active = await tx.releases.active();
+        const repeated = this.sameRequestInFlight(active, request);
         if (repeated) return { kind: 'accepted', view: await this.viewOf(tx, repeated, now), existing: true } as const;
-        const prepared = await this.prepare(tx, request, id);
+        const prepared = await this.prepare(tx, request, id, active);
         if (!prepared.ok) throw new Refused(prepared.refusal);
         const plan = prepared.plan;
         if (prepared.mint) {
@@ -302,14 +353,15 @@ export class StoredReleaseService implements ReleaseService {
         if (!downgrades.ok) throw new Refused(downgrades.refusal);
         if (downgrades.confirmation) plan.downgradeConfirmed = downgrades.confirmation;
         const state = newReleaseState({ id, requester: request.actor, plan, now, target: request.target });
-        const facts = await this.world(tx, { environments: plan.path }, now);
+        const facts = worldFacts(this.config, prepared.world, plan.path, now);
         const decision = startRelease(state, now, { config: this.config, facts });
         if (decision.kind !== 'accepted') throw new Refused(decision);
         if (downgrades.event) decision.events.unshift(downgrades.event);
         const saved = await tx.releases.insert({ environment: request.environment, requester: request.actor.userId }, decision, { input: 'deploy', actor: request.actor.userId, now });
         this.observe(after, null, decision, 'deploy', now);
         this.runAfterCommit(after, saved.lanes);
-        return { kind: 'accepted', view: await this.viewOf(tx, saved.row, now) } as const;
+        const finished = saved.row.state.phase.kind === 'finished';
+        return { kind: 'accepted', view: this.view(saved.row, finished ? null : worldFacts(this.config, prepared.world, plan.path, now), now) } as const;
       });
     } catch (error) {
       if (!(error instanceof Refused)) throw error;
@@ -340,7 +392,7 @@ export class StoredReleaseService implements ReleaseService {
         const approval = result.row.state.approvals[result.row.state.approvals.length - 1]!;
         await tx.releases.recordApproval({ releaseId, environment: approval.environment, userId: approval.userId, at: now });
       }
-      return { kind: 'accepted', view: await this.viewOf(tx, result.row, now) };
+      return { kind: 'accepted', view: this.view(result.row, result.row.state.phase.kind === 'finished' ? null : result.facts, now) };
     });
   }
 

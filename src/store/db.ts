@@ -45,9 +45,16 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations', impor
 /** Distinguishes our advisory lock from any other application's on a shared server. */
 const MIGRATION_LOCK_KEY = 7_146_233_101;
 
+/** Called with each statement drizzle sends (BEGIN and COMMIT too, on node-postgres): how tests count work per input. */
+export type QueryListener = (sql: string) => void;
+
 export type DatabaseOptions =
-  | { driver: 'postgres'; url: string; poolSize?: number }
-  | { driver: 'pglite'; dataDir: string | null; loadDataDir?: Blob };
+  | { driver: 'postgres'; url: string; poolSize?: number; onQuery?: QueryListener }
+  | { driver: 'pglite'; dataDir: string | null; loadDataDir?: Blob; onQuery?: QueryListener };
+
+function queryLogger(onQuery: QueryListener | undefined): { logger: { logQuery(query: string): void } } | Record<string, never> {
+  return onQuery ? { logger: { logQuery: (query: string) => onQuery(query) } } : {};
+}
 
 export function databaseOptionsFromEnv(env: { DATABASE_URL?: string; DATA_DIR: string }): DatabaseOptions {
   return env.DATABASE_URL ? { driver: 'postgres', url: env.DATABASE_URL } : { driver: 'pglite', dataDir: env.DATA_DIR };
@@ -56,17 +63,17 @@ export function databaseOptionsFromEnv(env: { DATABASE_URL?: string; DATA_DIR: s
 export async function openDatabase(options: DatabaseOptions & { driver: 'pglite' }): Promise<EmbeddedDatabase>;
 export async function openDatabase(options: DatabaseOptions): Promise<Database>;
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.driver === 'postgres' ? openPostgres(options.url, options.poolSize) : openPglite(options);
+  return options.driver === 'postgres' ? openPostgres(options.url, options.poolSize, options.onQuery) : openPglite(options);
 }
 
-async function openPostgres(url: string, poolSize = 10): Promise<Database> {
+async function openPostgres(url: string, poolSize = 10, onQuery?: QueryListener): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // An idle client losing its server (a Postgres restart) must not crash the process; the pool reconnects.
   pool.on('error', () => {});
   // Likewise a connection the server ends mid-query (a restart, pg_terminate_backend): the query
   // rejects and the caller retries; the client's own 'error' event must not take the process down.
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = asDb(drizzleNodePg(pool, { schema }));
+  const db = asDb(drizzleNodePg(pool, { schema, ...queryLogger(onQuery) }));
   return {
     driver: 'postgres',
     db,
@@ -86,10 +93,10 @@ async function openPostgres(url: string, poolSize = 10): Promise<Database> {
   };
 }
 
-async function openPglite(options: { dataDir: string | null; loadDataDir?: Blob }): Promise<EmbeddedDatabase> {
+async function openPglite(options: { dataDir: string | null; loadDataDir?: Blob; onQuery?: QueryListener }): Promise<EmbeddedDatabase> {
   // Postgres in WASM runs on its own thread: a burst of database work never holds up an ack.
   const thread = await PgliteThread.open(options);
-  const client = drizzlePglite(asPgliteClient(thread), { schema });
+  const client = drizzlePglite(asPgliteClient(thread), { schema, ...queryLogger(options.onQuery) });
   const db = asDb(client);
   return {
     driver: 'pglite',

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNull, lte, notInArray, or, gt, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../db.js';
+import { queryRows, type DbOrTx } from '../db.js';
 import type { ReleaseEventData, ReleaseState, ReleaseStatus } from '../../domain/release/types.js';
 import type { ServingMap } from '../../domain/release/plan.js';
 import { environmentLocks, freezes, infraSets, releaseCards, releaseEvents, releases, type InfraSetRow } from '../schema/index.js';
@@ -27,22 +27,24 @@ export async function listActiveReleases(db: DbOrTx): Promise<ReleaseRow[]> {
   return db.select().from(releases).where(notInArray(releases.status, FINISHED_STATUSES)).orderBy(asc(releases.createdAt));
 }
 
-/** Claims one release whose timer is due, skipping any another replica holds. */
-export async function claimDueRelease(tx: DbOrTx, now: Date, skip: readonly string[]): Promise<ReleaseRow | undefined> {
-  const [row] = await tx
+/**
+ * Claims up to `limit` releases whose timer is due, skipping any another replica holds, in timer
+ * order after `after` (keyset: no list of ids already seen grows with the tick).
+ */
+export async function claimDueReleases(tx: DbOrTx, now: Date, limit: number, after: { nextTickAt: Date; id: string } | null): Promise<ReleaseRow[]> {
+  return tx
     .select()
     .from(releases)
     .where(
       and(
         notInArray(releases.status, FINISHED_STATUSES),
         lte(releases.nextTickAt, now),
-        skip.length > 0 ? notInArray(releases.id, [...skip]) : undefined,
+        after ? sql`(${releases.nextTickAt}, ${releases.id}) > (${after.nextTickAt.toISOString()}::timestamptz, ${after.id})` : undefined,
       ),
     )
-    .orderBy(asc(releases.nextTickAt))
-    .limit(1)
+    .orderBy(asc(releases.nextTickAt), asc(releases.id))
+    .limit(limit)
     .for('update', { skipLocked: true });
-  return row;
 }
 
 export async function insertRelease(
@@ -222,6 +224,11 @@ export async function servingMap(
       ),
     )
     .orderBy(asc(infraSets.weight), asc(infraSets.createdAt));
+  return servingMapOf(rows);
+}
+
+/** Per environment and service, the heaviest serving set, and the others there not retired; `rows` ascending by weight. */
+function servingMapOf(rows: readonly InfraSetRow[]): ServingMap {
   const map: ServingMap = {};
   const kept = new Map<string, string[]>();
   // Ascending weight: the heaviest serving set is written last and wins.
@@ -308,3 +315,77 @@ export async function saveCard(tx: DbOrTx, row: { releaseId: string; channel: st
 export async function wakeWaitingReleases(tx: DbOrTx, now: Date): Promise<void> {
   await tx.update(releases).set({ nextTickAt: now }).where(eq(releases.status, 'waiting'));
 }
+
+/** One row of the world read: an ad-hoc freeze in force, a lock, or a serving/warm infra-set (snake_case JSON). */
+interface WorldSqlRow {
+  kind: 0 | 1 | 2;
+  data: Record<string, string | number | null>;
+}
+
+const dateOrNull = (value: string | number | null | undefined): Date | null => (value === null || value === undefined ? null : new Date(value));
+
+/**
+ * The environment-wide facts in one statement: ad-hoc freezes in force at `now` (oldest first),
+ * every environment lock, and the serving map of `environmentNames` (narrowed to `services` when given).
+ */
+export async function worldRows(
+  db: DbOrTx,
+  now: Date,
+  environmentNames: readonly string[],
+  services?: readonly string[],
+): Promise<{ freezes: FreezeRow[]; locks: LockRow[]; serving: ServingMap }> {
+  const at = now.toISOString();
+  const withServing = environmentNames.length > 0 && services?.length !== 0;
+  const rows = await queryRows<WorldSqlRow>(
+    db,
+    sql`SELECT 0 AS kind, row_to_json(f) AS data, f.id::float8 AS s1, NULL::timestamptz AS s2 FROM freezes f
+          WHERE f.lifted_at IS NULL AND f."from" <= ${at} AND (f.until IS NULL OR f.until > ${at})
+        UNION ALL
+        SELECT 1, row_to_json(l), NULL, NULL FROM environment_locks l
+        ${
+          withServing
+            ? sql`UNION ALL
+        SELECT 2, row_to_json(i), i.weight::float8, i.created_at FROM infra_sets i
+          WHERE i.state IN ('serving', 'warm') AND i.environment IN (${sql.join(environmentNames.map((name) => sql`${name}`), sql`, `)})
+          ${services ? sql`AND i.service IN (${sql.join(services.map((name) => sql`${name}`), sql`, `)})` : sql``}`
+            : sql``
+        }
+        ORDER BY 1, 3, 4`,
+  );
+  const freezeRows: FreezeRow[] = [];
+  const lockRows: LockRow[] = [];
+  const sets: InfraSetRow[] = [];
+  for (const { kind, data } of rows) {
+    if (Number(kind) === 0) {
+      freezeRows.push({
+        id: Number(data.id),
+        environment: String(data.environment),
+        reason: String(data.reason),
+        from: new Date(data.from!),
+        until: dateOrNull(data.until),
+        createdBy: String(data.created_by),
+        liftedAt: dateOrNull(data.lifted_at),
+        liftedBy: data.lifted_by === null || data.lifted_by === undefined ? null : String(data.lifted_by),
+      });
+    } else if (Number(kind) === 1) {
+      lockRows.push({ environment: String(data.environment), holder: String(data.holder), reason: data.reason === null || data.reason === undefined ? null : String(data.reason), at: new Date(data.at!) });
+    } else {
+      sets.push({
+        id: String(data.id),
+        service: String(data.service),
+        environment: String(data.environment),
+        version: String(data.version),
+        releaseId: data.release_id === null || data.release_id === undefined ? null : String(data.release_id),
+        state: String(data.state) as InfraSetRow['state'],
+        weight: Number(data.weight),
+        createdAt: new Date(data.created_at!),
+        warmedAt: dateOrNull(data.warmed_at),
+        retiredAt: dateOrNull(data.retired_at),
+      });
+    }
+  }
+  return { freezes: freezeRows, locks: lockRows, serving: servingMapOf(sets) };
+}
+
+export type FreezeRow = typeof freezes.$inferSelect;
+export type LockRow = typeof environmentLocks.$inferSelect;

@@ -5,25 +5,24 @@ import { releaseStatus } from '../../domain/release/decide.js';
 import type { ReleaseEffect, ReleaseEventData } from '../../domain/release/types.js';
 import type { Outbox, OutboxLane } from '../../ports/outbox.js';
 import { CARD_PRIORITY } from '../../ports/outbox.js';
-import type { AcceptedDecision, ReleaseRecord, ReleaseRefusal, ReleaseStore, Saved, TransitionMeta, WorldRecords, WorldScope } from '../../ports/release-store.js';
+import type { AcceptedDecision, DueCursor, ReleaseRecord, ReleaseRefusal, ReleaseStore, Saved, TransitionMeta, WorldRecords, WorldScope } from '../../ports/release-store.js';
 import type { DbOrTx } from '../db.js';
 import { approvals, outbox } from '../schema/index.js';
+import { transitionEvent, writeTransition, type EffectBatch } from './transition-statement.js';
 import {
-  activeFreezes,
   appendRefusal,
   appendTransition,
-  claimDueRelease,
+  claimDueReleases,
   drainInfraSets,
   getRelease,
   insertInfraSet,
   insertRelease,
   listActiveReleases,
   lockRelease,
-  locksOf,
   markInfraSetReady,
   recordWeights,
   retireInfraSets,
-  servingMap,
+  worldRows,
   updateRelease,
   warmInfraSets,
 } from './drizzle-release-repo.js';
@@ -96,13 +95,12 @@ export class DrizzleReleaseStore implements ReleaseStore {
     return listActiveReleases(this.db);
   }
 
-  claimDue(now: Date, skip: readonly string[]): Promise<ReleaseRecord | undefined> {
-    return claimDueRelease(this.db, now, skip);
+  claimDue(now: Date, limit: number, after: DueCursor | null): Promise<ReleaseRecord[]> {
+    return claimDueReleases(this.db, now, limit, after);
   }
 
-  async world(scope: WorldScope, now: Date): Promise<WorldRecords> {
-    const [freezes, locks, serving] = await Promise.all([activeFreezes(this.db, now), locksOf(this.db), servingMap(this.db, scope.environments, scope.services)]);
-    return { freezes, locks, serving };
+  world(scope: WorldScope, now: Date): Promise<WorldRecords> {
+    return worldRows(this.db, now, scope.environments, scope.services);
   }
 
   async insert(release: { environment: string; requester: string }, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved> {
@@ -119,9 +117,14 @@ export class DrizzleReleaseStore implements ReleaseStore {
       createdAt: meta.now,
       updatedAt: meta.now,
     };
-    await insertRelease(this.db, { ...row, now: meta.now });
-    await this.appendTransition(row.id, 1, decision.events, meta);
-    await this.writeEffects(row, decision.effects, meta.now, CARD_PRIORITY.stateChange);
+    const batch = this.batchOf(row, decision.effects, meta.now, CARD_PRIORITY.stateChange);
+    if (batch) {
+      await writeTransition(this.db, { insert: row, release: row, event: transitionEvent(row.id, 1, decision.events, meta), ...batch });
+    } else {
+      await insertRelease(this.db, { ...row, now: meta.now });
+      await this.appendTransition(row.id, 1, decision.events, meta);
+      await this.writeEffects(row, decision.effects, meta.now, CARD_PRIORITY.stateChange);
+    }
     return { row, lanes: lanesOf(decision.effects), changed: true, rollbackStarted: false };
   }
 
@@ -129,9 +132,16 @@ export class DrizzleReleaseStore implements ReleaseStore {
     const changed = decision.events.length > 0 || decision.effects.length > 0 || JSON.stringify(decision.state) !== JSON.stringify(row.state);
     const status = releaseStatus(decision.state);
     const nextTickAt = decision.nextTickAt ? new Date(decision.nextTickAt) : null;
-    const version = await updateRelease(this.db, row.id, row.version, { status, state: decision.state, nextTickAt, versionSetId: decision.state.plan.versionSetId, now: meta.now, bump: changed });
+    const version = changed ? row.version + 1 : row.version;
     const saved: ReleaseRecord = { ...row, status, state: decision.state, nextTickAt, version, updatedAt: meta.now, versionSetId: decision.state.plan.versionSetId };
     const rollbackStarted = changed && decision.state.phase.kind === 'rolling_back' && row.state.phase.kind !== 'rolling_back';
+    const batch = changed ? this.batchOf(saved, decision.effects, meta.now, cardPriorityOf(decision.events)) : null;
+    if (batch) {
+      // State, audit row, outbox rows and infra-set rows in one statement.
+      await writeTransition(this.db, { update: { expectedVersion: row.version }, release: saved, event: transitionEvent(row.id, version, decision.events, meta), cancelForward: rollbackStarted, ...batch });
+      return { row: saved, lanes: lanesOf(decision.effects), changed, rollbackStarted };
+    }
+    await updateRelease(this.db, row.id, row.version, { status, state: decision.state, nextTickAt, versionSetId: decision.state.plan.versionSetId, now: meta.now, bump: changed });
     if (!changed) return { row: saved, lanes: [], changed, rollbackStarted };
     await this.appendTransition(row.id, version, decision.events, meta);
     if (rollbackStarted) {
@@ -156,6 +166,56 @@ export class DrizzleReleaseStore implements ReleaseStore {
 
   private async appendTransition(releaseId: string, version: number, events: ReleaseEventData[], meta: TransitionMeta): Promise<void> {
     await appendTransition(this.db, { releaseId, version, events, input: meta.input, actor: meta.actor, at: meta.now });
+  }
+
+  /**
+   * A decision's effects as rows to write in one statement with its state — unless one of them moves
+   * infra-sets by what they are now (recorded weights, keep-warm, a retire), which needs reads first:
+   * then null, and `writeEffects` runs them one by one in order.
+   */
+  private batchOf(row: ReleaseRecord, effects: readonly ReleaseEffect[], now: Date, priority: number): EffectBatch | null {
+    const releaseId = row.id;
+    const batch: EffectBatch = { infraSets: [], ready: [], outbox: [] };
+    const ordered = [...effects].sort((a, b) => Number(b.kind === 'card') - Number(a.kind === 'card'));
+    let index = 0;
+    for (const effect of ordered) {
+      index += 1;
+      switch (effect.kind) {
+        case 'provision':
+          batch.infraSets.push({ id: effect.infraSetId, service: effect.service, environment: effect.environment, version: effect.version, releaseId, now });
+          batch.outbox.push({ lane: 'critical', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
+          break;
+        case 'set_weights':
+          batch.outbox.push({ lane: 'critical', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
+          break;
+        case 'measure':
+          batch.outbox.push({ lane: 'health', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
+          break;
+        case 'record_provisioned':
+          batch.ready.push(effect.infraSetId);
+          break;
+        case 'record_weights':
+        case 'converged':
+        case 'retire_infra_set':
+          return null;
+        case 'card':
+          batch.outbox.push({ lane: 'chat', key: `card:${releaseId}:${row.version}`, coalesceKey: `card:${releaseId}`, releaseId, effect: { ...effect, releaseId }, priority, now });
+          break;
+        case 'thread':
+        case 'chart':
+        case 'notify':
+          batch.outbox.push({ lane: 'chat', key: `${effect.kind}:${releaseId}:${row.version}:${index}`, releaseId, effect: { ...effect, releaseId }, now });
+          break;
+        case 'annotate':
+          batch.outbox.push({ lane: 'health', key: `annotate:${releaseId}:${row.version}:${index}`, releaseId: null, effect: { ...effect, releaseId }, now });
+          break;
+        default: {
+          const never: never = effect;
+          throw new Error(`unknown effect ${JSON.stringify(never)}`);
+        }
+      }
+    }
+    return batch;
   }
 
   /** Queues a decision's effects and applies those that only move rows (infra-set bookkeeping). */

@@ -17,6 +17,7 @@ export function releaseCommand(deps: SlackDeps) {
     if (parsed.kind === 'problem') return runCommand(deps, args, parsed);
     return runCommand(deps, args, {
       kind: 'work',
+      readOnly: true,
       run: async () => {
         if (parsed.kind === 'list') return renderReleaseList(await deps.releases.listActive());
         if (parsed.kind === 'history') {

@@ -14,7 +14,15 @@ export type CommandStep =
   | { kind: 'help'; help: CommandHelp }
   | CommandProblem
   | { kind: 'reply'; content: MessageContent }
-  | { kind: 'work'; run: (actor: Actor, args: CommandArgs) => Promise<MessageContent | null> };
+  | {
+      kind: 'work';
+      run: (actor: Actor, args: CommandArgs) => Promise<MessageContent | null>;
+      /**
+       * Reads only (/release): nothing to do twice and nothing lost in a crash, so no claim is stored
+       * and no lock taken — a retried request simply reads again.
+       */
+      readOnly?: boolean;
+    };
 
 /**
  * The shape of every slash command: answer help and bad arguments in the acknowledgement itself
@@ -33,6 +41,11 @@ export async function runCommand(deps: SlackDeps, args: CommandArgs, step: Comma
       return ack(ephemeral(step.content));
     case 'work':
       break;
+  }
+  if (step.readOnly) {
+    await ack();
+    await answer(deps, args, step);
+    return;
   }
   // The command is stored with its idempotency claim before the ack, so an acknowledged command
   // survives a crash (a restarted process handles it and tells the user). The ack waits for that
@@ -56,6 +69,15 @@ export async function runCommand(deps: SlackDeps, args: CommandArgs, step: Comma
     return;
   }
   if (!first) return;
+  const log = await answer(deps, args, step);
+  // Not awaited: the listener is done once the user has the answer (a busy store must not keep it
+  // in flight); were this write lost, the restart's recovery would answer the command again.
+  void deps.requests.markHandled(key, deps.clock.now()).catch((error: unknown) => log.warn({ err: error, key }, 'could not mark a command handled'));
+}
+
+/** Does the work and answers through the response_url (a failure too); answers the command's logger. */
+async function answer(deps: SlackDeps, args: CommandArgs, step: Extract<CommandStep, { kind: 'work' }>) {
+  const { command, respond } = args;
   const log = deps.logger.child({ command: command.command, user: command.user_id });
   try {
     const actor = await deps.actors.resolve(command.user_id);
@@ -67,9 +89,7 @@ export async function runCommand(deps: SlackDeps, args: CommandArgs, step: Comma
       (respondError: unknown) => log.warn({ err: respondError }, 'could not tell the user'),
     );
   }
-  // Not awaited: the listener is done once the user has the answer (a busy store must not keep it
-  // in flight); were this write lost, the restart's recovery would answer the command again.
-  void deps.requests.markHandled(key, deps.clock.now()).catch((error: unknown) => log.warn({ err: error, key }, 'could not mark a command handled'));
+  return log;
 }
 
 /** An engine refusal as an ephemeral answer, with its stable code. */

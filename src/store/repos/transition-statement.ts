@@ -1,0 +1,101 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { ReleaseEventData } from '../../domain/release/types.js';
+import type { OutboxEntry } from '../../ports/outbox.js';
+import type { ReleaseRecord, TransitionMeta } from '../../ports/release-store.js';
+import { queryRows, type DbOrTx } from '../db.js';
+
+/** The rows a decision's effects write besides its state, when none of them needs a read first. */
+export interface EffectBatch {
+  infraSets: Array<{ id: string; service: string; environment: string; version: string; releaseId: string; now: Date }>;
+  /** Infra-sets provisioned: provisioning → ready. */
+  ready: string[];
+  /** In the order they are queued (their ids keep that order: a release's rows run in it). */
+  outbox: OutboxEntry[];
+}
+
+export interface TransitionEvent {
+  releaseId: string;
+  version: number;
+  type: string;
+  actor: string | null;
+  message: string;
+  data: { input: string; events: ReleaseEventData[] };
+  at: Date;
+}
+
+/** The audit row of a transition, as `appendTransition` writes it. */
+export function transitionEvent(releaseId: string, version: number, events: ReleaseEventData[], meta: TransitionMeta): TransitionEvent {
+  return {
+    releaseId,
+    version,
+    type: events.length > 0 ? events.map((event) => event.type).join('+') : meta.input,
+    actor: meta.actor,
+    message: events.map((event) => event.message).join('\n') || meta.input,
+    data: { input: meta.input, events },
+    at: meta.now,
+  };
+}
+
+const json = (value: unknown): SQL => sql`${JSON.stringify(value)}::jsonb`;
+const time = (value: Date | null): SQL => (value ? sql`${value.toISOString()}::timestamptz` : sql`NULL::timestamptz`);
+const list = (parts: SQL[]): SQL => sql.join(parts, sql`, `);
+
+/**
+ * One transition in one statement (data-modifying CTEs): the release row (inserted, or updated under
+ * its version), its audit row, its new infra-sets, those provisioned, the forward steps a rollback
+ * cancels, and its outbox rows — each queued once (a conflict on the idempotency key or on a pending
+ * coalesce key means "already queued"; a coalesced card keeps the higher priority). Every part reads
+ * the snapshot from before the statement, as the same writes made one by one would.
+ */
+export async function writeTransition(
+  db: DbOrTx,
+  change: EffectBatch & {
+    release: ReleaseRecord;
+    event: TransitionEvent;
+    /** Insert the release (a new one); else update it, expecting `update.expectedVersion`. */
+    insert?: ReleaseRecord;
+    update?: { expectedVersion: number };
+    cancelForward?: boolean;
+  },
+): Promise<void> {
+  const row = change.release;
+  const parts: SQL[] = [];
+  if (change.insert) {
+    parts.push(sql`written AS (INSERT INTO releases (id, status, environment, version_set_id, requester, state, next_tick_at, version, created_at, updated_at)
+      VALUES (${row.id}, ${row.status}, ${row.environment}, ${row.versionSetId}, ${row.requester}, ${json(row.state)}, ${time(row.nextTickAt)}, ${row.version}, ${time(row.createdAt)}, ${time(row.updatedAt)})
+      RETURNING id)`);
+  } else {
+    parts.push(sql`written AS (UPDATE releases SET status = ${row.status}, state = ${json(row.state)}, next_tick_at = ${time(row.nextTickAt)}, version_set_id = ${row.versionSetId}, version = ${row.version}, updated_at = ${time(row.updatedAt)}
+      WHERE id = ${row.id} AND version = ${change.update?.expectedVersion ?? row.version} RETURNING id)`);
+  }
+  const event = change.event;
+  parts.push(sql`audited AS (INSERT INTO release_events (release_id, kind, version, type, actor, message, data, at)
+    VALUES (${event.releaseId}, 'transition', ${event.version}, ${event.type}, ${event.actor}, ${event.message}, ${json(event.data)}, ${time(event.at)}) RETURNING id)`);
+  if (change.infraSets.length > 0) {
+    const values = change.infraSets.map((set) => sql`(${set.id}, ${set.service}, ${set.environment}, ${set.version}, ${set.releaseId}, 'provisioning', 0, ${time(set.now)})`);
+    parts.push(sql`minted AS (INSERT INTO infra_sets (id, service, environment, version, release_id, state, weight, created_at) VALUES ${list(values)} ON CONFLICT DO NOTHING RETURNING id)`);
+  }
+  if (change.ready.length > 0) {
+    parts.push(sql`provisioned AS (UPDATE infra_sets SET state = 'ready' WHERE id IN (${list(change.ready.map((id) => sql`${id}`))}) AND state = 'provisioning' RETURNING id)`);
+  }
+  if (change.cancelForward) {
+    // Forward steps never started are cancelled so the rollback is next in its lane.
+    parts.push(sql`cancelled AS (UPDATE outbox SET status = 'dead', last_error = 'cancelled: the release is rolling back', finished_at = ${time(event.at)}
+      WHERE release_id = ${row.id} AND status = 'pending' AND attempts = 0 AND kind IN ('provision', 'set_weights', 'measure') RETURNING id)`);
+  }
+  if (change.outbox.length > 0) {
+    const values = change.outbox.map(
+      (entry) =>
+        sql`(${entry.effect.kind}, ${entry.lane}, ${json(entry.effect)}, ${entry.key}, ${entry.coalesceKey ?? null}, ${entry.releaseId}, ${entry.priority ?? 0}::int, ${time(entry.notBefore ?? entry.now)}, ${time(entry.now)})`,
+    );
+    parts.push(sql`queued AS (INSERT INTO outbox (kind, lane, effect, idempotency_key, coalesce_key, release_id, priority, next_attempt_at, created_at) VALUES ${list(values)} ON CONFLICT DO NOTHING RETURNING id)`);
+    change.outbox.forEach((entry, index) => {
+      if (!entry.coalesceKey || !(entry.priority && entry.priority > 0)) return;
+      // A render already pending (the insert above conflicted on it) stands for this one too.
+      parts.push(sql`${sql.raw(`coalesced_${index}`)} AS (UPDATE outbox SET priority = GREATEST(priority, ${entry.priority}::int) WHERE coalesce_key = ${entry.coalesceKey} AND status = 'pending' RETURNING id)`);
+    });
+  }
+  const [result] = await queryRows<{ written: number | string }>(db, sql`WITH ${list(parts)} SELECT (SELECT count(*) FROM written) AS written`);
+  // The row is locked, so a mismatch is a bug, not a race: fail the transaction loudly.
+  if (Number(result?.written ?? 0) !== 1) throw new Error(`release ${row.id} changed under its row lock (expected version ${change.update?.expectedVersion ?? row.version})`);
+}
