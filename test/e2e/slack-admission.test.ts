@@ -73,12 +73,13 @@ describe.each(testDatabaseKinds)('an overloaded bot on $name', (kind) => {
     const posted = card();
 
     const store = await holdTheStore();
-    // Alice's command takes the one place: acknowledged, its claim waits for the store. (The
+    // Alice's command takes the one place: acknowledged, its claim waits for the store. (The first
     // /deploy's listener may still be finishing its reply: then she is told busy and sends again.)
+    // A command that changes something, since a read (/release) stores no claim and never waits here.
     let aliceBefore = 0;
     await eventually('Alice holds the place', async () => {
       aliceBefore = slack.ephemeralsFor(PEOPLE.alice).length;
-      expect((await slack.sendCommand(PEOPLE.alice, '/release', 'list', 'deploys')).status).toBe(200);
+      expect((await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v1.4.2 to production', 'deploys')).status).toBe(200);
       return slack.ephemeralsFor(PEOPLE.alice).length === aliceBefore;
     });
 
@@ -93,7 +94,7 @@ describe.each(testDatabaseKinds)('an overloaded bot on $name', (kind) => {
 
     // The held work finishes once the store is free, and the place is given back.
     await store.release();
-    await eventually('Alice gets her list', () => slack.ephemeralsFor(PEOPLE.alice).length > aliceBefore);
+    await eventually('Alice gets her answer', () => slack.ephemeralsFor(PEOPLE.alice).length > aliceBefore);
     expect(ephemeralTexts(PEOPLE.alice).slice(aliceBefore).join(' ')).not.toContain(BUSY_MESSAGE);
 
     await eventually('the place is free again', async () => {
