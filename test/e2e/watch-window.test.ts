@@ -15,7 +15,7 @@ import { eventually } from '../support/slack-wait.js';
  * window down, a breach in it rolls production back at once to the warm previous infra-set, names the
  * service, and /dora counts the release as a failed change.
  */
-describe('the watch window after 100%, driven from Slack', () => {
+describe('the watch window after 100%, and irreversible versions, driven from Slack', () => {
   let database: Database;
   let harness: SlackHarness;
   let engine: EngineHarness;
@@ -101,5 +101,42 @@ describe('the watch window after 100%, driven from Slack', () => {
     const dora = await eventually('the /dora answer', () => slack.ephemeralsFor(PEOPLE.alice)[asked]);
     expect(JSON.stringify(dora.blocks)).toContain('*Change failure rate* 100% (1 of 1)');
     expect(slack.violations).toEqual([]);
+  }, 120_000);
+
+  it('an irreversible version says so on the card, holds on a failing canary instead of rolling back, and rolls back on a confirmed Roll back', async () => {
+    const { slack } = harness;
+    config.services.checkout!.irreversible = ['v3'];
+    try {
+      const asked = slack.ephemeralsFor(PEOPLE.alice).length;
+      expect((await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v3 to production', 'deploys')).status).toBe(200);
+      const answer = await eventually('the deploy answer', () => slack.ephemeralsFor(PEOPLE.alice)[asked]);
+      const id = /Release `([\w-]+)` planned/.exec(answer.text)?.[1] ?? '';
+      expect(await drive(engine, async () => (await statusOf(id)) === 'waiting')).toBe(true);
+      await engine.engine.runUntilIdle();
+      expect(JSON.stringify(cardOf(id).blocks)).toContain('checkout@v3 is irreversible: on failure the release holds for a fix to roll forward or a rollback someone confirms');
+
+      engine.ports.health.set('checkout', 'v3', 'fail');
+      const approved = slack.ephemeralsFor(PEOPLE.bob).length;
+      expect((await slack.clickButton(PEOPLE.bob, cardOf(id), ActionIds.approve)).status).toBe(200);
+      await eventually('the approval answer', () => slack.ephemeralsFor(PEOPLE.bob).length > approved);
+      expect(await drive(engine, async () => (await statusOf(id)) === 'held')).toBe(true);
+      await engine.engine.runUntilIdle();
+      // Well past the canary's bake: still held at 1%, nothing moved back by itself.
+      await drive(engine, () => false, { until: new Date(engine.clock.now().getTime() + 10 * 60_000) });
+      expect(await statusOf(id)).toBe('held');
+      expect(engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ [`is-${id}-production-checkout`]: 1 });
+      expect(slack.messages('team-checkout').map((message) => message.text).join('\n')).toContain('is irreversible, so it does not roll back by itself');
+
+      // The Roll back button (behind its confirm dialog) does move traffic back.
+      const before = slack.ephemeralsFor(PEOPLE.bob).length;
+      expect((await slack.clickButton(PEOPLE.bob, cardOf(id), ActionIds.rollback)).status).toBe(200);
+      await eventually('the rollback answer', () => slack.ephemeralsFor(PEOPLE.bob).length > before);
+      expect(await drive(engine, async () => (await statusOf(id)) === 'rolled_back')).toBe(true);
+      expect(engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ 'is-seed-production-checkout-v1': 100 });
+      expect(slack.violations).toEqual([]);
+    } finally {
+      config.services.checkout!.irreversible = [];
+      engine.ports.health.set('checkout', 'v3', 'pass');
+    }
   }, 120_000);
 });
