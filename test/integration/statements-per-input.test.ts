@@ -18,7 +18,8 @@ import { eventually } from '../support/slack-wait.js';
  * scheduler, lanes run only when the test says), so every statement counted is the input's own.
  */
 
-export const BUDGETS = { release: 2, releaseList: 2, appHome: 5, click: 5, deploy: 8, tickPerDueRelease: 3 } as const;
+/** App Home has no budget in DESIGN.md §6: its figure today (releases, world, freezes, line stop, queue, DORA, the viewer recorded), held so it does not grow unseen. */
+export const BUDGETS = { release: 2, releaseList: 2, appHome: 8, click: 5, deploy: 8, tickPerDueRelease: 3 } as const;
 
 describe.each(countedKinds)('statements per input on %s', (kind) => {
   let database: Database;
