@@ -1,16 +1,14 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
 import type { ReleaseStatus } from '../../src/domain/release/types.js';
 import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
-import type { Database } from '../../src/store/db.js';
 import { releaseEvents } from '../../src/store/schema/index.js';
-import { pgliteKind, truncateAll } from '../support/databases.js';
-import { drive, engineHarness, seedServing, type EngineHarness } from '../support/fakes/engine-harness.js';
+import { drive } from '../support/fakes/engine-harness.js';
 import { exampleShopConfig, TUESDAY_MORNING } from '../support/fakes/example-config.js';
-import { fakePorts } from '../support/fakes/fake-ports.js';
-import { PEOPLE, startSlackHarness, type SlackHarness } from '../support/slack-app-harness.js';
+import { PEOPLE } from '../support/slack-app-harness.js';
 import { eventually } from '../support/slack-wait.js';
+import { useSlackEngine } from '../support/slack-engine.js';
 
 /**
  * The whole path on loopback with the real release engine: signed slash commands and button clicks
@@ -18,9 +16,6 @@ import { eventually } from '../support/slack-wait.js';
  * the engine advanced in virtual time (ManualClock) by its tick and outbox runs.
  */
 describe('a release driven from Slack, on the engine', () => {
-  let database: Database;
-  let harness: SlackHarness;
-  let engine: EngineHarness;
   // The example shop with shorter bakes: the same gates and stages, fewer virtual minutes to walk.
   const config = exampleShopConfig({
     staging: { stages: [{ name: 'full', weight: 100, bake: '1m' }], health: { interval: '1m', failAfter: 2, holdAfter: 3 } },
@@ -33,37 +28,10 @@ describe('a release driven from Slack, on the engine', () => {
     },
   });
 
-  beforeAll(async () => {
-    database = await pgliteKind.open();
-    const ports = fakePorts();
-    harness = await startSlackHarness({
-      database,
-      // The chat adapter reads the clock as it is built, before the engine exists.
-      clock: { now: () => engine?.clock.now() ?? new Date(TUESDAY_MORNING) },
-      config,
-      releases: (chat) => {
-        engine = engineHarness(database.db, config, TUESDAY_MORNING, { ...ports, chat } as typeof ports);
-        return engine.engine.releases;
-      },
-    });
-  });
-  afterAll(async () => {
-    await engine?.engine.stop();
-    await harness?.stop();
-    await database?.close();
-  });
-  beforeEach(async () => {
-    await engine.engine.settle();
-    await truncateAll(database.db);
-    engine.clock.set(TUESDAY_MORNING);
-    await seedServing(database.db, [
-      { environment: 'staging', service: 'checkout', version: 'v1' },
-      { environment: 'production', service: 'checkout', version: 'v1' },
-    ], engine.clock.now());
-  });
+  const world = useSlackEngine(config, { serving: [{ environment: 'staging', service: 'checkout', version: 'v1' }, { environment: 'production', service: 'checkout', version: 'v1' }] });
 
   async function deploy(text: string): Promise<string> {
-    const { slack } = harness;
+    const { slack } = world.harness;
     const before = slack.ephemeralsFor(PEOPLE.alice).length;
     expect((await slack.sendCommand(PEOPLE.alice, '/deploy', text, 'deploys')).status).toBe(200);
     const answer = await eventually('the deploy answer', () => slack.ephemeralsFor(PEOPLE.alice)[before]);
@@ -73,35 +41,35 @@ describe('a release driven from Slack, on the engine', () => {
   }
 
   async function statusOf(id: string): Promise<ReleaseStatus | undefined> {
-    return (await engine.engine.releases.status(id))?.status;
+    return (await world.engine.engine.releases.status(id))?.status;
   }
 
   /** Runs the engine (ticks and all outbox lanes, chat included) until the release is in `status`. */
   async function driveTo(id: string, done: (status: ReleaseStatus | undefined) => boolean): Promise<void> {
-    const reached = await drive(engine, async () => done(await statusOf(id)));
+    const reached = await drive(world.engine, async () => done(await statusOf(id)));
     expect(reached, `release ${id} never reached the expected state (now ${await statusOf(id)})`).toBe(true);
   }
 
   function cardOf(id: string): EmulatedMessage {
-    const card = harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
+    const card = world.harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
     if (!card) throw new Error(`no card for ${id}`);
     return card;
   }
 
   async function click(user: string, id: string, actionId: string): Promise<void> {
-    const before = harness.slack.ephemeralsFor(user).length;
-    expect((await harness.slack.clickButton(user, cardOf(id), actionId)).status).toBe(200);
+    const before = world.harness.slack.ephemeralsFor(user).length;
+    expect((await world.harness.slack.clickButton(user, cardOf(id), actionId)).status).toBe(200);
     // Every press is answered to the presser (done or refused), after the service has run.
-    await eventually(`an answer to ${actionId}`, () => harness.slack.ephemeralsFor(user).length > before);
+    await eventually(`an answer to ${actionId}`, () => world.harness.slack.ephemeralsFor(user).length > before);
   }
 
   function lastAnswer(user: string): string {
-    const last = harness.slack.ephemeralsFor(user).at(-1);
+    const last = world.harness.slack.ephemeralsFor(user).at(-1);
     return `${last?.text ?? ''}`;
   }
 
   it('/deploy → card → the requester (no approver) refused → approved by a release manager → pause, resume → promote → succeeded', async () => {
-    const { slack } = harness;
+    const { slack } = world.harness;
     const id = await deploy('checkout@v2 to production');
     await driveTo(id, (status) => status === 'waiting');
     const card = cardOf(id);
@@ -111,34 +79,34 @@ describe('a release driven from Slack, on the engine', () => {
     expect(lastAnswer(PEOPLE.alice)).toContain(`<@${PEOPLE.alice}> may not approve this release`);
     expect(await statusOf(id)).toBe('waiting');
     // The refusal is in the audit log, with who tried.
-    const refusals = await database.db.select().from(releaseEvents).where(and(eq(releaseEvents.releaseId, id), eq(releaseEvents.kind, 'refusal')));
+    const refusals = await world.database.db.select().from(releaseEvents).where(and(eq(releaseEvents.releaseId, id), eq(releaseEvents.kind, 'refusal')));
     expect(refusals).toEqual([expect.objectContaining({ actor: PEOPLE.alice, data: { code: 'not_authorized' } })]);
 
     await click(PEOPLE.bob, id, ActionIds.approve);
     expect(lastAnswer(PEOPLE.bob)).toContain('You approved');
     await driveTo(id, (status) => status === 'running');
-    await engine.engine.runUntilIdle();
+    await world.engine.engine.runUntilIdle();
     expect(JSON.stringify(cardOf(id).blocks)).toContain('<@U0BOB>');
     expect(JSON.stringify(cardOf(id).blocks)).toContain(ActionIds.pause);
 
     await click(PEOPLE.bob, id, ActionIds.pause);
     expect(await statusOf(id)).toBe('paused');
-    await engine.engine.runUntilIdle();
+    await world.engine.engine.runUntilIdle();
     expect(JSON.stringify(cardOf(id).blocks)).toContain(ActionIds.resume);
     await click(PEOPLE.bob, id, ActionIds.resume);
     expect(await statusOf(id)).not.toBe('paused');
-    await engine.engine.runUntilIdle();
+    await world.engine.engine.runUntilIdle();
 
     // Promote skips the bake of the stage in progress: once per press, whatever the stage.
     await eventually('a promotable card', async () => {
-      await engine.engine.runUntilIdle();
+      await world.engine.engine.runUntilIdle();
       return JSON.stringify(cardOf(id).blocks).includes(ActionIds.promote);
     });
     await click(PEOPLE.bob, id, ActionIds.promote);
     expect(lastAnswer(PEOPLE.bob)).toContain('promoted');
 
     await driveTo(id, (status) => status === 'succeeded');
-    await engine.engine.runUntilIdle();
+    await world.engine.engine.runUntilIdle();
     const done = cardOf(id);
     expect(done.ts).toBe(card.ts);
     expect(done.updates).toBeGreaterThan(3);
@@ -151,16 +119,16 @@ describe('a release driven from Slack, on the engine', () => {
   }, 90_000);
 
   it('charts in the thread: a passed stage and, at once, a failed canary are shared as PNG images with their alt text through files.uploadV2', async () => {
-    const { slack } = harness;
+    const { slack } = world.harness;
     const id = await deploy('checkout@v2 to production');
     await driveTo(id, (status) => status === 'waiting');
-    engine.ports.health.set('checkout', 'v2', 'fail');
+    world.engine.ports.health.set('checkout', 'v2', 'fail');
     try {
       await click(PEOPLE.bob, id, ActionIds.approve);
       await driveTo(id, (status) => status === 'rolled_back');
-      await engine.engine.runUntilIdle();
+      await world.engine.engine.runUntilIdle();
     } finally {
-      engine.ports.health.set('checkout', 'v2', 'pass');
+      world.engine.ports.health.set('checkout', 'v2', 'pass');
     }
     const shared = slack.thread('deploys', cardOf(id).ts).filter((message) => (message.files ?? []).length > 0);
     const files = shared.flatMap((message) => message.files ?? []);
@@ -183,19 +151,19 @@ describe('a release driven from Slack, on the engine', () => {
   }, 90_000);
 
   it('verdict evidence: the card says how long the judge still needs, and Details opens the complete evidence in a modal', async () => {
-    const { slack } = harness;
+    const { slack } = world.harness;
     const id = await deploy('checkout@v2 to production');
     await driveTo(id, (status) => status === 'waiting');
-    engine.ports.health.set('checkout', 'v2', ['inconclusive', 'pass']);
+    world.engine.ports.health.set('checkout', 'v2', ['inconclusive', 'pass']);
     try {
       await click(PEOPLE.bob, id, ActionIds.approve);
       await eventually('a card with the evidence of an unclear reading', async () => {
-        await drive(engine, async () => (await engine.engine.releases.status(id))?.health?.verdict === 'inconclusive', { maxSteps: 20 });
-        await engine.engine.runUntilIdle();
+        await drive(world.engine, async () => (await world.engine.engine.releases.status(id))?.health?.verdict === 'inconclusive', { maxSteps: 20 });
+        await world.engine.engine.runUntilIdle();
         return JSON.stringify(cardOf(id).blocks).includes(ActionIds.verdictDetails);
       });
     } finally {
-      engine.ports.health.set('checkout', 'v2', 'pass');
+      world.engine.ports.health.set('checkout', 'v2', 'pass');
     }
     const card = JSON.stringify(cardOf(id).blocks);
     expect(card).toContain('needs ~4 more minutes of traffic at this rate');
@@ -213,7 +181,7 @@ describe('a release driven from Slack, on the engine', () => {
   }, 90_000);
 
   it('a repeated /deploy answers with the release in progress; overlapping ones are refused naming it; refusals show mentions and are audited', async () => {
-    const { slack } = harness;
+    const { slack } = world.harness;
     const id = await deploy('checkout@v2 to production');
     const answer = async (user: string, text: string) => {
       const before = slack.ephemeralsFor(user).length;
@@ -222,7 +190,7 @@ describe('a release driven from Slack, on the engine', () => {
       return `${reply.text} ${JSON.stringify(reply.blocks)}`;
     };
     expect(await answer(PEOPLE.alice, 'checkout@v2 to production')).toContain(`Already deploying: release \`${id}\``);
-    expect((await engine.engine.releases.listActive()).map((view) => view.id)).toEqual([id]);
+    expect((await world.engine.engine.releases.listActive()).map((view) => view.id)).toEqual([id]);
 
     const busy = await answer(PEOPLE.alice, 'checkout@v3 to production');
     expect(busy).toContain('environment_busy');
@@ -231,7 +199,7 @@ describe('a release driven from Slack, on the engine', () => {
     const outsider = await answer(PEOPLE.mallory, 'web@v9 to staging');
     expect(outsider).toContain(`<@${PEOPLE.mallory}> may not deploy web to staging`);
     expect(outsider).not.toContain('&lt;@');
-    const audited = await database.db.select().from(releaseEvents).where(and(isNull(releaseEvents.releaseId), eq(releaseEvents.kind, 'refusal')));
+    const audited = await world.database.db.select().from(releaseEvents).where(and(isNull(releaseEvents.releaseId), eq(releaseEvents.kind, 'refusal')));
     expect(audited.map((row) => [row.actor, (row.data as { code: string }).code])).toEqual([
       [PEOPLE.alice, 'environment_busy'],
       [PEOPLE.mallory, 'not_authorized'],
@@ -240,14 +208,14 @@ describe('a release driven from Slack, on the engine', () => {
   }, 90_000);
 
   it('held means held: unclear health holds the canary, a later passing reading only says so, and only Resume moves it', async () => {
-    const { slack } = harness;
+    const { slack } = world.harness;
     const id = await deploy('checkout@v2 to production');
     // Staging converges on passing readings; production waits for its approval.
     await driveTo(id, (status) => status === 'waiting');
-    engine.ports.health.set('checkout', 'v2', ['inconclusive', 'inconclusive', 'inconclusive', 'pass']);
+    world.engine.ports.health.set('checkout', 'v2', ['inconclusive', 'inconclusive', 'inconclusive', 'pass']);
     await click(PEOPLE.bob, id, ActionIds.approve);
     await driveTo(id, (status) => status === 'held');
-    await engine.engine.runUntilIdle();
+    await world.engine.engine.runUntilIdle();
     const heldCard = JSON.stringify(cardOf(id).blocks);
     expect(cardOf(id).text).toContain('Held');
     expect(heldCard).toMatch(/Held at 1% \(checkout in production canary\) since <!date\^\d+\^/);
@@ -256,12 +224,12 @@ describe('a release driven from Slack, on the engine', () => {
     expect(heldCard).toContain(ActionIds.resume);
 
     // Well after the 3-minute bake (held at 15:04), with every reading since the hold passing: still at 1%.
-    const shiftsBefore = engine.ports.traffic.history('checkout', 'production').length;
-    await drive(engine, () => false, { until: new Date(Date.parse(TUESDAY_MORNING) + 15 * 60_000) });
-    expect(engine.ports.traffic.history('checkout', 'production')).toHaveLength(shiftsBefore);
-    expect(engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ 'is-seed-production-checkout-v1': 99 });
+    const shiftsBefore = world.engine.ports.traffic.history('checkout', 'production').length;
+    await drive(world.engine, () => false, { until: new Date(Date.parse(TUESDAY_MORNING) + 15 * 60_000) });
+    expect(world.engine.ports.traffic.history('checkout', 'production')).toHaveLength(shiftsBefore);
+    expect(world.engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ 'is-seed-production-checkout-v1': 99 });
     expect(await statusOf(id)).toBe('held');
-    await engine.engine.runUntilIdle();
+    await world.engine.engine.runUntilIdle();
     expect(JSON.stringify(cardOf(id).blocks)).toMatch(/Health passing again since <!date\^\d+\^\{date_short_pretty\} \{time\}\|[^>]+> — press \*Resume\*/);
 
     // `/release list` and App Home say held too.
@@ -275,24 +243,24 @@ describe('a release driven from Slack, on the engine', () => {
 
     await click(PEOPLE.bob, id, ActionIds.resume);
     await driveTo(id, (status) => status === 'succeeded');
-    expect(engine.ports.traffic.history('checkout', 'production').length).toBeGreaterThan(shiftsBefore);
+    expect(world.engine.ports.traffic.history('checkout', 'production').length).toBeGreaterThan(shiftsBefore);
     expect(slack.violations).toEqual([]);
   }, 180_000);
 
   it('the card reads at a glance: date tokens, the stage it awaits a reading from, a rollback reason said once, no internal noise', async () => {
     const id = await deploy('checkout@v2 to production');
     await driveTo(id, (status) => status === 'waiting');
-    engine.ports.health.set('checkout', 'v2', 'fail');
+    world.engine.ports.health.set('checkout', 'v2', 'fail');
     await click(PEOPLE.bob, id, ActionIds.approve);
     // The canary has started in production; its first reading is a minute away.
-    expect(await drive(engine, async () => engine.ports.traffic.history('checkout', 'production').length > 0 && (await engine.engine.releases.status(id))?.environments.at(-1)?.services[0]?.stages[0]?.state === 'running')).toBe(true);
-    await engine.engine.runUntilIdle();
+    expect(await drive(world.engine, async () => world.engine.ports.traffic.history('checkout', 'production').length > 0 && (await world.engine.engine.releases.status(id))?.environments.at(-1)?.services[0]?.stages[0]?.state === 'running')).toBe(true);
+    await world.engine.engine.runUntilIdle();
     const fresh = JSON.stringify(cardOf(id).blocks);
     expect(fresh).toContain('awaiting the first reading of production canary');
     expect(fresh).not.toContain('in staging full');
 
     await driveTo(id, (status) => status === 'rolled_back');
-    await engine.engine.runUntilIdle();
+    await world.engine.engine.runUntilIdle();
     const card = cardOf(id);
     const text = JSON.stringify(card.blocks);
     expect(text.split('failed health in production')).toHaveLength(2);
@@ -300,40 +268,40 @@ describe('a release driven from Slack, on the engine', () => {
     expect(text).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
     expect(text).not.toMatch(/card v\d/);
     expect(text).not.toContain('✓ none');
-    expect(harness.slack.violations).toEqual([]);
+    expect(world.harness.slack.violations).toEqual([]);
   }, 90_000);
 
   it('the Roll back button returns traffic to the previous infra-set, and a double click rolls back once', async () => {
     const id = await deploy('checkout@v3 to staging');
     await driveTo(id, (status) => status === 'running');
-    await engine.engine.runUntilIdle();
-    const ports = engine.ports;
+    await world.engine.engine.runUntilIdle();
+    const ports = world.engine.ports;
     expect(ports.traffic.weights.size).toBeGreaterThan(0);
 
     const card = cardOf(id);
     // Slack is rate-limiting card updates: the rollback must not wait for it.
-    harness.slack.rateLimit('chat.update', 3, 30);
-    const before = harness.slack.ephemeralsFor(PEOPLE.alice).length;
-    await Promise.all([harness.slack.clickButton(PEOPLE.alice, card, ActionIds.rollback), harness.slack.clickButton(PEOPLE.alice, card, ActionIds.rollback)]);
-    await eventually('the rollback answer', () => harness.slack.ephemeralsFor(PEOPLE.alice).length > before);
+    world.harness.slack.rateLimit('chat.update', 3, 30);
+    const before = world.harness.slack.ephemeralsFor(PEOPLE.alice).length;
+    await Promise.all([world.harness.slack.clickButton(PEOPLE.alice, card, ActionIds.rollback), world.harness.slack.clickButton(PEOPLE.alice, card, ActionIds.rollback)]);
+    await eventually('the rollback answer', () => world.harness.slack.ephemeralsFor(PEOPLE.alice).length > before);
     await driveTo(id, (status) => status === 'rolled_back');
-    await engine.engine.runUntilIdle();
+    await world.engine.engine.runUntilIdle();
 
     const history = ports.traffic.history('checkout', 'staging');
     const last = history.at(-1) ?? {};
     expect(last['is-seed-staging-checkout-v1']).toBe(100);
     // Traffic is back while the card still waits out Slack's 429s; in virtual time they pass.
     await eventually('the card catches up', async () => {
-      engine.clock.advance(60_000);
-      await engine.engine.runUntilIdle();
+      world.engine.clock.advance(60_000);
+      await world.engine.engine.runUntilIdle();
       return cardOf(id).text.includes('Rolled back');
     });
-    expect(harness.slack.callsTo('chat.update').some((call) => call.error === 'ratelimited')).toBe(true);
+    expect(world.harness.slack.callsTo('chat.update').some((call) => call.error === 'ratelimited')).toBe(true);
     // The owning team hears of it in its channel.
-    expect(harness.slack.messages('team-checkout').some((message) => message.text.includes(id) || /roll/i.test(message.text))).toBe(true);
+    expect(world.harness.slack.messages('team-checkout').some((message) => message.text.includes(id) || /roll/i.test(message.text))).toBe(true);
     // The second press of the same card was recognised and did nothing.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(harness.slack.ephemeralsFor(PEOPLE.alice).length).toBe(before + 1);
-    expect(harness.slack.violations).toEqual([]);
+    expect(world.harness.slack.ephemeralsFor(PEOPLE.alice).length).toBe(before + 1);
+    expect(world.harness.slack.violations).toEqual([]);
   }, 90_000);
 });

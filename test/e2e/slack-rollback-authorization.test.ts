@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
 import type { ReleaseStatus } from '../../src/domain/release/types.js';
 import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
-import type { Database } from '../../src/store/db.js';
-import { pgliteKind, truncateAll } from '../support/databases.js';
-import { drive, engineHarness, seedServing, type EngineHarness } from '../support/fakes/engine-harness.js';
-import { exampleShopConfig, TUESDAY_MORNING } from '../support/fakes/example-config.js';
-import { fakePorts } from '../support/fakes/fake-ports.js';
-import { PEOPLE, startSlackHarness, type SlackHarness } from '../support/slack-app-harness.js';
+import { drive } from '../support/fakes/engine-harness.js';
+import { exampleShopConfig } from '../support/fakes/example-config.js';
+import { PEOPLE } from '../support/slack-app-harness.js';
 import { eventually } from '../support/slack-wait.js';
+import { useSlackEngine } from '../support/slack-engine.js';
 
 /**
  * Who may roll back, through signed Slack requests to the real app on the engine: the owning team
@@ -17,77 +15,48 @@ import { eventually } from '../support/slack-wait.js';
  * says only that, whatever state the release is in.
  */
 describe('roll back and approve authorization, from Slack', () => {
-  let database: Database;
-  let harness: SlackHarness;
-  let engine: EngineHarness;
   const config = exampleShopConfig({
     staging: { stages: [{ name: 'full', weight: 100, bake: '10m' }], health: { interval: '1m', failAfter: 2, holdAfter: 3 } },
   });
 
-  beforeAll(async () => {
-    database = await pgliteKind.open();
-    const ports = fakePorts();
-    harness = await startSlackHarness({
-      database,
-      clock: { now: () => engine.clock.now() },
-      config,
-      releases: (chat) => {
-        engine = engineHarness(database.db, config, TUESDAY_MORNING, { ...ports, chat } as typeof ports);
-        return engine.engine.releases;
-      },
-    });
-  });
-  afterAll(async () => {
-    await engine?.engine.stop();
-    await harness?.stop();
-    await database?.close();
-  });
-  beforeEach(async () => {
-    await engine.engine.settle();
-    await truncateAll(database.db);
-    engine.clock.set(TUESDAY_MORNING);
-    await seedServing(database.db, [
-      { environment: 'staging', service: 'checkout', version: 'v1' },
-      { environment: 'production', service: 'checkout', version: 'v1' },
-    ], engine.clock.now());
-  });
+  const world = useSlackEngine(config, { serving: [{ environment: 'staging', service: 'checkout', version: 'v1' }, { environment: 'production', service: 'checkout', version: 'v1' }] });
 
   async function answerTo(user: string, send: () => Promise<{ status: number }>): Promise<string> {
-    const before = harness.slack.ephemeralsFor(user).length;
+    const before = world.harness.slack.ephemeralsFor(user).length;
     expect((await send()).status).toBe(200);
-    const reply = await eventually('an answer', () => harness.slack.ephemeralsFor(user)[before]);
+    const reply = await eventually('an answer', () => world.harness.slack.ephemeralsFor(user)[before]);
     return `${reply.text} ${JSON.stringify(reply.blocks)}`;
   }
 
   async function deploy(text: string): Promise<string> {
-    const answer = await answerTo(PEOPLE.alice, () => harness.slack.sendCommand(PEOPLE.alice, '/deploy', text, 'deploys'));
+    const answer = await answerTo(PEOPLE.alice, () => world.harness.slack.sendCommand(PEOPLE.alice, '/deploy', text, 'deploys'));
     const id = /Release `([\w-]+)` planned/.exec(answer)?.[1];
     if (!id) throw new Error(`no release in: ${answer}`);
     return id;
   }
 
   async function statusOf(id: string): Promise<ReleaseStatus | undefined> {
-    return (await engine.engine.releases.status(id))?.status;
+    return (await world.engine.engine.releases.status(id))?.status;
   }
 
   async function driveTo(id: string, done: (status: ReleaseStatus | undefined) => boolean): Promise<void> {
-    const reached = await drive(engine, async () => done(await statusOf(id)));
+    const reached = await drive(world.engine, async () => done(await statusOf(id)));
     expect(reached, `release ${id} never reached the expected state (now ${await statusOf(id)})`).toBe(true);
   }
 
   function cardOf(id: string): EmulatedMessage {
-    const card = harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
+    const card = world.harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
     if (!card) throw new Error(`no card for ${id}`);
     return card;
   }
 
-  const click = (user: string, card: EmulatedMessage, actionId: string) => answerTo(user, () => harness.slack.clickButton(user, card, actionId));
-  const rollbackCommand = (user: string, text: string) => answerTo(user, () => harness.slack.sendCommand(user, '/rollback', text, 'deploys'));
+  const click = (user: string, card: EmulatedMessage, actionId: string) => answerTo(user, () => world.harness.slack.clickButton(user, card, actionId));
+  const rollbackCommand = (user: string, text: string) => answerTo(user, () => world.harness.slack.sendCommand(user, '/rollback', text, 'deploys'));
 
   it('a release manager rolls back a staging release (no approvals block) with the button', async () => {
     const id = await deploy('checkout@v2 to staging');
     await driveTo(id, (status) => status === 'running');
-    await engine.engine.runUntilIdle();
+    await world.engine.engine.runUntilIdle();
 
     const outsider = await click(PEOPLE.mallory, cardOf(id), ActionIds.rollback);
     expect(outsider).toContain(`<@${PEOPLE.mallory}> may not roll back this release`);
@@ -97,7 +66,7 @@ describe('roll back and approve authorization, from Slack', () => {
     expect(await click(PEOPLE.bob, cardOf(id), ActionIds.rollback)).toContain(`Rolling back release \`${id}\``);
     await driveTo(id, (status) => status === 'rolled_back');
     // Every set that still exists is named: the discarded canary at 0 until its own retire.
-    expect(engine.ports.traffic.history('checkout', 'staging').at(-1)).toEqual({ 'is-seed-staging-checkout-v1': 100, [`is-${id}-staging-checkout`]: 0 });
+    expect(world.engine.ports.traffic.history('checkout', 'staging').at(-1)).toEqual({ 'is-seed-staging-checkout-v1': 100, [`is-${id}-staging-checkout`]: 0 });
   }, 90_000);
 
   it('a release manager rolls back with /rollback; someone else is told they may not roll back', async () => {

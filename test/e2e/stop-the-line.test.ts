@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
 import type { ReleaseStatus } from '../../src/domain/release/types.js';
 import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
-import type { Database } from '../../src/store/db.js';
-import { pgliteKind, truncateAll } from '../support/databases.js';
-import { drive, engineHarness, seedServing, type EngineHarness } from '../support/fakes/engine-harness.js';
-import { exampleShopConfig, TUESDAY_MORNING } from '../support/fakes/example-config.js';
-import { fakePorts } from '../support/fakes/fake-ports.js';
-import { PEOPLE, startSlackHarness, type SlackHarness } from '../support/slack-app-harness.js';
+import { drive } from '../support/fakes/engine-harness.js';
+import { exampleShopConfig } from '../support/fakes/example-config.js';
+import { PEOPLE } from '../support/slack-app-harness.js';
 import { eventually } from '../support/slack-wait.js';
+import { useSlackEngine } from '../support/slack-engine.js';
 
 /**
  * Stopping the line from Slack, on the real engine: `/freeze all` pauses every release (its card
@@ -17,44 +15,15 @@ import { eventually } from '../support/slack-wait.js';
  * `/unfreeze all` resumes only what the stop paused. App Home offers the same as a button to approvers.
  */
 describe('stop the line', () => {
-  let database: Database;
-  let harness: SlackHarness;
-  let engine: EngineHarness;
   const config = exampleShopConfig({
     staging: { stages: [{ name: 'full', weight: 100, bake: '5m' }], health: { interval: '1m', failAfter: 2, holdAfter: 3 } },
     production: { stages: [{ name: 'canary', weight: 1, bake: '5m' }, { name: 'full', weight: 100, bake: '2m' }], health: { interval: '1m', failAfter: 2, holdAfter: 3 } },
   });
 
-  beforeAll(async () => {
-    database = await pgliteKind.open();
-    const ports = fakePorts();
-    harness = await startSlackHarness({
-      database,
-      clock: { now: () => engine.clock.now() },
-      config,
-      releases: (chat) => {
-        engine = engineHarness(database.db, config, TUESDAY_MORNING, { ...ports, chat } as typeof ports);
-        return engine.engine.releases;
-      },
-    });
-  });
-  afterAll(async () => {
-    await engine?.engine.stop();
-    await harness?.stop();
-    await database?.close();
-  });
-  beforeEach(async () => {
-    await engine.engine.settle();
-    await truncateAll(database.db);
-    engine.clock.set(TUESDAY_MORNING);
-    await seedServing(database.db, [
-      { environment: 'staging', service: 'checkout', version: 'v1' },
-      { environment: 'staging', service: 'web', version: 'v1' },
-    ], engine.clock.now());
-  });
+  const world = useSlackEngine(config, { serving: [{ environment: 'staging', service: 'checkout', version: 'v1' }, { environment: 'staging', service: 'web', version: 'v1' }] });
 
   async function command(user: string, name: string, text: string): Promise<string> {
-    const { slack } = harness;
+    const { slack } = world.harness;
     const before = slack.ephemeralsFor(user).length;
     expect((await slack.sendCommand(user, name, text, 'deploys')).status).toBe(200);
     const answer = await eventually(`the answer to ${name} ${text}`, () => slack.ephemeralsFor(user)[before]);
@@ -68,20 +37,20 @@ describe('stop the line', () => {
     return id;
   }
 
-  const statusOf = async (id: string): Promise<ReleaseStatus | undefined> => (await engine.engine.releases.status(id))?.status;
+  const statusOf = async (id: string): Promise<ReleaseStatus | undefined> => (await world.engine.engine.releases.status(id))?.status;
 
   async function driveTo(id: string, status: ReleaseStatus): Promise<void> {
-    expect(await drive(engine, async () => (await statusOf(id)) === status), `release ${id} is ${await statusOf(id)}, not ${status}`).toBe(true);
+    expect(await drive(world.engine, async () => (await statusOf(id)) === status), `release ${id} is ${await statusOf(id)}, not ${status}`).toBe(true);
   }
 
   function cardOf(id: string): EmulatedMessage {
-    const card = harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
+    const card = world.harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
     if (!card) throw new Error(`no card for ${id}`);
     return card;
   }
 
   it('/freeze all pauses every release, freezes every environment and holds the queues; /unfreeze all resumes what it paused', async () => {
-    const { slack } = harness;
+    const { slack } = world.harness;
     const checkout = await deploy('checkout@v2 to staging');
     const web = await deploy('web@v2 to staging');
     await driveTo(checkout, 'running');
@@ -98,7 +67,7 @@ describe('stop the line', () => {
     expect(await command(PEOPLE.bob, '/freeze', 'all again')).toContain('line_stopped');
 
     expect(await statusOf(checkout)).toBe('paused');
-    await engine.engine.runUntilIdle();
+    await world.engine.engine.runUntilIdle();
     const card = JSON.stringify(cardOf(checkout).blocks);
     expect(card).toContain(`:octagonal_sign: Line stopped by <@${PEOPLE.bob}>`);
     expect(card).toContain('incident 42: payments down');
@@ -108,16 +77,16 @@ describe('stop the line', () => {
     // Every environment is frozen: a new deploy waits at the freeze gate, naming the stop.
     const inventory = await deploy('inventory@v2 to production', PEOPLE.bob);
     await driveTo(inventory, 'waiting');
-    expect((await engine.engine.releases.status(inventory))?.summary).toContain('line stopped by');
+    expect((await world.engine.engine.releases.status(inventory))?.summary).toContain('line stopped by');
     // The merge queues read the stop from the delivery status, whatever their pauseOnFreeze.
-    expect(await engine.engine.deliveryStatus.lineStop(engine.clock.now())).toMatchObject({ frozen: true, reason: `line stopped by <@${PEOPLE.bob}>: incident 42: payments down` });
-    expect(await engine.engine.deliveryStatus.freezeOf('production', engine.clock.now())).toMatchObject({ frozen: true });
+    expect(await world.engine.engine.deliveryStatus.lineStop(world.engine.clock.now())).toMatchObject({ frozen: true, reason: `line stopped by <@${PEOPLE.bob}>: incident 42: payments down` });
+    expect(await world.engine.engine.deliveryStatus.freezeOf('production', world.engine.clock.now())).toMatchObject({ frozen: true });
     // A single environment's unfreeze does not restart the line.
     expect(await command(PEOPLE.bob, '/unfreeze', 'production')).toContain('not_frozen');
 
     // Time passes; nothing that was stopped moves.
-    engine.clock.advance(30 * 60_000);
-    await engine.engine.runUntilIdle();
+    world.engine.clock.advance(30 * 60_000);
+    await world.engine.engine.runUntilIdle();
     expect(await statusOf(checkout)).toBe('paused');
     expect(await statusOf(inventory)).toBe('waiting');
 
@@ -125,9 +94,9 @@ describe('stop the line', () => {
     expect(restarted).toContain(`1 release resumed (\`${checkout}\`)`);
     expect(await command(PEOPLE.carol, '/unfreeze', 'all')).toContain('line_not_stopped');
     expect(await statusOf(web)).toBe('paused');
-    expect(await engine.engine.deliveryStatus.lineStop(engine.clock.now())).toEqual({ frozen: false });
+    expect(await world.engine.engine.deliveryStatus.lineStop(world.engine.clock.now())).toEqual({ frozen: false });
     await driveTo(checkout, 'succeeded');
-    await engine.engine.runUntilIdle();
+    await world.engine.engine.runUntilIdle();
     expect(slack.messages('deploys').some((message) => message.text.includes(`<@${PEOPLE.carol}> restarted the line`))).toBe(true);
 
     // The audit history names both.
@@ -138,7 +107,7 @@ describe('stop the line', () => {
   }, 120_000);
 
   it('App Home offers approvers a button that stops and restarts the line', async () => {
-    const { slack } = harness;
+    const { slack } = world.harness;
     const checkout = await deploy('checkout@v2 to staging');
     await driveTo(checkout, 'running');
 

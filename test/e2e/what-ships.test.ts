@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
 import { mintVersionSet } from '../../src/store/repos/drizzle-version-set-store.js';
-import type { Database } from '../../src/store/db.js';
 import { and, eq } from 'drizzle-orm';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
 import { infraSets, mergeQueueEntries, releaseEvents } from '../../src/store/schema/index.js';
-import { pgliteKind, truncateAll } from '../support/databases.js';
-import { engineHarness, seedServing, type EngineHarness } from '../support/fakes/engine-harness.js';
-import { exampleShopConfig, TUESDAY_MORNING } from '../support/fakes/example-config.js';
-import { fakePorts } from '../support/fakes/fake-ports.js';
-import { PEOPLE, startSlackHarness, type SlackHarness } from '../support/slack-app-harness.js';
+import { seedServing } from '../support/fakes/engine-harness.js';
+import { exampleShopConfig } from '../support/fakes/example-config.js';
+import { PEOPLE } from '../support/slack-app-harness.js';
 import { eventually } from '../support/slack-wait.js';
+import { useSlackEngine } from '../support/slack-engine.js';
 
 const SHA_12 = 'a12a12a12a12a12a12a12a12a12a12a12a12a12a';
 const SHA_13 = 'b13b13b13b13b13b13b13b13b13b13b13b13b13b';
@@ -20,46 +18,23 @@ const SHA_13 = 'b13b13b13b13b13b13b13b13b13b13b13b13b13b';
  * lists, per service, the pull requests between what serves and what ships, with their links.
  */
 describe('what ships, with its links; no silent downgrade', () => {
-  let database: Database;
-  let harness: SlackHarness;
-  let engine: EngineHarness;
   const config = exampleShopConfig();
 
-  beforeAll(async () => {
-    database = await pgliteKind.open();
-    const ports = fakePorts();
-    harness = await startSlackHarness({
-      database,
-      clock: { now: () => engine?.clock.now() ?? new Date(TUESDAY_MORNING) },
-      config,
-      releases: (chat) => {
-        engine = engineHarness(database.db, config, TUESDAY_MORNING, { ...ports, chat } as typeof ports);
-        return engine.engine.releases;
-      },
-    });
-  });
-  afterAll(async () => {
-    await engine?.engine.stop();
-    await harness?.stop();
-    await database?.close();
-  });
+  const world = useSlackEngine(config);
   beforeEach(async () => {
-    await engine.engine.settle();
-    await truncateAll(database.db);
-    engine.clock.set(TUESDAY_MORNING);
     const everything = ['web', 'checkout', 'payments', 'inventory'];
     await seedServing(
-      database.db,
+      world.database.db,
       ['staging', 'production'].flatMap((environment) => everything.map((service) => ({ environment, service, version: 'v1' }))),
-      engine.clock.now(),
+      world.engine.clock.now(),
     );
-    await mintVersionSet(database.db, Object.fromEntries(everything.map((service) => [service, 'v1'])));
+    await mintVersionSet(world.database.db, Object.fromEntries(everything.map((service) => [service, 'v1'])));
   });
 
   /** Records a merge as the merge queue does: the pull request's entry, then the version set it mints. */
   async function merge(pullNumber: number, title: string, sha: string): Promise<number> {
-    const at = engine.clock.now();
-    await database.db.insert(mergeQueueEntries).values({
+    const at = world.engine.clock.now();
+    await world.database.db.insert(mergeQueueEntries).values({
       repo: 'acme/checkout',
       baseBranch: 'main',
       pullNumber,
@@ -73,12 +48,12 @@ describe('what ships, with its links; no silent downgrade', () => {
       finishedAt: at,
       updatedAt: at,
     });
-    const { versionSetId } = await engine.engine.versionSets.recordMerge({ service: 'checkout', version: sha, commitSha: sha, pullNumber, repo: 'acme/checkout' });
+    const { versionSetId } = await world.engine.engine.versionSets.recordMerge({ service: 'checkout', version: sha, commitSha: sha, pullNumber, repo: 'acme/checkout' });
     return versionSetId;
   }
 
   async function deploy(text: string): Promise<string> {
-    const { slack } = harness;
+    const { slack } = world.harness;
     const before = slack.ephemeralsFor(PEOPLE.alice).length;
     expect((await slack.sendCommand(PEOPLE.alice, '/deploy', text, 'deploys')).status).toBe(200);
     const answer = await eventually('the deploy answer', () => slack.ephemeralsFor(PEOPLE.alice)[before]);
@@ -89,8 +64,8 @@ describe('what ships, with its links; no silent downgrade', () => {
 
   async function cardOf(id: string): Promise<EmulatedMessage> {
     return eventually(`the card of ${id}`, async () => {
-      await engine.engine.runUntilIdle();
-      return harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
+      await world.engine.engine.runUntilIdle();
+      return world.harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
     });
   }
 
@@ -113,25 +88,25 @@ describe('what ships, with its links; no silent downgrade', () => {
     expect(ships).toContain('<https://github.com/acme/checkout/pull/12|#12 Cart keeps coupons   across tabs>');
     expect(ships.indexOf('/pull/13')).toBeLessThan(ships.indexOf('/pull/12'));
     expect(ships).not.toContain('downgrade');
-    expect(harness.slack.violations).toEqual([]);
+    expect(world.harness.slack.violations).toEqual([]);
   }, 60_000);
 
   it('a single-service deploy of a tag links the compare view of the two tags', async () => {
     const id = await deploy('checkout@v2 to staging');
     const ships = whatShips(await cardOf(id));
     expect(ships).toContain('`checkout` `v1` → *v2* · <https://github.com/acme/checkout/compare/v1...v2|compare>');
-    expect(harness.slack.violations).toEqual([]);
+    expect(world.harness.slack.violations).toEqual([]);
   }, 60_000);
 
   /** Someone moved checkout on to `version` in both environments since the seeded sets. */
   async function serveCheckout(version: string): Promise<void> {
     for (const environment of ['staging', 'production']) {
-      await database.db.update(infraSets).set({ version }).where(eq(infraSets.id, `is-seed-${environment}-checkout-v1`));
+      await world.database.db.update(infraSets).set({ version }).where(eq(infraSets.id, `is-seed-${environment}-checkout-v1`));
     }
   }
 
   it('an older set is refused until someone confirms the downgrade; the button names it, behind a confirm dialog, and the audit log names who', async () => {
-    const { slack } = harness;
+    const { slack } = world.harness;
     await merge(12, 'Cart keeps coupons', SHA_12);
     await serveCheckout(SHA_12);
 
@@ -145,7 +120,7 @@ describe('what ships, with its links; no silent downgrade', () => {
     expect(question).toContain('_(older version set)_');
     const button = (asked.blocks as Array<{ type: string; elements?: Array<Record<string, unknown>> }>).find((block) => block.type === 'actions')!.elements![0]!;
     expect(button).toMatchObject({ action_id: ActionIds.deployDowngrade, text: { text: 'Deploy, downgrading checkout' }, style: 'danger', confirm: { confirm: { text: 'Deploy the downgrade' } } });
-    expect(await engine.engine.releases.listActive()).toEqual([]);
+    expect(await world.engine.engine.releases.listActive()).toEqual([]);
 
     const answered = slack.ephemeralsFor(PEOPLE.alice).length;
     expect((await slack.clickButton(PEOPLE.alice, asked, ActionIds.deployDowngrade)).status).toBe(200);
@@ -162,17 +137,17 @@ describe('what ships, with its links; no silent downgrade', () => {
     expect(ships).toContain('takes back out: <https://github.com/acme/checkout/pull/12|#12 Cart keeps coupons>');
     expect(ships).toContain(':warning: moved on since set #1 was minted');
 
-    const confirmed = await database.db.select().from(releaseEvents).where(and(eq(releaseEvents.releaseId, id!), eq(releaseEvents.actor, PEOPLE.alice)));
+    const confirmed = await world.database.db.select().from(releaseEvents).where(and(eq(releaseEvents.releaseId, id!), eq(releaseEvents.actor, PEOPLE.alice)));
     expect(confirmed[0]?.type).toMatch(/^downgrade_confirmed\+/);
     expect(confirmed[0]?.message).toContain(`<@${PEOPLE.alice}> confirmed downgrading checkout ${SHA_12} → v1 in staging, production`);
     // The refused first ask is in the audit log too.
-    const refusals = await database.db.select().from(releaseEvents).where(eq(releaseEvents.kind, 'refusal'));
+    const refusals = await world.database.db.select().from(releaseEvents).where(eq(releaseEvents.kind, 'refusal'));
     expect(refusals.map((row) => (row.data as { code: string }).code)).toEqual(['downgrade_unconfirmed']);
     expect(slack.violations).toEqual([]);
   }, 60_000);
 
   it('a single-service deploy to an older tag asks too, and /release history shows who confirmed it', async () => {
-    const { slack } = harness;
+    const { slack } = world.harness;
     await serveCheckout('v3');
     const before = slack.ephemeralsFor(PEOPLE.alice).length;
     // checkout v3 → v2 is a semver downgrade, whatever the set order.
@@ -180,7 +155,7 @@ describe('what ships, with its links; no silent downgrade', () => {
     const asked = await eventually('the downgrade question', () => slack.ephemeralsFor(PEOPLE.alice)[before]);
     expect(asked.text).toContain('Deploying checkout@v2 downgrades checkout v3 → v2 in staging, production');
     await slack.clickButton(PEOPLE.alice, asked, ActionIds.deployDowngrade);
-    await eventually('the release', async () => (await engine.engine.releases.listActive()).length === 1);
+    await eventually('the release', async () => (await world.engine.engine.releases.listActive()).length === 1);
 
     const historyAsked = slack.ephemeralsFor(PEOPLE.alice).length;
     expect((await slack.sendCommand(PEOPLE.alice, '/release', 'history checkout', 'deploys')).status).toBe(200);
@@ -191,7 +166,7 @@ describe('what ships, with its links; no silent downgrade', () => {
   }, 60_000);
 
   it('the /deploy modal names a downgrade in its preview, and submitting it is the confirmation', async () => {
-    const { slack } = harness;
+    const { slack } = world.harness;
     await serveCheckout('v3');
     await slack.sendCommand(PEOPLE.alice, '/deploy', '');
     const form = await eventually('the modal opened', () => slack.openViews(PEOPLE.alice)[0]);
@@ -209,7 +184,7 @@ describe('what ships, with its links; no silent downgrade', () => {
     await slack.submitView(PEOPLE.alice, form.id, {});
     const dm = await eventually('a DM with the outcome', () => slack.directMessages(PEOPLE.alice).find((message) => message.text.includes('planned: checkout@v2')));
     const id = /Release `([\w-]+)` planned/.exec(dm.text)?.[1];
-    const confirmed = await database.db.select().from(releaseEvents).where(and(eq(releaseEvents.releaseId, id!), eq(releaseEvents.actor, PEOPLE.alice)));
+    const confirmed = await world.database.db.select().from(releaseEvents).where(and(eq(releaseEvents.releaseId, id!), eq(releaseEvents.actor, PEOPLE.alice)));
     expect(confirmed[0]?.message).toContain(`<@${PEOPLE.alice}> confirmed downgrading checkout v3 → v2`);
     expect(slack.violations).toEqual([]);
   }, 60_000);
