@@ -28,8 +28,8 @@ describe('PGlite in its worker thread', () => {
 
   it('commits a transaction whose work succeeds', async () => {
     const returned = await database.db.transaction(async (tx) => {
-      await tx.insert(outbox).values({ kind: 'notify', effect: { text: 'a' }, idempotencyKey: 'a' });
-      await tx.insert(outbox).values({ kind: 'notify', effect: { text: 'b' }, idempotencyKey: 'b' });
+      await tx.insert(outbox).values({ kind: 'notify', effect: { kind: 'notify', channel: '#deploys', text: 'a', releaseId: null }, idempotencyKey: 'a' });
+      await tx.insert(outbox).values({ kind: 'notify', effect: { kind: 'notify', channel: '#deploys', text: 'b', releaseId: null }, idempotencyKey: 'b' });
       return 'done';
     });
     expect(returned).toBe('done');
@@ -38,7 +38,7 @@ describe('PGlite in its worker thread', () => {
 
   it('rolls back a transaction whose work throws, and rethrows', async () => {
     const failure = database.db.transaction(async (tx) => {
-      await tx.insert(outbox).values({ kind: 'notify', effect: { text: 'a' }, idempotencyKey: 'a' });
+      await tx.insert(outbox).values({ kind: 'notify', effect: { kind: 'notify', channel: '#deploys', text: 'a', releaseId: null }, idempotencyKey: 'a' });
       throw new Error('changed my mind');
     });
     await expect(failure).rejects.toThrow('changed my mind');
@@ -47,10 +47,10 @@ describe('PGlite in its worker thread', () => {
 
   it('rolls back a nested transaction to its savepoint only', async () => {
     await database.db.transaction(async (tx) => {
-      await tx.insert(outbox).values({ kind: 'notify', effect: { text: 'outer' }, idempotencyKey: 'outer' });
+      await tx.insert(outbox).values({ kind: 'notify', effect: { kind: 'notify', channel: '#deploys', text: 'outer', releaseId: null }, idempotencyKey: 'outer' });
       await tx
         .transaction(async (inner) => {
-          await inner.insert(outbox).values({ kind: 'notify', effect: { text: 'inner' }, idempotencyKey: 'inner' });
+          await inner.insert(outbox).values({ kind: 'notify', effect: { kind: 'notify', channel: '#deploys', text: 'inner', releaseId: null }, idempotencyKey: 'inner' });
           throw new Error('inner fails');
         })
         .catch(() => {});
@@ -59,10 +59,10 @@ describe('PGlite in its worker thread', () => {
   });
 
   it('keeps a Postgres error code and constraint across the thread', async () => {
-    await database.db.insert(outbox).values({ kind: 'notify', effect: {}, idempotencyKey: 'dup' });
+    await database.db.insert(outbox).values({ kind: 'notify', effect: { kind: 'notify', channel: '#deploys', text: '', releaseId: null }, idempotencyKey: 'dup' });
     const error: unknown = await database.db
       .insert(outbox)
-      .values({ kind: 'notify', effect: {}, idempotencyKey: 'dup' })
+      .values({ kind: 'notify', effect: { kind: 'notify', channel: '#deploys', text: '', releaseId: null }, idempotencyKey: 'dup' })
       .then(() => null, (caught: unknown) => caught);
     // drizzle wraps the driver's error; the driver's is its cause.
     const driverError = (error as { cause?: unknown }).cause ?? error;
@@ -76,7 +76,7 @@ describe('PGlite in its worker thread', () => {
     let inserted!: () => void;
     const insertedSignal = new Promise<void>((resolve) => (inserted = resolve));
     const transaction = database.db.transaction(async (tx) => {
-      await tx.insert(outbox).values({ kind: 'notify', effect: {}, idempotencyKey: 'held' });
+      await tx.insert(outbox).values({ kind: 'notify', effect: { kind: 'notify', channel: '#deploys', text: '', releaseId: null }, idempotencyKey: 'held' });
       inserted();
       await held;
     });
@@ -108,20 +108,20 @@ describe('PGlite data directory on disk', () => {
     const template = new Blob([readFileSync(inject('pgliteTemplatePath'))]);
     const first = await openDatabase({ driver: 'pglite', dataDir: join(dir, 'data'), loadDataDir: template });
     await first.migrate();
-    await first.db.insert(outbox).values({ kind: 'notify', effect: { text: 'kept' }, idempotencyKey: 'kept' });
+    await first.db.insert(outbox).values({ kind: 'notify', effect: { kind: 'notify', channel: '#deploys', text: 'kept', releaseId: null }, idempotencyKey: 'kept' });
     await first.close();
 
     const second = await openDatabase({ driver: 'pglite', dataDir: join(dir, 'data') });
     await expect(second.ready()).resolves.toEqual({ ok: true });
     const rows = await second.db.select({ effect: outbox.effect }).from(outbox);
-    expect(rows).toEqual([{ effect: { text: 'kept' } }]);
+    expect(rows).toEqual([{ effect: { kind: 'notify', channel: '#deploys', text: 'kept', releaseId: null } }]);
     await second.close();
     await expect(second.db.select().from(outbox)).rejects.toThrow();
   }, 120_000);
 
   it('dumps its data directory as a template another database opens', async () => {
     const source = (await pgliteKind.open()) as EmbeddedDatabase;
-    await source.db.insert(outbox).values({ kind: 'notify', effect: { text: 'dumped' }, idempotencyKey: 'dumped' });
+    await source.db.insert(outbox).values({ kind: 'notify', effect: { kind: 'notify', channel: '#deploys', text: 'dumped', releaseId: null }, idempotencyKey: 'dumped' });
     const dump = await source.dumpDataDir();
     await source.close();
     const copy = await openDatabase({ driver: 'pglite', dataDir: null, loadDataDir: dump });

@@ -21,7 +21,7 @@ describe.each(testDatabaseKinds)('database on $name', (kind) => {
   });
 
   it('refuses a second outbox row with the same idempotency key', async () => {
-    const row = { kind: 'notify', effect: { text: 'hi' }, idempotencyKey: `key-${kind.name}` };
+    const row = { kind: 'notify', effect: { kind: 'notify' as const, channel: '#deploys', text: 'hi', releaseId: null }, idempotencyKey: `key-${kind.name}` };
     await database.db.insert(outbox).values(row);
     const again = await database.db.insert(outbox).values(row).onConflictDoNothing().returning();
     expect(again).toHaveLength(0);

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { StoredEffect } from '../../ports/outbox.js';
 
 /**
  * Effects decided in a transaction and run afterwards by the outbox worker (traffic, infra, chat,
@@ -17,7 +18,7 @@ export const outbox = pgTable(
      * separate loops, so a rate-limited Slack never delays a rollback.
      */
     lane: text('lane').notNull().default('critical'),
-    effect: jsonb('effect').notNull(),
+    effect: jsonb('effect').$type<StoredEffect>().notNull(),
     /** Unique: deciding the same effect twice (a retried request, a replayed input) inserts it once. */
     idempotencyKey: text('idempotency_key').notNull(),
     /**
