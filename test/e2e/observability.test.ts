@@ -55,7 +55,7 @@ describe('metrics and log lines of a release, end to end', () => {
   async function deploy(version: string): Promise<string> {
     const before = (await database.db.select({ id: releases.id }).from(releases)).map((row) => row.id);
     expect((await running.sandbox.emulator.sendCommand(PEOPLE.alice, '/deploy', `checkout@${version} to production`, 'deploys')).status).toBe(200);
-    const row = await eventually(`the release of ${version}`, async () => (await database.db.select().from(releases)).find((candidate) => !before.includes(candidate.id)), 30_000);
+    const row = await eventually(`the release of ${version}`, async () => (await database.db.select().from(releases)).find((candidate) => !before.includes(candidate.id)), 120_000);
     return row.id;
   }
 
@@ -64,9 +64,12 @@ describe('metrics and log lines of a release, end to end', () => {
       `release ${id} finished`,
       async () => {
         const row = (await database.db.select().from(releases)).find((candidate) => candidate.id === id);
+        // Held for a human would never finish by itself: say so at once rather than at the deadline.
+        if (row?.status === 'held') throw new Error(`release ${id} is held: ${JSON.stringify((row.state as { phase?: unknown }).phase)}`);
         return row && ['succeeded', 'rolled_back', 'aborted'].includes(row.status) ? row.status : null;
       },
-      120_000,
+      // A whole release at 60×: seconds alone, minutes when the full suite shares a loaded machine.
+      400_000,
     );
   }
 
@@ -119,7 +122,7 @@ describe('metrics and log lines of a release, end to end', () => {
     expect(moved('durable_delivery_outbox_effect_attempts_total{effect="set_weights"}')).toBeGreaterThanOrEqual(2);
     expect(moved('durable_delivery_slack_ack_seconds_count{surface="command"}')).toBe(1);
     expect(sample(after, 'durable_delivery_outbox_effects_dead_total{effect="set_weights"}')).toBe(0);
-  }, 180_000);
+  }, 600_000);
 
   it('counts a release the judge rolls back, and the time until traffic was restored', async () => {
     running.sandbox.gameDay.injectFault('checkout', 'v3', { errorRate: 0.05 });
@@ -133,7 +136,7 @@ describe('metrics and log lines of a release, end to end', () => {
     expect(moved('durable_delivery_releases_succeeded_total{environment="production"}')).toBe(0);
     expect(moved('durable_delivery_health_verdicts_total{kind="fail"}')).toBeGreaterThanOrEqual(2);
     expect(moved('durable_delivery_traffic_restore_seconds_count{environment="production"}')).toBe(1);
-  }, 180_000);
+  }, 600_000);
 
   it('logs each transition and each effect as one line with release, environment, service and stage', async () => {
     const shifted = lines.find((line) => line.input === 'traffic_applied' && line.stage === 'canary' && (line.events as string[] | undefined)?.includes('stage_started'));
