@@ -1,5 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
-import type { types } from '@slack/bolt';
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs, types } from '@slack/bolt';
 import type { Block } from './adapters/slack/blocks/block-kit.js';
 import type { ZodWalkable } from './config/load-delivery-config.js';
 import type { Db } from './store/db.js';
@@ -46,6 +46,22 @@ export function rowsOf<Row>(result: unknown): Row[] {
  */
 export function asSlackBlocks(blocks: Block[]): types.KnownBlock[] {
   return blocks as unknown as types.KnownBlock[];
+}
+
+/**
+ * A stored slash command's form fields as Bolt's command payload. They are the fields Slack sent
+ * (storedCommand kept every string field), so the handler reads the same values it read the first time.
+ */
+export function asSlackCommand(fields: Record<string, string>): SlackCommandMiddlewareArgs['command'] {
+  return fields as unknown as SlackCommandMiddlewareArgs['command'];
+}
+
+/**
+ * The arguments a recovered command's handler is called with: the command, an answer through its
+ * response_url and the app's client; the rest are no-ops, since the request was acknowledged long ago.
+ */
+export function asCommandArgs(args: object): SlackCommandMiddlewareArgs & AllMiddlewareArgs {
+  return args as unknown as SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 }
 
 // ── config ───────────────────────────────────────────────────────────────────────────────────

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { StoredCommand } from '../../../../ports/processed-requests.js';
 import type { SlackDeps } from '../../slack-deps.js';
+import { asCommandArgs, asSlackCommand } from '../../../../unchecked.js';
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -79,9 +80,9 @@ export async function recoverCommands(deps: SlackDeps, handlers: Record<string, 
       replace_original: false,
       text: `Durable Delivery restarted while handling your \`${fields.command} ${fields.text ?? ''}\`; it is handled now.`,
     }).catch((error: unknown) => log.warn({ err: error }, 'could not tell the user'));
-    const command = { ...fields } as unknown as CommandArgs['command'];
+    const command = asSlackCommand({ ...fields });
     recovered.add(command);
-    const args = { command, body: command, payload: command, ack: async () => {}, respond, client, logger: deps.logger, context: {}, next: async () => {}, say: async () => ({}) } as unknown as CommandArgs;
+    const args = asCommandArgs({ command, body: command, payload: command, ack: async () => {}, respond, client, logger: deps.logger, context: {}, next: async () => {}, say: async () => ({}) });
     try {
       await handler(args);
       handled += 1;
