@@ -1,13 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HealthCheckConfig } from '../../src/config/delivery-schema.js';
 import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
-import type { Database } from '../../src/store/db.js';
-import { pgliteKind, truncateAll } from '../support/databases.js';
-import { engineHarness, type EngineHarness } from '../support/fakes/engine-harness.js';
-import { exampleShopConfig, TUESDAY_MORNING } from '../support/fakes/example-config.js';
-import { fakePorts } from '../support/fakes/fake-ports.js';
-import { PEOPLE, startSlackHarness, type SlackHarness } from '../support/slack-app-harness.js';
+import { exampleShopConfig } from '../support/fakes/example-config.js';
+import { PEOPLE } from '../support/slack-app-harness.js';
 import { eventually } from '../support/slack-wait.js';
+import { useSlackEngine } from '../support/slack-engine.js';
 
 const NOTICE = 'first deploy: no canary possible — judged on absolute thresholds only';
 
@@ -17,9 +14,6 @@ const NOTICE = 'first deploy: no canary possible — judged on absolute threshol
  * absolute thresholds, naming the keys to add.
  */
 describe('the first deploy of a service', () => {
-  let database: Database;
-  let harness: SlackHarness;
-  let engine: EngineHarness;
   const config = exampleShopConfig();
   // checkout judges errors only against a baseline: on a first deploy it could never decide.
   config.services.checkout!.checks = config.services.checkout!.checks.map((check): HealthCheckConfig => {
@@ -28,32 +22,10 @@ describe('the first deploy of a service', () => {
     return relative;
   });
 
-  beforeAll(async () => {
-    database = await pgliteKind.open();
-    const ports = fakePorts();
-    harness = await startSlackHarness({
-      database,
-      clock: { now: () => engine?.clock.now() ?? new Date(TUESDAY_MORNING) },
-      config,
-      releases: (chat) => {
-        engine = engineHarness(database.db, config, TUESDAY_MORNING, { ...ports, chat } as typeof ports);
-        return engine.engine.releases;
-      },
-    });
-  });
-  afterAll(async () => {
-    await engine?.engine.stop();
-    await harness?.stop();
-    await database?.close();
-  });
-  beforeEach(async () => {
-    await engine.engine.settle();
-    await truncateAll(database.db);
-    engine.clock.set(TUESDAY_MORNING);
-  });
+  const world = useSlackEngine(config);
 
   async function answerTo(text: string): Promise<string> {
-    const { slack } = harness;
+    const { slack } = world.harness;
     const before = slack.ephemeralsFor(PEOPLE.alice).length;
     expect((await slack.sendCommand(PEOPLE.alice, '/deploy', text, 'deploys')).status).toBe(200);
     const answer = await eventually(`the answer to /deploy ${text}`, () => slack.ephemeralsFor(PEOPLE.alice)[before]);
@@ -62,8 +34,8 @@ describe('the first deploy of a service', () => {
 
   async function cardOf(id: string): Promise<EmulatedMessage> {
     return eventually(`the card of ${id}`, async () => {
-      await engine.engine.runUntilIdle();
-      return harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
+      await world.engine.engine.runUntilIdle();
+      return world.harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
     });
   }
 
@@ -72,8 +44,8 @@ describe('the first deploy of a service', () => {
     expect(answer).toContain('first_deploy_needs_thresholds');
     expect(answer).toContain(`checkout never served in production, so there is no baseline to compare a canary with (${NOTICE})`);
     expect(answer).toContain('Add `max` to check errors (services.checkout.checks[0].max)');
-    expect(await engine.engine.releases.listActive()).toEqual([]);
-    expect(harness.slack.violations).toEqual([]);
+    expect(await world.engine.engine.releases.listActive()).toEqual([]);
+    expect(world.harness.slack.violations).toEqual([]);
   }, 60_000);
 
   it('says so on the card where it ships: in staging with no approvals, and in production for a service with absolute thresholds', async () => {
@@ -90,6 +62,6 @@ describe('the first deploy of a service', () => {
     expect(webCard).toContain(`web in staging: ${NOTICE}`);
     expect(webCard).toContain(`web in production: ${NOTICE}`);
     expect(webCard).not.toContain('cannot judge');
-    expect(harness.slack.violations).toEqual([]);
+    expect(world.harness.slack.violations).toEqual([]);
   }, 60_000);
 });

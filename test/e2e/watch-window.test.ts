@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
 import type { ReleaseStatus } from '../../src/domain/release/types.js';
 import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
-import type { Database } from '../../src/store/db.js';
-import { pgliteKind } from '../support/databases.js';
-import { drive, engineHarness, seedServing, type EngineHarness } from '../support/fakes/engine-harness.js';
-import { exampleShopConfig, TUESDAY_MORNING } from '../support/fakes/example-config.js';
-import { fakePorts } from '../support/fakes/fake-ports.js';
-import { PEOPLE, startSlackHarness, type SlackHarness } from '../support/slack-app-harness.js';
+import { drive } from '../support/fakes/engine-harness.js';
+import { exampleShopConfig } from '../support/fakes/example-config.js';
+import { PEOPLE } from '../support/slack-app-harness.js';
 import { eventually } from '../support/slack-wait.js';
+import { useSlackEngine } from '../support/slack-engine.js';
 
 /**
  * The watch window after 100%, through the real Slack surface on the real engine: the card counts the
@@ -16,9 +14,6 @@ import { eventually } from '../support/slack-wait.js';
  * service, and /dora counts the release as a failed change.
  */
 describe('the watch window after 100%, and irreversible versions, driven from Slack', () => {
-  let database: Database;
-  let harness: SlackHarness;
-  let engine: EngineHarness;
   const config = exampleShopConfig({
     staging: { stages: [{ name: 'full', weight: 100, bake: '1m' }], health: { interval: '1m', failAfter: 2, holdAfter: 3 } },
     production: {
@@ -31,66 +26,45 @@ describe('the watch window after 100%, and irreversible versions, driven from Sl
     },
   });
 
-  beforeAll(async () => {
-    database = await pgliteKind.open();
-    const ports = fakePorts();
-    harness = await startSlackHarness({
-      database,
-      clock: { now: () => engine?.clock.now() ?? new Date(TUESDAY_MORNING) },
-      config,
-      releases: (chat) => {
-        engine = engineHarness(database.db, config, TUESDAY_MORNING, { ...ports, chat } as typeof ports);
-        return engine.engine.releases;
-      },
-    });
-    await seedServing(database.db, [
-      { environment: 'staging', service: 'checkout', version: 'v1' },
-      { environment: 'production', service: 'checkout', version: 'v1' },
-    ], engine.clock.now());
-  });
-  afterAll(async () => {
-    await engine?.engine.stop();
-    await harness?.stop();
-    await database?.close();
-  });
+  const world = useSlackEngine(config, { serving: [{ environment: 'staging', service: 'checkout', version: 'v1' }, { environment: 'production', service: 'checkout', version: 'v1' }] });
 
-  const statusOf = async (id: string): Promise<ReleaseStatus | undefined> => (await engine.engine.releases.status(id))?.status;
+  const statusOf = async (id: string): Promise<ReleaseStatus | undefined> => (await world.engine.engine.releases.status(id))?.status;
   const cardOf = (id: string): EmulatedMessage => {
-    const card = harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
+    const card = world.harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
     if (!card) throw new Error(`no card for ${id}`);
     return card;
   };
 
   it('counts the window down on the card; a breach rolls back at once to the warm v1, naming checkout; /dora counts a failed change', async () => {
-    const { slack } = harness;
+    const { slack } = world.harness;
     expect((await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v2 to production', 'deploys')).status).toBe(200);
     const answer = await eventually('the deploy answer', () => slack.ephemeralsFor(PEOPLE.alice)[0]);
     const id = /Release `([\w-]+)` planned/.exec(answer.text)?.[1] ?? '';
-    expect(await drive(engine, async () => (await statusOf(id)) === 'waiting')).toBe(true);
-    await engine.engine.runUntilIdle();
+    expect(await drive(world.engine, async () => (await statusOf(id)) === 'waiting')).toBe(true);
+    await world.engine.engine.runUntilIdle();
     // The plan says so up front.
     expect(JSON.stringify(cardOf(id).blocks)).toContain(':eyes: after 100%, watched for 10m with the previous infra-set warm: a breach rolls back at once');
 
     const before = slack.ephemeralsFor(PEOPLE.bob).length;
     expect((await slack.clickButton(PEOPLE.bob, cardOf(id), ActionIds.approve)).status).toBe(200);
     await eventually('the approval answer', () => slack.ephemeralsFor(PEOPLE.bob).length > before);
-    expect(await drive(engine, async () => (await engine.engine.releases.status(id))?.watch != null)).toBe(true);
-    await engine.engine.runUntilIdle();
+    expect(await drive(world.engine, async () => (await world.engine.engine.releases.status(id))?.watch != null)).toBe(true);
+    await world.engine.engine.runUntilIdle();
     const watching = JSON.stringify(cardOf(id).blocks);
     expect(watching).toMatch(/:eyes: \*Watch window\* in production: `checkout` at 100%, ends <!date\^\d+\^[^>]*> \(10m left\)/);
-    expect(engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ [`is-${id}-production-checkout`]: 100, 'is-seed-production-checkout-v1': 0 });
+    expect(world.engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ [`is-${id}-production-checkout`]: 100, 'is-seed-production-checkout-v1': 0 });
 
     // A breach four minutes into the window.
-    await drive(engine, () => false, { until: new Date(engine.clock.now().getTime() + 3 * 60_000) });
+    await drive(world.engine, () => false, { until: new Date(world.engine.clock.now().getTime() + 3 * 60_000) });
     expect(await statusOf(id)).toBe('running');
-    engine.ports.health.set('checkout', 'v2', 'fail');
+    world.engine.ports.health.set('checkout', 'v2', 'fail');
     try {
-      expect(await drive(engine, async () => (await statusOf(id)) === 'rolled_back')).toBe(true);
-      await engine.engine.runUntilIdle();
+      expect(await drive(world.engine, async () => (await statusOf(id)) === 'rolled_back')).toBe(true);
+      await world.engine.engine.runUntilIdle();
     } finally {
-      engine.ports.health.set('checkout', 'v2', 'pass');
+      world.engine.ports.health.set('checkout', 'v2', 'pass');
     }
-    expect(engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ 'is-seed-production-checkout-v1': 100 });
+    expect(world.engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ 'is-seed-production-checkout-v1': 100 });
     const rolledBack = JSON.stringify(cardOf(id).blocks);
     expect(rolledBack).toContain('late rollback: checkout failed health in production during the watch window 2× in a row');
     expect(rolledBack).not.toContain('Watch window');
@@ -104,39 +78,39 @@ describe('the watch window after 100%, and irreversible versions, driven from Sl
   }, 120_000);
 
   it('an irreversible version says so on the card, holds on a failing canary instead of rolling back, and rolls back on a confirmed Roll back', async () => {
-    const { slack } = harness;
+    const { slack } = world.harness;
     config.services.checkout!.irreversible = ['v3'];
     try {
       const asked = slack.ephemeralsFor(PEOPLE.alice).length;
       expect((await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v3 to production', 'deploys')).status).toBe(200);
       const answer = await eventually('the deploy answer', () => slack.ephemeralsFor(PEOPLE.alice)[asked]);
       const id = /Release `([\w-]+)` planned/.exec(answer.text)?.[1] ?? '';
-      expect(await drive(engine, async () => (await statusOf(id)) === 'waiting')).toBe(true);
-      await engine.engine.runUntilIdle();
+      expect(await drive(world.engine, async () => (await statusOf(id)) === 'waiting')).toBe(true);
+      await world.engine.engine.runUntilIdle();
       expect(JSON.stringify(cardOf(id).blocks)).toContain('checkout@v3 is irreversible: on failure the release holds for a fix to roll forward or a rollback someone confirms');
 
-      engine.ports.health.set('checkout', 'v3', 'fail');
+      world.engine.ports.health.set('checkout', 'v3', 'fail');
       const approved = slack.ephemeralsFor(PEOPLE.bob).length;
       expect((await slack.clickButton(PEOPLE.bob, cardOf(id), ActionIds.approve)).status).toBe(200);
       await eventually('the approval answer', () => slack.ephemeralsFor(PEOPLE.bob).length > approved);
-      expect(await drive(engine, async () => (await statusOf(id)) === 'held')).toBe(true);
-      await engine.engine.runUntilIdle();
+      expect(await drive(world.engine, async () => (await statusOf(id)) === 'held')).toBe(true);
+      await world.engine.engine.runUntilIdle();
       // Well past the canary's bake: still held at 1%, nothing moved back by itself.
-      await drive(engine, () => false, { until: new Date(engine.clock.now().getTime() + 10 * 60_000) });
+      await drive(world.engine, () => false, { until: new Date(world.engine.clock.now().getTime() + 10 * 60_000) });
       expect(await statusOf(id)).toBe('held');
-      expect(engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ [`is-${id}-production-checkout`]: 1 });
+      expect(world.engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ [`is-${id}-production-checkout`]: 1 });
       expect(slack.messages('team-checkout').map((message) => message.text).join('\n')).toContain('is irreversible, so it does not roll back by itself');
 
       // The Roll back button (behind its confirm dialog) does move traffic back.
       const before = slack.ephemeralsFor(PEOPLE.bob).length;
       expect((await slack.clickButton(PEOPLE.bob, cardOf(id), ActionIds.rollback)).status).toBe(200);
       await eventually('the rollback answer', () => slack.ephemeralsFor(PEOPLE.bob).length > before);
-      expect(await drive(engine, async () => (await statusOf(id)) === 'rolled_back')).toBe(true);
-      expect(engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ 'is-seed-production-checkout-v1': 100 });
+      expect(await drive(world.engine, async () => (await statusOf(id)) === 'rolled_back')).toBe(true);
+      expect(world.engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ 'is-seed-production-checkout-v1': 100 });
       expect(slack.violations).toEqual([]);
     } finally {
       config.services.checkout!.irreversible = [];
-      engine.ports.health.set('checkout', 'v3', 'pass');
+      world.engine.ports.health.set('checkout', 'v3', 'pass');
     }
   }, 120_000);
 });
