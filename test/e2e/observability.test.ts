@@ -25,7 +25,17 @@ function config() {
     approverGroups: { 'release-managers': [PEOPLE.bob] },
     teams: { checkout: { channel: '#team-checkout', members: [PEOPLE.alice] } },
     services: {
-      checkout: { repo: 'acme/checkout', team: 'checkout', traffic: { kind: 'simulated' }, infra: { kind: 'simulated' }, keepWarm: 1, checks: exampleConfig().services.checkout!.checks },
+      // Ten times the example's load: at a 10% canary the judge sees enough requests to decide within
+      // its readings, so the release never stops, held, on a draw that leaves the error check unclear.
+      checkout: {
+        repo: 'acme/checkout',
+        team: 'checkout',
+        traffic: { kind: 'simulated' },
+        infra: { kind: 'simulated' },
+        keepWarm: 1,
+        checks: exampleConfig().services.checkout!.checks,
+        expectedLoad: { requestsPerSecond: 20_000, errorRate: 0.005 },
+      },
     },
     environments: {
       production: {
