@@ -3,7 +3,7 @@ import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import { infraSetsToRetire } from '../../domain/infra-set/keep-warm.js';
 import { releaseStatus } from '../../domain/release/decide.js';
 import type { ReleaseEffect, ReleaseEventData } from '../../domain/release/types.js';
-import type { Outbox, OutboxLane } from '../../ports/outbox.js';
+import type { Outbox, OutboxEntry, OutboxLane } from '../../ports/outbox.js';
 import { CARD_PRIORITY } from '../../ports/outbox.js';
 import type { AcceptedDecision, DueCursor, ReleaseRecord, ReleaseRefusal, ReleaseStore, Saved, TransitionMeta, WorldRecords, WorldScope } from '../../ports/release-store.js';
 import type { DbOrTx } from '../db.js';
@@ -176,20 +176,10 @@ export class DrizzleReleaseStore implements ReleaseStore {
   private batchOf(row: ReleaseRecord, effects: readonly ReleaseEffect[], now: Date, priority: number): EffectBatch | null {
     const releaseId = row.id;
     const batch: EffectBatch = { infraSets: [], ready: [], outbox: [] };
-    const ordered = [...effects].sort((a, b) => Number(b.kind === 'card') - Number(a.kind === 'card'));
-    let index = 0;
-    for (const effect of ordered) {
-      index += 1;
+    for (const [index, effect] of inQueueOrder(effects)) {
       switch (effect.kind) {
         case 'provision':
           batch.infraSets.push({ id: effect.infraSetId, service: effect.service, environment: effect.environment, version: effect.version, releaseId, now });
-          batch.outbox.push({ lane: 'critical', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
-          break;
-        case 'set_weights':
-          batch.outbox.push({ lane: 'critical', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
-          break;
-        case 'measure':
-          batch.outbox.push({ lane: 'health', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
           break;
         case 'record_provisioned':
           batch.ready.push(effect.infraSetId);
@@ -198,22 +188,11 @@ export class DrizzleReleaseStore implements ReleaseStore {
         case 'converged':
         case 'retire_infra_set':
           return null;
-        case 'card':
-          batch.outbox.push({ lane: 'chat', key: `card:${releaseId}:${row.version}`, coalesceKey: `card:${releaseId}`, releaseId, effect: { ...effect, releaseId }, priority, now });
+        default:
           break;
-        case 'thread':
-        case 'chart':
-        case 'notify':
-          batch.outbox.push({ lane: 'chat', key: `${effect.kind}:${releaseId}:${row.version}:${index}`, releaseId, effect: { ...effect, releaseId }, now });
-          break;
-        case 'annotate':
-          batch.outbox.push({ lane: 'health', key: `annotate:${releaseId}:${row.version}:${index}`, releaseId: null, effect: { ...effect, releaseId }, now });
-          break;
-        default: {
-          const never: never = effect;
-          throw new Error(`unknown effect ${JSON.stringify(never)}`);
-        }
       }
+      const entry = outboxEntryOf(effect, row, index, priority, now);
+      if (entry) batch.outbox.push(entry);
     }
     return batch;
   }
@@ -221,23 +200,10 @@ export class DrizzleReleaseStore implements ReleaseStore {
   /** Queues a decision's effects and applies those that only move rows (infra-set bookkeeping). */
   private async writeEffects(row: ReleaseRecord, effects: readonly ReleaseEffect[], now: Date, priority: number): Promise<void> {
     const releaseId = row.id;
-    const version = row.version;
-    const enqueue = this.outbox.enqueue.bind(this.outbox);
-    // The card goes first in its lane, so thread lines find it posted.
-    const ordered = [...effects].sort((a, b) => Number(b.kind === 'card') - Number(a.kind === 'card'));
-    let index = 0;
-    for (const effect of ordered) {
-      index += 1;
+    for (const [index, effect] of inQueueOrder(effects)) {
       switch (effect.kind) {
         case 'provision':
           await insertInfraSet(this.db, { id: effect.infraSetId, service: effect.service, environment: effect.environment, version: effect.version, releaseId, now });
-          await enqueue({ lane: 'critical', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
-          break;
-        case 'set_weights':
-          await enqueue({ lane: 'critical', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
-          break;
-        case 'measure':
-          await enqueue({ lane: 'health', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now });
           break;
         case 'record_provisioned':
           await markInfraSetReady(this.db, effect.infraSetId);
@@ -262,23 +228,11 @@ export class DrizzleReleaseStore implements ReleaseStore {
         case 'retire_infra_set':
           await this.drainThenRetire([{ id: effect.infraSetId, zeroSince: now }], { service: effect.service, environment: effect.environment, releaseId, now });
           break;
-        case 'card':
-          await enqueue({ lane: 'chat', key: `card:${releaseId}:${version}`, coalesceKey: `card:${releaseId}`, releaseId, effect: { ...effect, releaseId }, priority, now });
+        default:
           break;
-        case 'thread':
-        case 'chart':
-        case 'notify':
-          await enqueue({ lane: 'chat', key: `${effect.kind}:${releaseId}:${version}:${index}`, releaseId, effect: { ...effect, releaseId }, now });
-          break;
-        case 'annotate':
-          // Outside the release's lane order: a dashboard outage must never hold up its measurements.
-          await enqueue({ lane: 'health', key: `annotate:${releaseId}:${version}:${index}`, releaseId: null, effect: { ...effect, releaseId }, now });
-          break;
-        default: {
-          const never: never = effect;
-          throw new Error(`unknown effect ${JSON.stringify(never)}`);
-        }
       }
+      const entry = outboxEntryOf(effect, row, index, priority, now);
+      if (entry) await this.outbox.enqueue(entry);
     }
   }
 
@@ -309,6 +263,41 @@ export class DrizzleReleaseStore implements ReleaseStore {
         effect: { kind: 'retire_infra_set', infraSetId: set.id, service: at.service, environment: at.environment, releaseId: at.releaseId },
         now: at.now,
       });
+    }
+  }
+}
+
+/** Effects numbered from 1, the card first: it goes first in its lane, so thread lines find it posted. */
+function inQueueOrder(effects: readonly ReleaseEffect[]): Array<[number, ReleaseEffect]> {
+  return [...effects].sort((a, b) => Number(b.kind === 'card') - Number(a.kind === 'card')).map((effect, at) => [at + 1, effect]);
+}
+
+/** The outbox row an effect is queued as (null for the bookkeeping the store applies itself), keyed so a retry queues it once. */
+function outboxEntryOf(effect: ReleaseEffect, row: ReleaseRecord, index: number, priority: number, now: Date): OutboxEntry | null {
+  const releaseId = row.id;
+  switch (effect.kind) {
+    case 'provision':
+    case 'set_weights':
+      return { lane: 'critical', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now };
+    case 'measure':
+      return { lane: 'health', key: `rel:${effect.token}`, releaseId, effect: { ...effect, releaseId }, now };
+    case 'card':
+      return { lane: 'chat', key: `card:${releaseId}:${row.version}`, coalesceKey: `card:${releaseId}`, releaseId, effect: { ...effect, releaseId }, priority, now };
+    case 'thread':
+    case 'chart':
+    case 'notify':
+      return { lane: 'chat', key: `${effect.kind}:${releaseId}:${row.version}:${index}`, releaseId, effect: { ...effect, releaseId }, now };
+    case 'annotate':
+      // Outside the release's lane order: a dashboard outage must never hold up its measurements.
+      return { lane: 'health', key: `annotate:${releaseId}:${row.version}:${index}`, releaseId: null, effect: { ...effect, releaseId }, now };
+    case 'record_provisioned':
+    case 'record_weights':
+    case 'converged':
+    case 'retire_infra_set':
+      return null;
+    default: {
+      const never: never = effect;
+      throw new Error(`unknown effect ${JSON.stringify(never)}`);
     }
   }
 }
