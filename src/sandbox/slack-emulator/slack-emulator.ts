@@ -750,7 +750,7 @@ export class SlackEmulator {
     // Slack takes the raw bytes or a multipart form with the file in one part (the Web API client sends the form).
     if (contentType.startsWith('multipart/form-data')) {
       const form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
-      const part = [...form.values()].find((value): value is File => typeof value !== 'string');
+      const part = [...form.values()].find((value) => typeof value !== 'string');
       if (!part) {
         res.writeHead(400, { 'content-type': 'text/plain' });
         res.end('no file in the form');
