@@ -1,5 +1,5 @@
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
-import type { Actor, Refusal } from './types.js';
+import type { Actor, Refusal, ReleaseView } from './types.js';
 
 /**
  * Who may do what, from the config alone. Config lists Slack user ids and user-group ids; an actor
@@ -134,4 +134,30 @@ export function mayApprove(config: DeliveryConfig, actor: Actor, environment: st
     };
   }
   return { ok: true };
+}
+
+/** A listed member of `team` (by user id or user group); a team without members has none. */
+export function isMemberOfTeam(config: DeliveryConfig, actor: Actor, team: string): boolean {
+  return listed(actor, config.teams[team]?.members ?? []);
+}
+
+/** Who may stop (and restart) the line: whoever may govern every environment. */
+export function mayStopTheLine(config: DeliveryConfig, actor: Actor): boolean {
+  return Object.keys(config.environments).every((environment) => mayGovern(config, actor, environment, 'stop the line in').ok);
+}
+
+/**
+ * Whether `view` waits for `actor`'s approval: it can be approved, the actor did not request it,
+ * and one of its environments still needs approvals, has none from the actor and lists the actor
+ * among its approvers.
+ */
+export function awaitsApprovalFrom(config: DeliveryConfig, view: ReleaseView, actor: Actor): boolean {
+  if (!view.allowedActions.includes('approve')) return false;
+  if (view.requester.userId === actor.userId) return false;
+  return view.environments.some(
+    (environment) =>
+      environment.approvals.by.length < environment.approvals.required &&
+      !environment.approvals.by.some((approval) => approval.userId === actor.userId) &&
+      isApproverOf(config, actor, environment.environment),
+  );
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mergeQueueSchema } from '../../../src/config/delivery-schema.js';
-import { MERGE_QUEUE_ACTOR, mayApprove, mayApproveAny, mayDeploy, mayGovern, mayOperate, mayRollBack } from '../../../src/domain/release/authorization.js';
+import { MERGE_QUEUE_ACTOR, awaitsApprovalFrom, isMemberOfTeam, mayApprove, mayApproveAny, mayDeploy, mayGovern, mayOperate, mayRollBack, mayStopTheLine } from '../../../src/domain/release/authorization.js';
 import { exampleShopConfig } from '../../support/fakes/example-config.js';
+import { sampleReleaseView } from '../../support/slack-release-views.js';
 
 const config = exampleShopConfig();
 const who = (userId: string, userGroupIds: string[] = []) => ({ userId, userGroupIds });
@@ -66,5 +67,36 @@ describe('authorization', () => {
     expect(mayApproveAny(config, who('U0CAROL'), ['staging', 'production']).ok).toBe(true);
     expect(mayApproveAny(config, who('U0ALICE'), ['staging', 'production'])).toMatchObject({ ok: false, refusal: { code: 'not_authorized', message: '<@U0ALICE> may not approve this release: only release-managers may' } });
     expect(mayApproveAny(config, who('U0CAROL'), ['staging']).ok).toBe(false);
+  });
+
+  it('team membership: listed by user id or by user group; a team without members has none', () => {
+    const grouped = { ...config, teams: { ...config.teams, web: { ...config.teams.web!, members: ['S0WEB'] }, empty: { ...config.teams.web!, members: [] } } };
+    expect(isMemberOfTeam(config, who('U0ALICE'), 'checkout')).toBe(true);
+    expect(isMemberOfTeam(config, who('U0ALICE'), 'payments')).toBe(false);
+    expect(isMemberOfTeam(grouped, who('U0ZED', ['S0WEB']), 'web')).toBe(true);
+    expect(isMemberOfTeam(grouped, who('U0ALICE'), 'empty')).toBe(false);
+    expect(isMemberOfTeam(config, who('U0ALICE'), 'no-such-team')).toBe(false);
+  });
+
+  it('stopping the line: only whoever may govern every environment', () => {
+    expect(mayStopTheLine(config, who('U0BOB'))).toBe(true);
+    expect(mayStopTheLine(config, who('U0ZED', ['S0RELEASE']))).toBe(true);
+    expect(mayStopTheLine(config, who('U0ALICE'))).toBe(false);
+  });
+
+  it('a release awaits an approver of an environment short of approvals, not its requester nor who approved already', () => {
+    const waiting = sampleReleaseView({
+      status: 'waiting',
+      allowedActions: ['approve', 'abort'],
+      environments: sampleReleaseView().environments.map((environment) => (environment.environment === 'production' ? { ...environment, approvals: { required: 1, by: [] } } : environment)),
+    });
+    expect(awaitsApprovalFrom(config, waiting, who('U0BOB'))).toBe(true);
+    expect(awaitsApprovalFrom(config, waiting, who('U0ALICE'))).toBe(false);
+    expect(awaitsApprovalFrom(config, waiting, who('U0FRANK'))).toBe(false);
+    expect(awaitsApprovalFrom(config, { ...waiting, requester: { userId: 'U0BOB' } }, who('U0BOB'))).toBe(false);
+    expect(awaitsApprovalFrom(config, { ...waiting, allowedActions: ['abort'] }, who('U0BOB'))).toBe(false);
+    const approved = { ...waiting, environments: waiting.environments.map((environment) => ({ ...environment, approvals: { required: 2, by: [{ userId: 'U0BOB', at: '2026-11-23T14:10:00.000Z' }] } })) };
+    expect(awaitsApprovalFrom(config, approved, who('U0BOB'))).toBe(false);
+    expect(awaitsApprovalFrom(config, approved, who('U0CAROL'))).toBe(true);
   });
 });
