@@ -69,6 +69,20 @@ export interface QueueRecord {
   updatedAt: Date;
 }
 
+/** An active entry as the queue view shows it. */
+export type QueueViewEntryRecord = Pick<
+  QueueEntryRecord,
+  'repo' | 'baseBranch' | 'pullNumber' | 'title' | 'author' | 'requestedBy' | 'source' | 'status' | 'priority' | 'prioritisedBy' | 'detail' | 'batchId' | 'enqueuedAt' | 'startedAt'
+>;
+
+/** One queue as its view is drawn from: why it holds, its active entries in queue order, and how long its recent merges took. */
+export interface QueueSnapshot {
+  queue: Pick<QueueRecord, 'repo' | 'baseBranch' | 'pausedCode' | 'pausedMessage' | 'unreachableReason' | 'unreachableSince'>;
+  entries: QueueViewEntryRecord[];
+  /** Start to merge of its latest merged entries, newest first (what `recentCycleDurationsMs` answers). */
+  recentCycleDurationsMs: number[];
+}
+
 export type EntryPatch = Partial<Omit<QueueEntryRecord, 'id' | 'repo' | 'pullNumber' | 'baseBranch' | 'enqueuedAt'>>;
 export type BatchPatch = Partial<Omit<QueueBatchRecord, 'id' | 'repo' | 'baseBranch'>>;
 

@@ -6,17 +6,16 @@ import { batchBranchName, batchBuildRef, decideBatch, planBatch } from '../../do
 import { retryableFailures, summariseChecks } from '../../domain/merge-queue/checks.js';
 import { decideBatchCandidate, decideFront, labelStillThere } from '../../domain/merge-queue/decide-entry.js';
 import type { MergeQueueNotice, QueueEffect } from '../../domain/merge-queue/effects.js';
-import { estimateMergeTimes, typicalCycleMs } from '../../domain/merge-queue/estimate.js';
 import { decidePause, type PauseState } from '../../domain/merge-queue/pause.js';
 import type { ChecksSummary, EjectReason, EntryState, PullSnapshot, QueuePolicy } from '../../domain/merge-queue/types.js';
 import type { QueueWebhookEvent } from '../../domain/merge-queue/webhook-event.js';
 import type { Clock } from '../../ports/clock.js';
 import type { DeliveryStatus } from '../../ports/delivery-status.js';
-import type { MergeQueueStore, QueueBatchRecord, QueueEntryRecord } from '../../ports/merge-queue-store.js';
+import type { MergeQueueStore, QueueBatchRecord, QueueEntryRecord, QueueSnapshot } from '../../ports/merge-queue-store.js';
 import type { CommitCheck, PullInfo, Scm } from '../../ports/scm.js';
 import type { VersionSets } from '../../ports/version-sets.js';
 import type { Deployer, MergeQueueNotifier } from './ports.js';
-import type { QueueView, QueueViewQueue } from './view.js';
+import { DEFAULT_CYCLE_MS, isBatching, pullUrl, queueViewOf, type QueueView } from './view.js';
 
 export type Refusal = { kind: 'refused'; code: string; message: string };
 
@@ -67,7 +66,7 @@ const DEFAULTS = {
   leaseMs: 120_000,
   updateTimeoutMs: 300_000,
   maxRechecks: 5,
-  defaultCycleMs: 12 * 60_000,
+  defaultCycleMs: DEFAULT_CYCLE_MS,
   maxStepsPerTick: 3,
   pollIntervalMs: 30_000,
   maxEffectAttempts: 10,
@@ -229,41 +228,15 @@ export class MergeQueueService {
     const now = this.deps.clock.now();
     const queueRows = await this.store.queues();
     const entries = await this.store.activeEntries();
-    const queues: QueueViewQueue[] = [];
+    const snapshots: QueueSnapshot[] = [];
     for (const queue of queueRows) {
-      const mine = entries.filter((entry) => entry.repo === queue.repo && entry.baseBranch === queue.baseBranch);
-      const paused = queue.pausedCode ? { code: queue.pausedCode, message: queue.pausedMessage ?? queue.pausedCode } : null;
-      const unreachable = queue.unreachableReason ? { reason: queue.unreachableReason, since: queue.unreachableSince ?? now } : null;
-      const cycleMs = typicalCycleMs(await this.store.recentCycleDurationsMs(queue.repo, queue.baseBranch), this.opts.defaultCycleMs);
-      const frontStartedAt = mine.map((entry) => entry.startedAt).find((at): at is Date => at !== null) ?? null;
-      const estimates = estimateMergeTimes({ positions: mine.length, batchSize: config.batchSize, cycleMs, frontStartedAt, now });
-      queues.push({
-        repo: queue.repo,
-        baseBranch: queue.baseBranch,
-        mode: this.batching(config) ? 'batch' : 'serial',
-        batchSize: config.batchSize,
-        paused,
-        unreachable,
-        entries: mine.map((entry, index) => ({
-          position: index + 1,
-          repo: entry.repo,
-          pullNumber: entry.pullNumber,
-          title: entry.title,
-          author: entry.author,
-          url: pullUrl(entry.repo, entry.pullNumber),
-          requestedBy: entry.requestedBy,
-          source: entry.source,
-          state: entry.status,
-          lane: entry.priority > 0 ? 'hotfix' : 'normal',
-          prioritisedBy: entry.prioritisedBy,
-          detail: entry.detail,
-          batchId: entry.batchId,
-          enqueuedAt: entry.enqueuedAt,
-          estimatedMergeAt: paused || unreachable ? null : (estimates[index] ?? null),
-        })),
+      snapshots.push({
+        queue,
+        entries: entries.filter((entry) => entry.repo === queue.repo && entry.baseBranch === queue.baseBranch),
+        recentCycleDurationsMs: await this.store.recentCycleDurationsMs(queue.repo, queue.baseBranch),
       });
     }
-    return { queues: queues.filter((queue) => queue.entries.length > 0 || queue.paused !== null || queue.unreachable !== null) };
+    return queueViewOf(config, snapshots, this.opts.defaultCycleMs, now);
   }
 
   private async positionOf(entry: QueueEntryRecord): Promise<number> {
@@ -456,10 +429,6 @@ export class MergeQueueService {
     return this.opts.pollIntervalMs > 0 ? new Date(now.getTime() + this.opts.pollIntervalMs) : null;
   }
 
-  private batching(config: MergeQueueConfig): boolean {
-    return config.batchSize > 1 || config.speculativeBatches > 1;
-  }
-
   private served(config: MergeQueueConfig, repo: string): string | undefined {
     return config.repos.find((candidate) => candidate.toLowerCase() === repo.toLowerCase());
   }
@@ -473,7 +442,7 @@ export class MergeQueueService {
     ];
     await this.store.setPause(repo, baseBranch, pause.paused ? { code: pause.code, message: pause.message } : null, now, effects);
     if (pause.paused) return true;
-    if (this.batching(config)) await this.advanceBatches(config, repo, baseBranch, now);
+    if (isBatching(config)) await this.advanceBatches(config, repo, baseBranch, now);
     else await this.advanceSerial(config, repo, baseBranch, now);
     return false;
   }
@@ -1094,10 +1063,6 @@ function describeFailure(error: unknown): string {
   if (status === 404) return 'GitHub answers 404 Not Found (is the repository name right, and is the app installed on it?)';
   if (status === 401 || status === 403) return `GitHub answers ${status}: ${message} (check the token's access to this repository)`;
   return typeof status === 'number' ? `GitHub answers ${status}: ${message}` : message;
-}
-
-function pullUrl(repo: string, pullNumber: number): string {
-  return `https://github.com/${repo}/pull/${pullNumber}`;
 }
 
 /** What the domain decides on for one pull request, from what GitHub said of it. */
