@@ -1,5 +1,5 @@
 import type { DeliveryConfig } from '../config/delivery-schema.js';
-import { doraFigures, releaseFacts, windowsOf } from '../domain/dora/dora-metrics.js';
+import { doraFigures, releaseFacts, windowsOf, type DoraReleaseHistory } from '../domain/dora/dora-metrics.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeliveryHistory } from '../ports/delivery-history.js';
 
@@ -7,6 +7,43 @@ export type { DoraReport, DoraScope } from '../ports/dora-report.js';
 import type { DoraReport, DoraScope } from '../ports/dora-report.js';
 
 export const DORA_WINDOWS = [7, 30, 90] as const;
+
+/** The last environment of the config is production. */
+export function productionOf(config: DeliveryConfig): string {
+  const names = Object.keys(config.environments);
+  return names[names.length - 1]!;
+}
+
+export function servicesOf(config: DeliveryConfig, scope: DoraScope): string[] {
+  switch (scope.kind) {
+    case 'all':
+      return Object.keys(config.services).sort();
+    case 'service':
+      return [scope.name];
+    case 'team':
+      return Object.entries(config.services)
+        .filter(([, service]) => service.team === scope.name)
+        .map(([name]) => name)
+        .sort();
+  }
+}
+
+/** How far back the history of a `days` window reaches: the window and the one before it, for the trend. */
+export function historySince(now: Date, days: number): Date {
+  return windowsOf(now, days).previous.from;
+}
+
+/** Several scopes' figures over one history of production (read since `historySince(now, days)`). */
+export function doraReports(config: DeliveryConfig, history: readonly DoraReleaseHistory[], scopes: readonly DoraScope[], days: number, now: Date): DoraReport[] {
+  const production = productionOf(config);
+  const { current, previous } = windowsOf(now, days);
+  const facts = history.map((release) => releaseFacts(release, production));
+  return scopes.map((scope) => {
+    const services = servicesOf(config, scope);
+    const filter = scope.kind === 'all' ? undefined : services;
+    return { scope, services, production, days, current: doraFigures(facts, current, filter), previous: doraFigures(facts, previous, filter) };
+  });
+}
 
 /** DORA figures from the event log (definitions in domain/dora/dora-metrics.ts). */
 export class DoraService {
@@ -16,39 +53,13 @@ export class DoraService {
     private readonly clock: Clock,
   ) {}
 
-  /** The last environment of the config is production. */
-  get production(): string {
-    const names = Object.keys(this.config.environments);
-    return names[names.length - 1]!;
-  }
-
-  servicesOf(scope: DoraScope): string[] {
-    switch (scope.kind) {
-      case 'all':
-        return Object.keys(this.config.services).sort();
-      case 'service':
-        return [scope.name];
-      case 'team':
-        return Object.entries(this.config.services)
-          .filter(([, service]) => service.team === scope.name)
-          .map(([name]) => name)
-          .sort();
-    }
-  }
-
   async report(scope: DoraScope, days: number): Promise<DoraReport> {
     return (await this.reports([scope], days))[0]!;
   }
 
-  /** Several scopes over one read of the history (App Home's teams, the /metrics scrape). */
+  /** Several scopes over one read of the history (the /metrics scrape, the digest). */
   async reports(scopes: readonly DoraScope[], days: number): Promise<DoraReport[]> {
     const now = this.clock.now();
-    const { current, previous } = windowsOf(now, days);
-    const facts = (await this.history.productionHistory(this.production, previous.from)).map((history) => releaseFacts(history, this.production));
-    return scopes.map((scope) => {
-      const services = this.servicesOf(scope);
-      const filter = scope.kind === 'all' ? undefined : services;
-      return { scope, services, production: this.production, days, current: doraFigures(facts, current, filter), previous: doraFigures(facts, previous, filter) };
-    });
+    return doraReports(this.config, await this.history.productionHistory(productionOf(this.config), historySince(now, days)), scopes, days, now);
   }
 }
