@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, lte, notInArray, or, gt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte, notInArray, or, gt, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type DbOrTx } from '../db.js';
 import type { ReleaseEventData, ReleaseState, ReleaseStatus } from '../../domain/release/types.js';
 import type { ServingMap } from '../../domain/release/plan.js';
@@ -317,7 +317,7 @@ export async function wakeWaitingReleases(tx: DbOrTx, now: Date): Promise<void> 
 }
 
 /** One row of the world read: an ad-hoc freeze in force, a lock, or a serving/warm infra-set (snake_case JSON). */
-interface WorldSqlRow {
+export interface WorldSqlRow {
   kind: 0 | 1 | 2;
   data: Record<string, string | number | null>;
 }
@@ -325,20 +325,14 @@ interface WorldSqlRow {
 const dateOrNull = (value: string | number | null | undefined): Date | null => (value === null || value === undefined ? null : new Date(value));
 
 /**
- * The environment-wide facts in one statement: ad-hoc freezes in force at `now` (oldest first),
- * every environment lock, and the serving map of `environmentNames` (narrowed to `services` when given).
+ * The rows of the world read, unordered (`ORDER BY 1, 3, 4` orders them: kind, then the serving
+ * sets by weight and age): ad-hoc freezes in force at `now`, every environment lock, and the
+ * serving and warm sets of `environmentNames` (narrowed to `services` when given).
  */
-export async function worldRows(
-  db: DbOrTx,
-  now: Date,
-  environmentNames: readonly string[],
-  services?: readonly string[],
-): Promise<{ freezes: FreezeRow[]; locks: LockRow[]; serving: ServingMap }> {
+export function worldSql(now: Date, environmentNames: readonly string[], services?: readonly string[]): SQL {
   const at = now.toISOString();
   const withServing = environmentNames.length > 0 && services?.length !== 0;
-  const rows = await queryRows<WorldSqlRow>(
-    db,
-    sql`SELECT 0 AS kind, row_to_json(f) AS data, f.id::float8 AS s1, NULL::timestamptz AS s2 FROM freezes f
+  return sql`SELECT 0 AS kind, row_to_json(f) AS data, f.id::float8 AS s1, NULL::timestamptz AS s2 FROM freezes f
           WHERE f.lifted_at IS NULL AND f."from" <= ${at} AND (f.until IS NULL OR f.until > ${at})
         UNION ALL
         SELECT 1, row_to_json(l), NULL, NULL FROM environment_locks l
@@ -349,9 +343,11 @@ export async function worldRows(
           WHERE i.state IN ('serving', 'warm') AND i.environment IN (${sql.join(environmentNames.map((name) => sql`${name}`), sql`, `)})
           ${services ? sql`AND i.service IN (${sql.join(services.map((name) => sql`${name}`), sql`, `)})` : sql``}`
             : sql``
-        }
-        ORDER BY 1, 3, 4`,
-  );
+        }`;
+}
+
+/** The world's records from its rows, in the order `worldSql` puts them. */
+export function worldRecordsOf(rows: readonly WorldSqlRow[]): { freezes: FreezeRow[]; locks: LockRow[]; serving: ServingMap } {
   const freezeRows: FreezeRow[] = [];
   const lockRows: LockRow[] = [];
   const sets: InfraSetRow[] = [];
@@ -385,6 +381,19 @@ export async function worldRows(
     }
   }
   return { freezes: freezeRows, locks: lockRows, serving: servingMapOf(sets) };
+}
+
+/**
+ * The environment-wide facts in one statement: ad-hoc freezes in force at `now` (oldest first),
+ * every environment lock, and the serving map of `environmentNames` (narrowed to `services` when given).
+ */
+export async function worldRows(
+  db: DbOrTx,
+  now: Date,
+  environmentNames: readonly string[],
+  services?: readonly string[],
+): Promise<{ freezes: FreezeRow[]; locks: LockRow[]; serving: ServingMap }> {
+  return worldRecordsOf(await queryRows<WorldSqlRow>(db, sql`${worldSql(now, environmentNames, services)} ORDER BY 1, 3, 4`));
 }
 
 export type FreezeRow = typeof freezes.$inferSelect;
