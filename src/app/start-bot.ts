@@ -7,11 +7,14 @@ import type { Telemetry } from '../ports/telemetry.js';
 import { createEngine, type Engine, type EnginePorts } from './create-engine.js';
 import type { OutboxWorkerOptions } from '../services/outbox-worker.js';
 import type { Database } from '../store/db.js';
+import { AppHomeService } from '../services/app-home-service.js';
 import { DoraService } from '../services/dora-service.js';
+import { DEFAULT_CYCLE_MS } from '../services/merge-queue/view.js';
 import { DoraDigest } from './dora-digest.js';
 import { DrizzleAppHomeViewers } from '../store/repos/drizzle-app-home-viewers.js';
 import { DrizzleAuditLog } from '../store/repos/drizzle-audit-log.js';
 import { DrizzleDeliveryHistory } from '../store/repos/drizzle-delivery-history.js';
+import { DrizzleHomeReadModel } from '../store/repos/drizzle-home-read-model.js';
 import { DrizzleProcessedRequests } from '../store/repos/processed-requests-repo.js';
 import { guardRoute, type HttpRoute } from './http-routes.js';
 import { startScheduler } from './scheduler.js';
@@ -85,6 +88,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   await engine.syncCatalog();
   const mergeQueue = options.mergeQueue?.(engine, chat, appHomes) ?? null;
   const dora = new DoraService(new DrizzleDeliveryHistory(database.db), config, clock);
+  const homePages = new AppHomeService({ readModel: new DrizzleHomeReadModel(database.db), config, clock, mergeQueue: mergeQueue ? { defaultCycleMs: DEFAULT_CYCLE_MS } : null });
   const requests = new DrizzleProcessedRequests(database.db);
 
   const slack = createSlackApp(
@@ -99,7 +103,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       logger,
       ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     },
-    { releases: engine.releases, mergeQueue: mergeQueue?.queue ?? null, config, audit: new DrizzleAuditLog(database.db), dora, requests, clock, homeViewers: new DrizzleAppHomeViewers(database.db) },
+    { releases: engine.releases, mergeQueue: mergeQueue?.queue ?? null, config, audit: new DrizzleAuditLog(database.db), dora, homePages, requests, clock, homeViewers: new DrizzleAppHomeViewers(database.db) },
   );
   homes = slack.appHomes;
   const { url } = await slack.start();

@@ -5,7 +5,7 @@ import { ActionIds } from '../../src/adapters/slack/action-ids.js';
 import { PrometheusTelemetry } from '../../src/adapters/prometheus/delivery-telemetry.js';
 import { SlackChat } from '../../src/adapters/slack/slack-chat.js';
 import { createSlackApp, type SlackApp } from '../../src/app/slack/create-slack-app.js';
-import type { DoraReports } from '../../src/app/slack/slack-deps.js';
+import type { DoraReports, HomePages } from '../../src/app/slack/slack-deps.js';
 import { ManualClock } from '../../src/ports/clock.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator/index.js';
 import type { Database } from '../../src/store/db.js';
@@ -36,7 +36,7 @@ describe('Socket Mode', () => {
     releases = new FakeReleaseService(config, chat, () => clock.now());
     app = createSlackApp(
       { botToken: BOT_TOKEN, appToken: APP_TOKEN, apiUrl: slack.apiUrl, port: 0, logger: pino({ level: 'silent' }), telemetry },
-      { releases, config, audit: new DrizzleAuditLog(database.db), dora: {} as DoraReports, requests: new DrizzleProcessedRequests(database.db), clock },
+      { releases, config, audit: new DrizzleAuditLog(database.db), dora: {} as DoraReports, homePages: {} as HomePages, requests: new DrizzleProcessedRequests(database.db), clock },
     );
     await app.start();
     await eventually('the app connected', () => slack.socketConnected);

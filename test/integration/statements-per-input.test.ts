@@ -18,8 +18,12 @@ import { eventually } from '../support/slack-wait.js';
  * scheduler, lanes run only when the test says), so every statement counted is the input's own.
  */
 
-/** App Home has no budget in DESIGN.md §6: its figure today (releases, world, freezes, line stop, queue, DORA, the viewer recorded), held so it does not grow unseen. */
-export const BUDGETS = { release: 2, releaseList: 2, appHome: 8, click: 5, deploy: 8, tickPerDueRelease: 3 } as const;
+/**
+ * App Home has no budget in DESIGN.md §6; it is held at its read model: one SELECT for everything a
+ * Home shows (releases, world, freezes, line stop, merge queue, DORA history) and the viewer recorded.
+ * The merge queue joins that one read (test/integration/home-read-model.test.ts counts it with the queue on).
+ */
+export const BUDGETS = { release: 2, releaseList: 2, appHome: 2, click: 5, deploy: 8, tickPerDueRelease: 3 } as const;
 
 describe.each(countedKinds)('statements per input on %s', (kind) => {
   let database: Database;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { createSlackApp, type SlackApp } from '../../src/app/slack/create-slack-app.js';
-import type { MergeQueueCommands } from '../../src/app/slack/slack-deps.js';
+import type { HomePages, MergeQueueCommands } from '../../src/app/slack/slack-deps.js';
 import type { DeliveryConfig } from '../../src/config/delivery-schema.js';
 import { loadDeliveryConfig, SHIPPED_DELIVERY_CONFIG } from '../../src/config/load-delivery-config.js';
 import { SlackChat } from '../../src/adapters/slack/slack-chat.js';
@@ -9,15 +9,40 @@ import type { Chat } from '../../src/ports/chat.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { ReleaseService } from '../../src/services/release-service-api.js';
 import type { Database } from '../../src/store/db.js';
+import type { Actor } from '../../src/domain/release/types.js';
+import { AppHomeService, type AppHomeView, type HomeFacts } from '../../src/services/app-home-service.js';
 import { DoraService } from '../../src/services/dora-service.js';
+import { DEFAULT_CYCLE_MS } from '../../src/services/merge-queue/view.js';
 import { DrizzleAppHomeViewers } from '../../src/store/repos/drizzle-app-home-viewers.js';
 import { DrizzleAuditLog } from '../../src/store/repos/drizzle-audit-log.js';
 import { DrizzleDeliveryHistory } from '../../src/store/repos/drizzle-delivery-history.js';
+import { DrizzleHomeReadModel } from '../../src/store/repos/drizzle-home-read-model.js';
 import { DrizzleProcessedRequests } from '../../src/store/repos/processed-requests-repo.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator/index.js';
+import { FakeReleaseService } from './slack-fake-releases.js';
 
 export const SIGNING_SECRET = 'e2e-signing-secret';
 export const BOT_TOKEN = 'xoxb-e2e-token';
+
+/**
+ * App Home over a FakeReleaseService: its releases and freezes live in memory, not in the database
+ * the read model reads, so they are laid over what is read there (the DORA history, the windows).
+ */
+class FakeReleasesOnHome implements HomePages {
+  constructor(
+    private readonly homes: AppHomeService,
+    private readonly releases: FakeReleaseService,
+  ) {}
+
+  async facts(): Promise<HomeFacts> {
+    const [stored, active, freezes, lineStop] = await Promise.all([this.homes.facts(), this.releases.listActive(), this.releases.listFreezes(), this.releases.lineStop()]);
+    return { ...stored, active, freezes, lineStop };
+  }
+
+  homeFor(facts: HomeFacts, viewer: Actor): AppHomeView {
+    return this.homes.homeFor(facts, viewer);
+  }
+}
 
 /** The people of examples/delivery.yaml, plus one nobody trusts. */
 export const PEOPLE = {
@@ -83,9 +108,21 @@ export async function startSlackHarness(options: {
     // The update budget counts in the engine's time, so a test walking virtual hours stays within it.
     now: () => options.clock.now().getTime(),
   });
+  const releases = options.releases(chat);
+  const homes = new AppHomeService({ readModel: new DrizzleHomeReadModel(options.database.db), config, clock: options.clock, mergeQueue: options.mergeQueue ? { defaultCycleMs: DEFAULT_CYCLE_MS } : null });
   const app = createSlackApp(
     { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: slack.apiUrl, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }), ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}) },
-    { releases: options.releases(chat), config, audit: new DrizzleAuditLog(options.database.db), dora: new DoraService(new DrizzleDeliveryHistory(options.database.db), config, options.clock), requests: new DrizzleProcessedRequests(options.database.db), clock: options.clock, mergeQueue: options.mergeQueue ?? null, homeViewers: new DrizzleAppHomeViewers(options.database.db) },
+    {
+      releases,
+      config,
+      audit: new DrizzleAuditLog(options.database.db),
+      dora: new DoraService(new DrizzleDeliveryHistory(options.database.db), config, options.clock),
+      homePages: releases instanceof FakeReleaseService ? new FakeReleasesOnHome(homes, releases) : homes,
+      requests: new DrizzleProcessedRequests(options.database.db),
+      clock: options.clock,
+      mergeQueue: options.mergeQueue ?? null,
+      homeViewers: new DrizzleAppHomeViewers(options.database.db),
+    },
   );
   const { url } = await app.start();
   slack.setAppUrl(`${url}/slack/events`);

@@ -17,7 +17,7 @@ import { recoverCommands } from './listeners/commands/durable-command.js';
 import { SlackAppHomes } from './listeners/events/app-home-opened.js';
 import { commandListeners, registerListeners } from './listeners/index.js';
 import { admission, AdmissionGate } from './admission.js';
-import type { DoraReports, MergeQueueCommands, SlackDeps } from './slack-deps.js';
+import type { DoraReports, HomePages, MergeQueueCommands, SlackDeps } from './slack-deps.js';
 
 /** Slack signs with a timestamp; Bolt refuses ones over 5 minutes old, this refuses ones that far ahead. */
 export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
@@ -62,6 +62,8 @@ export interface SlackAppDeps {
   config: DeliveryConfig;
   audit: AuditLog;
   dora: DoraReports;
+  /** What App Home shows, read once per publish or refresh. */
+  homePages: HomePages;
   requests: ProcessedRequests;
   clock: Clock;
   /** Who opened App Home lately; with it, `appHomes` keeps their Homes up to date. */
@@ -186,6 +188,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     config: deps.config,
     audit: deps.audit,
     dora: deps.dora,
+    homePages: deps.homePages,
     requests: deps.requests,
     actors,
     homeViewers: deps.homeViewers ?? null,

@@ -4,6 +4,7 @@ import type { Actor } from '../../domain/release/types.js';
 import type { AppHomeViewers } from '../../ports/app-homes.js';
 import type { AuditLog } from '../../ports/audit-log.js';
 import type { Clock } from '../../ports/clock.js';
+import type { AppHomeView, HomeFacts } from '../../services/app-home-service.js';
 import type { ReleaseService } from '../../services/release-service-api.js';
 import type { QueueView } from '../../services/merge-queue/view.js';
 import type { DoraReport, DoraScope } from '../../services/dora-service.js';
@@ -26,6 +27,13 @@ export interface DoraReports {
   reports(scopes: readonly DoraScope[], days: number): Promise<DoraReport[]>;
 }
 
+/** What App Home asks for (the App Home service satisfies it structurally). */
+export interface HomePages {
+  /** What every Home shows, read once however many Homes are published from it. */
+  facts(): Promise<HomeFacts>;
+  homeFor(facts: HomeFacts, viewer: Actor): AppHomeView;
+}
+
 /** Resolves a Slack user to an Actor (user + configured user groups). */
 export interface Actors {
   resolve(userId: string): Promise<Actor>;
@@ -40,6 +48,7 @@ export interface SlackDeps {
   /** `/release history`: the event log read as who did what. */
   audit: AuditLog;
   dora: DoraReports;
+  homePages: HomePages;
   requests: ProcessedRequests;
   actors: Actors;
   /** Who opened App Home lately (null: Homes are published only when opened). */

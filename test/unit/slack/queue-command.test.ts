@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { queueCommand } from '../../../src/app/slack/listeners/commands/queue.js';
 import type { CommandArgs } from '../../../src/app/slack/listeners/commands/run-command.js';
-import type { DoraReports, MergeQueueCommands, SlackDeps } from '../../../src/app/slack/slack-deps.js';
+import type { DoraReports, HomePages, MergeQueueCommands, SlackDeps } from '../../../src/app/slack/slack-deps.js';
 import type { AuditLog } from '../../../src/ports/audit-log.js';
 import type { ReleaseService } from '../../../src/services/release-service-api.js';
 import { exampleShopConfig } from '../../support/fakes/example-config.js';
@@ -17,6 +17,7 @@ function harness(mergeQueue: MergeQueueCommands | null, claims = new Set<string>
     config: exampleShopConfig(),
     audit: {} as AuditLog,
     dora: {} as DoraReports,
+    homePages: {} as HomePages,
     requests: {
       claim: async (key) => (claims.has(key) ? false : (claims.add(key), true)),
       recordResponse: async () => {},

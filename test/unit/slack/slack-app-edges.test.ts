@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ActorResolver, userGroupIdsIn } from '../../../src/app/slack/actor-resolver.js';
 import { createSlackApp, refuseFutureTimestamps } from '../../../src/app/slack/create-slack-app.js';
-import type { DoraReports } from '../../../src/app/slack/slack-deps.js';
+import type { DoraReports, HomePages } from '../../../src/app/slack/slack-deps.js';
 import type { AuditLog } from '../../../src/ports/audit-log.js';
 import type { ReleaseService } from '../../../src/services/release-service-api.js';
 import type { ProcessedRequests } from '../../../src/ports/processed-requests.js';
@@ -62,7 +62,7 @@ describe('request dates', () => {
 });
 
 describe('modes', () => {
-  const deps = { releases: {} as ReleaseService, config: exampleShopConfig(), audit: {} as AuditLog, dora: {} as DoraReports, requests: {} as ProcessedRequests, clock: { now: () => new Date() } };
+  const deps = { releases: {} as ReleaseService, config: exampleShopConfig(), audit: {} as AuditLog, dora: {} as DoraReports, homePages: {} as HomePages, requests: {} as ProcessedRequests, clock: { now: () => new Date() } };
 
   it('uses Socket Mode when an app token is given, and HTTP mode otherwise', () => {
     expect(createSlackApp({ botToken: 'xoxb-1', appToken: 'xapp-1', port: 0, logger: silent }, deps).mode).toBe('socket');
