@@ -1,5 +1,5 @@
 import type { DeliveryConfig } from '../config/delivery-schema.js';
-import { currentStep } from '../domain/release/decide.js';
+import { currentStep } from '../domain/release/cursor.js';
 import { LINE_STOP_ENVIRONMENT } from '../domain/release/line-stop.js';
 import { worldFacts } from '../domain/release/world.js';
 import type { DeliveryStatus, FreezeStatus } from '../ports/delivery-status.js';

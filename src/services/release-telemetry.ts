@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { currentStep } from '../domain/release/decide.js';
+import { currentStep } from '../domain/release/cursor.js';
 import type { Decision, ReleaseState } from '../domain/release/types.js';
 import type { Telemetry, TelemetryFact } from '../ports/telemetry.js';
 

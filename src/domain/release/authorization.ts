@@ -1,5 +1,6 @@
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
-import type { Actor, Refusal, ReleaseView } from './types.js';
+import { currentEnvironment } from './cursor.js';
+import type { Actor, OperatorAction as ReleaseOperatorInput, Refusal, ReleaseState, ReleaseView } from './types.js';
 
 /**
  * Who may do what, from the config alone. Config lists Slack user ids and user-group ids; an actor
@@ -160,4 +161,37 @@ export function awaitsApprovalFrom(config: DeliveryConfig, view: ReleaseView, ac
       !environment.approvals.by.some((approval) => approval.userId === actor.userId) &&
       isApproverOf(config, actor, environment.environment),
   );
+}
+
+/** What authorization reads of an operator's input to a release: what it asks, who asks, and whether a line stop asks it. */
+export interface ReleaseRequest {
+  type: ReleaseOperatorInput;
+  actor: Actor;
+  lineStop?: number;
+}
+
+/** The services a release ships, in any environment of its path. */
+export function releaseServices(state: ReleaseState): string[] {
+  return [...new Set(state.plan.environments.flatMap((env) => env.changes.map((change) => change.service)))];
+}
+
+/**
+ * Whether the actor may give this input to the release in `state` at all. It is the first check
+ * `decide` applies, and the one the release service applies to the row it read before it locks
+ * or decides anything, so both refuse alike. It reads who asks and who the release belongs to
+ * (requester, path, services, the environment it is in), never its phase or its approvals: a
+ * refusal tells nothing of where the release stands. What does depend on them (a self-approval, an
+ * approver of the environment awaiting approval) is decided after, by `decide`.
+ */
+export function mayActOn(config: DeliveryConfig, state: ReleaseState, request: ReleaseRequest): Check {
+  const environment = currentEnvironment(state);
+  if (request.type === 'approve') return mayApproveAny(config, request.actor, state.plan.environments.map((env) => env.environment));
+  // Stopping or restarting the line is governance: whoever may freeze the environment may pause what runs in it.
+  if ((request.type === 'pause' || request.type === 'resume') && request.lineStop !== undefined) return mayGovern(config, request.actor, environment, 'stop the line in');
+  const release = { requesterId: state.requester.userId, environment, services: releaseServices(state) };
+  return mayOperate(config, request.actor, release, operatorActionOf(request.type));
+}
+
+function operatorActionOf(type: Exclude<ReleaseOperatorInput, 'approve'>): OperatorAction {
+  return type === 'rollback' ? 'roll back' : type;
 }

@@ -4,7 +4,8 @@ import type { Weights } from '../../ports/traffic.js';
 import { assertNever } from '../assert-never.js';
 import { restartedEvidence } from '../health/evidence.js';
 import { MAX_CHART_READINGS, stageChart, stageReadingSamples, type StageChartOutcome } from '../health/stage-chart.js';
-import { mayApprove, mayApproveAny, mayGovern, mayOperate, type OperatorAction } from './authorization.js';
+import { mayActOn, mayApprove } from './authorization.js';
+import { currentEnvironment, currentStep } from './cursor.js';
 import { gatesFor, type WorldFacts } from './gates.js';
 import { infraSetIdFor } from './plan.js';
 import { rollbackOrder } from './rollback-order.js';
@@ -117,14 +118,6 @@ export function releaseStatus(state: ReleaseState): ReleaseStatus {
   }
 }
 
-export function currentStep(state: ReleaseState): PlanStep | undefined {
-  return state.plan.steps[state.cursor];
-}
-
-export function currentEnvironment(state: ReleaseState): string {
-  return currentStep(state)?.environment ?? state.plan.path[state.plan.path.length - 1]!;
-}
-
 /** The environment that still needs approvals first, from the current one onward. */
 export function environmentAwaitingApproval(state: ReleaseState): string | undefined {
   const start = state.plan.path.indexOf(currentEnvironment(state));
@@ -178,30 +171,18 @@ function refusal(code: Refusal['code'], message: string): Refusal {
   return { code, message };
 }
 
-function releaseServices(state: ReleaseState): string[] {
-  return [...new Set(state.plan.environments.flatMap((env) => env.changes.map((change) => change.service)))];
-}
-
-function checkOperator(draft: Draft, actor: Actor, action: OperatorAction): Refusal | null {
-  const check = mayOperate(draft.config, actor, { requesterId: draft.state.requester.userId, environment: currentEnvironment(draft.state), services: releaseServices(draft.state) }, action);
-  return check.ok ? null : check.refusal;
-}
-
-/** Stopping or restarting the line is governance: whoever may freeze the environment may pause what runs in it. */
-function checkLineStopper(draft: Draft, actor: Actor): Refusal | null {
-  const check = mayGovern(draft.config, actor, currentEnvironment(draft.state), 'stop the line in');
-  return check.ok ? null : check.refusal;
-}
-
 function applyInput(draft: Draft, input: ReleaseInput): Refusal | null {
   const state = draft.state;
+  // Who may give the input comes first, before anything about the release's state is looked at.
+  if ('actor' in input) {
+    const allowed = mayActOn(draft.config, state, input);
+    if (!allowed.ok) return allowed.refusal;
+  }
   const finished = state.phase.kind === 'finished';
   switch (input.type) {
     case 'tick':
       return null;
     case 'approve': {
-      const approver = mayApproveAny(draft.config, input.actor, state.plan.environments.map((env) => env.environment));
-      if (!approver.ok) return approver.refusal;
       if (finished) return refusal('release_finished', `Release ${state.id} has finished`);
       const env = environmentAwaitingApproval(state);
       if (!env) return refusal('no_approval_needed', `Release ${state.id} needs no more approvals`);
@@ -218,8 +199,6 @@ function applyInput(draft: Draft, input: ReleaseInput): Refusal | null {
     case 'pause': {
       if (finished || state.phase.kind === 'rolling_back') return refusal('release_finished', `Release ${state.id} is ${releaseStatus(state)}`);
       if (state.paused) return refusal('already_paused', `Release ${state.id} is already paused by <@${state.paused.by}>`);
-      const denied = input.lineStop !== undefined ? checkLineStopper(draft, input.actor) : checkOperator(draft, input.actor, 'pause');
-      if (denied) return denied;
       state.paused = { by: input.actor.userId, at: draft.nowIso, ...(input.reason ? { reason: input.reason } : {}), ...(input.lineStop !== undefined ? { lineStop: input.lineStop } : {}) };
       draft.event('paused', `<@${input.actor.userId}> paused the release${input.reason ? `: ${input.reason}` : ''}`, input.lineStop !== undefined ? { lineStop: input.lineStop } : undefined);
       draft.thread(input.lineStop !== undefined ? `:octagonal_sign: Line stopped by <@${input.actor.userId}>: ${input.reason ?? 'no reason given'}` : `⏸ Paused by <@${input.actor.userId}>${input.reason ? `: ${input.reason}` : ''}`);
@@ -230,8 +209,6 @@ function applyInput(draft: Draft, input: ReleaseInput): Refusal | null {
       const held = (state.phase.kind === 'baking' && state.phase.askedHuman) || (state.phase.kind === 'watching' && state.phase.services.some((entry) => entry.held));
       if (!state.paused && !held) return refusal('not_paused', `Release ${state.id} is not paused`);
       if (input.lineStop !== undefined && state.paused?.lineStop !== input.lineStop) return refusal('not_paused', `Release ${state.id} was not paused by that line stop`);
-      const denied = input.lineStop !== undefined ? checkLineStopper(draft, input.actor) : checkOperator(draft, input.actor, 'resume');
-      if (denied) return denied;
       state.paused = null;
       if (state.phase.kind === 'watching') {
         for (const entry of state.phase.services) {
@@ -252,8 +229,6 @@ function applyInput(draft: Draft, input: ReleaseInput): Refusal | null {
     case 'promote': {
       if (finished || state.phase.kind === 'rolling_back') return refusal('release_finished', `Release ${state.id} is ${releaseStatus(state)}`);
       if (state.phase.kind !== 'baking') return refusal('not_baking', `Nothing is baking in release ${state.id}`);
-      const denied = checkOperator(draft, input.actor, 'promote');
-      if (denied) return denied;
       const step = currentStep(state)!;
       draft.event('promoted', `<@${input.actor.userId}> promoted ${step.service} past ${stepLabel(step)} in ${step.environment}`);
       draft.thread(`⏭ <@${input.actor.userId}> promoted ${step.service} past ${stepLabel(step)}`);
@@ -265,8 +240,6 @@ function applyInput(draft: Draft, input: ReleaseInput): Refusal | null {
     case 'abort': {
       if (finished) return refusal('release_finished', `Release ${state.id} has finished`);
       if (state.phase.kind === 'rolling_back') return refusal('invalid_input', `Release ${state.id} is already rolling back`);
-      const denied = checkOperator(draft, input.actor, input.type === 'rollback' ? 'roll back' : 'abort');
-      if (denied) return denied;
       const reason = input.type === 'rollback' ? `rolled back by <@${input.actor.userId}>${input.reason ? `: ${input.reason}` : ''}` : `aborted by <@${input.actor.userId}>`;
       startRollback(draft, reason, input.type === 'rollback' ? 'rolled_back' : 'aborted');
       return null;
@@ -810,8 +783,6 @@ function supersede(draft: Draft, input: Extract<ReleaseInput, { type: 'supersede
   const state = draft.state;
   if (state.phase.kind === 'finished') return refusal('release_finished', `Release ${state.id} has finished`);
   if (state.phase.kind === 'rolling_back') return refusal('invalid_input', `Release ${state.id} is rolling back`);
-  const denied = checkOperator(draft, input.actor, 'supersede');
-  if (denied) return denied;
   const env = currentEnvironment(state);
   const envIndex = state.plan.path.indexOf(env);
   const affected = state.plan.environments.filter((plan) => state.plan.path.indexOf(plan.environment) >= envIndex && plan.changes.some((c) => c.service === input.service));

@@ -1,7 +1,8 @@
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import { formatDuration } from '../../config/duration.js';
 import { assertNever } from '../assert-never.js';
-import { currentEnvironment, currentStep, environmentAwaitingApproval, releaseStatus } from './decide.js';
+import { currentEnvironment, currentStep } from './cursor.js';
+import { environmentAwaitingApproval, releaseStatus } from './decide.js';
 import { environmentGates, type WorldFacts } from './gates.js';
 import { rollbackOrder } from './rollback-order.js';
 import type { EnvironmentView, OperatorAction, ReleaseState, ReleaseView, ServiceProgressView, StageView } from './types.js';

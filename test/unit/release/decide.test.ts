@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mayActOn } from '../../../src/domain/release/authorization.js';
 import { decide, newReleaseState, nextTickAt, releaseStatus, startRelease, type DecideContext } from '../../../src/domain/release/decide.js';
 import type { EnvironmentFacts, WorldFacts } from '../../../src/domain/release/gates.js';
 import { planRelease } from '../../../src/domain/release/plan.js';
@@ -117,6 +118,41 @@ describe('refusals', () => {
     let state = started(ctx, { checkout: 'v2', payments: 'v2' });
     state = { ...state, cursor: state.plan.steps.findIndex((s) => s.service === 'checkout'), phase: { kind: 'waiting', since: T0.toISOString(), blockedBy: [] } };
     expect(decide(state, { type: 'supersede', actor: alice, service: 'payments', version: 'v3', versionSetId: 9 }, T0, ctx)).toMatchObject({ kind: 'refused', code: 'not_in_flight' });
+  });
+});
+
+describe('who may give an input: one check, before anything about the release', () => {
+  // The release service runs the same check on the row it read before it locks or decides anything.
+  const outsiders: Array<[string, Extract<ReleaseInput, { actor: Actor }>]> = [
+    ['approving', { type: 'approve', actor: alice }],
+    ['pausing', { type: 'pause', actor: frank }],
+    ['resuming', { type: 'resume', actor: frank }],
+    ['promoting', { type: 'promote', actor: frank }],
+    ['rolling back', { type: 'rollback', actor: frank }],
+    ['aborting', { type: 'abort', actor: frank }],
+    ['superseding', { type: 'supersede', actor: frank, service: 'checkout', version: 'v3', versionSetId: 8 }],
+    ['stopping the line', { type: 'pause', actor: alice, lineStop: 1 }],
+  ];
+  const states: Array<[string, () => ReleaseState]> = [
+    ['waiting for approval', started],
+    ['baking', baking],
+    ['paused', pausedState],
+    ['rolling back', rollingBackState],
+    ['finished', finishedState],
+  ];
+  it.each(outsiders)('an outsider %s is refused alike in every state, as mayActOn says', (_name, input) => {
+    const answers = states.map(([, state]) => {
+      expect(mayActOn(context().config, state(), input).ok).toBe(false);
+      return decide(state(), input, T0, context());
+    });
+    expect(answers[0]).toMatchObject({ kind: 'refused', code: 'not_authorized' });
+    // The refusal says nothing of where the release stands: the same words whatever its state.
+    expect(new Set(answers.map((answer) => JSON.stringify(answer))).size).toBe(1);
+  });
+
+  it('an operator the check lets through is answered by the state', () => {
+    expect(mayActOn(context().config, finishedState(), { type: 'pause', actor: alice }).ok).toBe(true);
+    expect(decide(finishedState(), { type: 'pause', actor: alice }, T0, context())).toMatchObject({ kind: 'refused', code: 'release_finished' });
   });
 });
 
