@@ -95,9 +95,24 @@ export interface ReleaseRefusal {
   data?: Record<string, unknown>;
 }
 
+/**
+ * `save` was given a row at a version the release is no longer at: another transition landed since
+ * the row was read. Nothing of the decision was written. Thrown rather than answered so the unit of
+ * work it is part of rolls back whole; the caller reads the release again and decides again.
+ */
+export class ReleaseVersionConflict extends Error {
+  constructor(
+    readonly releaseId: string,
+    readonly expectedVersion: number,
+  ) {
+    super(`release ${releaseId} is no longer at version ${expectedVersion}`);
+    this.name = 'ReleaseVersionConflict';
+  }
+}
+
 export interface ReleaseStore {
   get(id: string): Promise<ReleaseRecord | undefined>;
-  /** The row, locked until the transaction ends (FOR UPDATE). */
+  /** The row, locked until the transaction ends (FOR UPDATE): for inputs that must not race (an effect's result). */
   lock(id: string): Promise<ReleaseRecord | undefined>;
   /** Releases not finished, oldest first. */
   active(): Promise<ReleaseRecord[]>;
@@ -110,7 +125,11 @@ export interface ReleaseStore {
   world(scope: WorldScope, now: Date): Promise<WorldRecords>;
   /** A new release with its first decision: row, audit row and outbox rows. */
   insert(release: { environment: string; requester: string }, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved>;
-  /** The decision applied to `row` (locked by `lock`): state, audit row and outbox rows. */
+  /**
+   * The decision applied to `row`: state, audit row and outbox rows, written only if the release is
+   * still at `row.version` (read plainly, locked by `lock`, or claimed). Otherwise nothing is
+   * written and it throws ReleaseVersionConflict.
+   */
   save(row: ReleaseRecord, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved>;
   /** A refused input, in the audit log. */
   refuse(refusal: ReleaseRefusal): Promise<void>;

@@ -65,21 +65,20 @@ export async function insertRelease(
   });
 }
 
+/** Updates the release if it is still at `expectedVersion`; false when another transition got there first. */
 export async function updateRelease(
   tx: DbOrTx,
   id: string,
   expectedVersion: number,
   change: { status: ReleaseStatus; state: ReleaseState; nextTickAt: Date | null; versionSetId: number; now: Date; bump: boolean },
-): Promise<number> {
+): Promise<boolean> {
   const nextVersion = change.bump ? expectedVersion + 1 : expectedVersion;
   const updated = await tx
     .update(releases)
     .set({ status: change.status, state: change.state, nextTickAt: change.nextTickAt, versionSetId: change.versionSetId, version: nextVersion, updatedAt: change.now })
     .where(and(eq(releases.id, id), eq(releases.version, expectedVersion)))
     .returning({ id: releases.id });
-  // The row is locked, so a mismatch is a bug, not a race: fail the transaction loudly.
-  if (updated.length !== 1) throw new Error(`release ${id} changed under its row lock (expected version ${expectedVersion})`);
-  return nextVersion;
+  return updated.length === 1;
 }
 
 export async function appendTransition(

@@ -5,7 +5,7 @@ import { releaseStatus } from '../../domain/release/decide.js';
 import type { ReleaseEffect, ReleaseEventData } from '../../domain/release/types.js';
 import type { Outbox, OutboxEntry, OutboxLane } from '../../ports/outbox.js';
 import { CARD_PRIORITY } from '../../ports/outbox.js';
-import type { AcceptedDecision, DueCursor, ReleaseRecord, ReleaseRefusal, ReleaseStore, Saved, TransitionMeta, WorldRecords, WorldScope } from '../../ports/release-store.js';
+import { ReleaseVersionConflict, type AcceptedDecision, type DueCursor, type ReleaseRecord, type ReleaseRefusal, type ReleaseStore, type Saved, type TransitionMeta, type WorldRecords, type WorldScope } from '../../ports/release-store.js';
 import type { DbOrTx } from '../db.js';
 import { approvals, outbox } from '../schema/index.js';
 import { transitionEvent, writeTransition, type EffectBatch } from './transition-statement.js';
@@ -119,7 +119,8 @@ export class DrizzleReleaseStore implements ReleaseStore {
     };
     const batch = this.batchOf(row, decision.effects, meta.now, CARD_PRIORITY.stateChange);
     if (batch) {
-      await writeTransition(this.db, { insert: row, release: row, event: transitionEvent(row.id, 1, decision.events, meta), ...batch });
+      // A new id: nothing else can have written it, so not writing it is a bug.
+      if (!(await writeTransition(this.db, { insert: row, release: row, event: transitionEvent(row.id, 1, decision.events, meta), ...batch }))) throw new Error(`release ${row.id} was not inserted`);
     } else {
       await insertRelease(this.db, { ...row, now: meta.now });
       await this.appendTransition(row.id, 1, decision.events, meta);
@@ -138,10 +139,14 @@ export class DrizzleReleaseStore implements ReleaseStore {
     const batch = changed ? this.batchOf(saved, decision.effects, meta.now, cardPriorityOf(decision.events)) : null;
     if (batch) {
       // State, audit row, outbox rows and infra-set rows in one statement.
-      await writeTransition(this.db, { update: { expectedVersion: row.version }, release: saved, event: transitionEvent(row.id, version, decision.events, meta), cancelForward: rollbackStarted, ...batch });
+      const written = await writeTransition(this.db, { update: { expectedVersion: row.version }, release: saved, event: transitionEvent(row.id, version, decision.events, meta), cancelForward: rollbackStarted, ...batch });
+      if (!written) throw new ReleaseVersionConflict(row.id, row.version);
       return { row: saved, lanes: lanesOf(decision.effects), changed, rollbackStarted };
     }
-    await updateRelease(this.db, row.id, row.version, { status, state: decision.state, nextTickAt, versionSetId: decision.state.plan.versionSetId, now: meta.now, bump: changed });
+    // The row first: if another transition got there first, nothing else is written.
+    if (!(await updateRelease(this.db, row.id, row.version, { status, state: decision.state, nextTickAt, versionSetId: decision.state.plan.versionSetId, now: meta.now, bump: changed }))) {
+      throw new ReleaseVersionConflict(row.id, row.version);
+    }
     if (!changed) return { row: saved, lanes: [], changed, rollbackStarted };
     await this.appendTransition(row.id, version, decision.events, meta);
     if (rollbackStarted) {

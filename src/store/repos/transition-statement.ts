@@ -39,6 +39,9 @@ export function transitionEvent(releaseId: string, version: number, events: Rele
 const json = (value: unknown): SQL => sql`${JSON.stringify(value)}::jsonb`;
 const time = (value: Date | null): SQL => (value ? sql`${value.toISOString()}::timestamptz` : sql`NULL::timestamptz`);
 const list = (parts: SQL[]): SQL => sql.join(parts, sql`, `);
+/** Rows to insert only if the release row was written (`written` has its one row then). */
+const ifWritten = (rows: SQL[]): SQL => sql`SELECT v.* FROM written, (VALUES ${list(rows)}) AS v`;
+const WRITTEN = sql`EXISTS (SELECT 1 FROM written)`;
 
 /**
  * One transition in one statement (data-modifying CTEs): the release row (inserted, or updated under
@@ -46,18 +49,24 @@ const list = (parts: SQL[]): SQL => sql.join(parts, sql`, `);
  * cancels, and its outbox rows — each queued once (a conflict on the idempotency key or on a pending
  * coalesce key means "already queued"; a coalesced card keeps the higher priority). Every part reads
  * the snapshot from before the statement, as the same writes made one by one would.
+ *
+ * Every other part reads the release row's RETURNING, so it writes only once that row is written:
+ * when the release is no longer at the expected version, the statement writes nothing at all (no
+ * audit row to collide with the one that landed) and answers false. A release row another
+ * transaction holds is waited for before anything else is touched, which keeps the lock order
+ * release → outbox of the rest of the engine.
  */
 export async function writeTransition(
   db: DbOrTx,
   change: EffectBatch & {
     release: ReleaseRecord;
     event: TransitionEvent;
-    /** Insert the release (a new one); else update it, expecting `update.expectedVersion`. */
+    /** Insert the release (a new one); else update it, expecting `update.expectedVersion`. Answers whether the row was written. */
     insert?: ReleaseRecord;
     update?: { expectedVersion: number };
     cancelForward?: boolean;
   },
-): Promise<void> {
+): Promise<boolean> {
   const row = change.release;
   const parts: SQL[] = [];
   if (change.insert) {
@@ -69,33 +78,33 @@ export async function writeTransition(
       WHERE id = ${row.id} AND version = ${change.update?.expectedVersion ?? row.version} RETURNING id)`);
   }
   const event = change.event;
+  // Typed where a VALUES list outside INSERT would otherwise read a parameter as text.
   parts.push(sql`audited AS (INSERT INTO release_events (release_id, kind, version, type, actor, message, data, at)
-    VALUES (${event.releaseId}, 'transition', ${event.version}, ${event.type}, ${event.actor}, ${event.message}, ${json(event.data)}, ${time(event.at)}) RETURNING id)`);
+    ${ifWritten([sql`(${event.releaseId}, 'transition', ${event.version}::int, ${event.type}, ${event.actor}, ${event.message}, ${json(event.data)}, ${time(event.at)})`])} RETURNING id)`);
   if (change.infraSets.length > 0) {
     const values = change.infraSets.map((set) => sql`(${set.id}, ${set.service}, ${set.environment}, ${set.version}, ${set.releaseId}, 'provisioning', 0, ${time(set.now)})`);
-    parts.push(sql`minted AS (INSERT INTO infra_sets (id, service, environment, version, release_id, state, weight, created_at) VALUES ${list(values)} ON CONFLICT DO NOTHING RETURNING id)`);
+    parts.push(sql`minted AS (INSERT INTO infra_sets (id, service, environment, version, release_id, state, weight, created_at) ${ifWritten(values)} ON CONFLICT DO NOTHING RETURNING id)`);
   }
   if (change.ready.length > 0) {
-    parts.push(sql`provisioned AS (UPDATE infra_sets SET state = 'ready' WHERE id IN (${list(change.ready.map((id) => sql`${id}`))}) AND state = 'provisioning' RETURNING id)`);
+    parts.push(sql`provisioned AS (UPDATE infra_sets SET state = 'ready' WHERE id IN (${list(change.ready.map((id) => sql`${id}`))}) AND state = 'provisioning' AND ${WRITTEN} RETURNING id)`);
   }
   if (change.cancelForward) {
     // Forward steps never started are cancelled so the rollback is next in its lane.
     parts.push(sql`cancelled AS (UPDATE outbox SET status = 'dead', last_error = 'cancelled: the release is rolling back', finished_at = ${time(event.at)}
-      WHERE release_id = ${row.id} AND status = 'pending' AND attempts = 0 AND kind IN ('provision', 'set_weights', 'measure') RETURNING id)`);
+      WHERE release_id = ${row.id} AND status = 'pending' AND attempts = 0 AND kind IN ('provision', 'set_weights', 'measure') AND ${WRITTEN} RETURNING id)`);
   }
   if (change.outbox.length > 0) {
     const values = change.outbox.map(
       (entry) =>
         sql`(${entry.effect.kind}, ${entry.lane}, ${json(entry.effect)}, ${entry.key}, ${entry.coalesceKey ?? null}, ${entry.releaseId}, ${entry.priority ?? 0}::int, ${time(entry.notBefore ?? entry.now)}, ${time(entry.now)})`,
     );
-    parts.push(sql`queued AS (INSERT INTO outbox (kind, lane, effect, idempotency_key, coalesce_key, release_id, priority, next_attempt_at, created_at) VALUES ${list(values)} ON CONFLICT DO NOTHING RETURNING id)`);
+    parts.push(sql`queued AS (INSERT INTO outbox (kind, lane, effect, idempotency_key, coalesce_key, release_id, priority, next_attempt_at, created_at) ${ifWritten(values)} ON CONFLICT DO NOTHING RETURNING id)`);
     change.outbox.forEach((entry, index) => {
       if (!entry.coalesceKey || !(entry.priority && entry.priority > 0)) return;
       // A render already pending (the insert above conflicted on it) stands for this one too.
-      parts.push(sql`${sql.raw(`coalesced_${index}`)} AS (UPDATE outbox SET priority = GREATEST(priority, ${entry.priority}::int) WHERE coalesce_key = ${entry.coalesceKey} AND status = 'pending' RETURNING id)`);
+      parts.push(sql`${sql.raw(`coalesced_${index}`)} AS (UPDATE outbox SET priority = GREATEST(priority, ${entry.priority}::int) WHERE coalesce_key = ${entry.coalesceKey} AND status = 'pending' AND ${WRITTEN} RETURNING id)`);
     });
   }
   const [result] = await queryRows<{ written: number | string }>(db, sql`WITH ${list(parts)} SELECT (SELECT count(*) FROM written) AS written`);
-  // The row is locked, so a mismatch is a bug, not a race: fail the transaction loudly.
-  if (Number(result?.written ?? 0) !== 1) throw new Error(`release ${row.id} changed under its row lock (expected version ${change.update?.expectedVersion ?? row.version})`);
+  return Number(result?.written ?? 0) === 1;
 }
