@@ -134,7 +134,8 @@ export async function runSlackBudget(input: SlackBudgetOptions = {}): Promise<Sl
       SELECT 'is-seed-svc-' || lpad(g::text, 5, '0'), 'svc-' || lpad(g::text, 5, '0'), ${BENCH_ENVIRONMENT}, 'v1', NULL, 'serving', 100, ${new Date(start - 86_400_000).toISOString()}::timestamptz
       FROM generate_series(0, ${options.releases - 1}) g`);
     for (let index = 0; index < options.releases; index += 1) {
-      const outcome = await engine.releases.requestDeploy({
+      const outcome = await engine.releases.act({
+        verb: 'deploy',
         actor: { userId: BENCH_DEVELOPER, userGroupIds: [] },
         target: { kind: 'service', service: benchServiceName(index), version: 'v2' },
         environment: BENCH_ENVIRONMENT,

@@ -38,7 +38,8 @@ export async function seedActiveReleases(
   const h = engineHarness(db, config, start.toISOString());
   // Every service serves v1 from a seeded infra-set: the copies' rollback target.
   await bulkSeedServing(db, first, count, new Date(start.getTime() - 86_400_000));
-  const outcome = await h.engine.releases.requestDeploy({
+  const outcome = await h.engine.releases.act({
+    verb: 'deploy',
     actor: { userId: BENCH_DEVELOPER, userGroupIds: [] },
     target: { kind: 'service', service: templateService, version: 'v2' },
     environment: BENCH_ENVIRONMENT,

@@ -2,8 +2,9 @@ import type { Downgrade } from '../domain/release/downgrade.js';
 import type { Actor, DeployRequest, Outcome, ReleasePlan, ReleaseView, Refusal, RollbackMove } from '../domain/release/types.js';
 
 /**
- * The engine's use cases, as Slack listeners and the CLI call them. Every mutating method answers
- * an Outcome: accepted with the release's new view, or refused with a stable code and a message.
+ * The engine's use cases, as Slack listeners and the CLI call them: one `act(command)` for every
+ * mutating input, whose answer is accepted (with the release's new view, or what changed) or refused
+ * with a stable code and a message; and the queries.
  */
 export interface ReleaseActionRequest {
   actor: Actor;
@@ -43,34 +44,52 @@ export type ManualRollbackResult =
   /** The service was in an active release: the whole release rolls back, these moves in this order. */
   | { service: string; environment: string; releaseId: string; moves: RollbackMove[] };
 
-export interface ReleaseService {
-  requestDeploy(request: DeployRequest): Promise<Outcome>;
-  /** The plan a deploy would make, without starting anything (the /deploy modal and the CLI `plan`). */
-  previewPlan(request: DeployRequest): Promise<PlanPreview>;
-  approve(request: ReleaseActionRequest): Promise<Outcome>;
-  pause(request: ReleaseActionRequest): Promise<Outcome>;
-  resume(request: ReleaseActionRequest): Promise<Outcome>;
+/**
+ * Every mutating input, by verb: what it carries and what it answers. One table, so the commands,
+ * their answers and the dispatch cannot drift apart.
+ */
+interface Verbs {
+  /** `/deploy`: plan a release and start it (or say why not). */
+  deploy: { carries: DeployRequest; answers: Outcome };
+  approve: { carries: ReleaseActionRequest; answers: Outcome };
+  pause: { carries: ReleaseActionRequest; answers: Outcome };
+  resume: { carries: ReleaseActionRequest; answers: Outcome };
   /** Skips the rest of the current bake. */
-  promote(request: ReleaseActionRequest): Promise<Outcome>;
-  rollback(request: ReleaseActionRequest & { reason?: string }): Promise<Outcome>;
-  abort(request: ReleaseActionRequest): Promise<Outcome>;
+  promote: { carries: ReleaseActionRequest; answers: Outcome };
+  rollback: { carries: ReleaseActionRequest & { reason?: string }; answers: Outcome };
+  abort: { carries: ReleaseActionRequest; answers: Outcome };
   /** Replaces the in-flight version of a service by a fix and rolls forward from the current stage. */
-  supersede(request: ReleaseActionRequest & { service: string; version: string }): Promise<Outcome>;
+  supersede: { carries: ReleaseActionRequest & { service: string; version: string }; answers: Outcome };
   /**
-   * /rollback: traffic to the last-known-good warm infra-set, or the one named. A service an active
+   * `/rollback`: traffic to the last-known-good warm infra-set, or the one named. A service an active
    * release is moving rolls that whole release back instead, as its card shows.
    */
-  manualRollback(request: { actor: Actor; service: string; environment: string; toInfraSetId?: string }): Promise<EnvironmentOutcome<ManualRollbackResult>>;
-  freeze(request: { actor: Actor; environment: string; durationSeconds: number; reason: string }): Promise<EnvironmentOutcome<FreezeView>>;
-  unfreeze(request: { actor: Actor; environment: string }): Promise<EnvironmentOutcome<{ lifted: number }>>;
+  manual_rollback: { carries: { actor: Actor; service: string; environment: string; toInfraSetId?: string }; answers: EnvironmentOutcome<ManualRollbackResult> };
+  freeze: { carries: { actor: Actor; environment: string; durationSeconds: number; reason: string }; answers: EnvironmentOutcome<FreezeView> };
+  unfreeze: { carries: { actor: Actor; environment: string }; answers: EnvironmentOutcome<{ lifted: number }> };
   /** `/freeze all`: freezes every environment, pauses every release and holds every merge queue, at once. */
-  freezeAll(request: { actor: Actor; reason: string }): Promise<EnvironmentOutcome<LineStopView>>;
+  freeze_all: { carries: { actor: Actor; reason: string }; answers: EnvironmentOutcome<LineStopView> };
   /** `/unfreeze all`: lifts the line stop and resumes the releases it paused. */
-  unfreezeAll(request: { actor: Actor }): Promise<EnvironmentOutcome<{ resumedReleaseIds: string[] }>>;
+  unfreeze_all: { carries: { actor: Actor }; answers: EnvironmentOutcome<{ resumedReleaseIds: string[] }> };
+  lock: { carries: { actor: Actor; environment: string; reason?: string }; answers: EnvironmentOutcome<LockView> };
+  unlock: { carries: { actor: Actor; environment: string }; answers: EnvironmentOutcome<{ environment: string }> };
+}
+
+export type ReleaseVerb = keyof Verbs;
+
+/** A mutating input: its verb and what that verb carries (`ReleaseCommand<'approve'>` is one verb's). */
+export type ReleaseCommand<V extends ReleaseVerb = ReleaseVerb> = { [K in V]: { verb: K } & Verbs[K]['carries'] }[V];
+
+/** What a command answers, by its verb. */
+export type CommandResult<C extends ReleaseCommand> = Verbs[C['verb']]['answers'];
+
+export interface ReleaseService {
+  /** Every mutating input: one command in, the answer its verb gives out. */
+  act<C extends ReleaseCommand>(command: C): Promise<CommandResult<C>>;
+  /** The plan a deploy would make, without starting anything (the /deploy modal and the CLI `plan`). */
+  previewPlan(request: DeployRequest): Promise<PlanPreview>;
   /** The line stop in force, if any. */
   lineStop(): Promise<LineStopView | null>;
-  lock(request: { actor: Actor; environment: string; reason?: string }): Promise<EnvironmentOutcome<LockView>>;
-  unlock(request: { actor: Actor; environment: string }): Promise<EnvironmentOutcome<{ environment: string }>>;
   status(releaseId: string): Promise<ReleaseView | undefined>;
   listActive(): Promise<ReleaseView[]>;
   /** Ad-hoc freezes in force and scheduled ones not yet over. */

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { DeliveryConfig } from '../config/delivery-schema.js';
 import { lastKnownGood } from '../domain/infra-set/keep-warm.js';
-import { mayDeploy, mayGovern, mayRollBack } from '../domain/release/authorization.js';
+import { assertNever } from '../domain/assert-never.js';
+import { mayActOn, mayDeploy, mayGovern, mayRollBack } from '../domain/release/authorization.js';
 import { LINE_STOP_ENVIRONMENT, lineRestartNotice, lineStopNotice } from '../domain/release/line-stop.js';
 import { newReleaseState, startRelease } from '../domain/release/decide.js';
 import { admitDowngrades, describeDowngrade, planDowngrades } from '../domain/release/downgrade.js';
@@ -12,22 +13,12 @@ import type { Actor, DeployRequest, DeployTarget, Outcome, ReleaseInput, Release
 import { checkConstraints } from '../domain/version-set/constraints.js';
 import type { Clock } from '../ports/clock.js';
 import type { OutboxLane } from '../ports/outbox.js';
-import type { AcceptedDecision, DueCursor, ReleaseRecord, WorldRecords, WorldScope } from '../ports/release-store.js';
+import { ReleaseVersionConflict, type AcceptedDecision, type DueCursor, type ReleaseRecord, type WorldRecords, type WorldScope } from '../ports/release-store.js';
 import type { Store, Stores } from '../ports/store.js';
 import type { VersionSetSnapshot } from '../ports/version-set-store.js';
 import type { VersionHistory } from '../domain/release/what-ships.js';
 import type { CardSnapshot } from '../ports/release-cards.js';
-import type {
-  EnvironmentOutcome,
-  FreezeView,
-  InfraSetView,
-  LineStopView,
-  LockView,
-  ManualRollbackResult,
-  PlanPreview,
-  ReleaseActionRequest,
-  ReleaseService,
-} from './release-service-api.js';
+import type { CommandResult, EnvironmentOutcome, FreezeView, InfraSetView, LineStopView, LockView, ManualRollbackResult, PlanPreview, ReleaseCommand, ReleaseService } from './release-service-api.js';
 import type { ReleaseObserver } from './release-telemetry.js';
 import { decide } from '../domain/release/decide.js';
 import type { WorldFacts } from '../domain/release/gates.js';
@@ -71,6 +62,18 @@ function newReleaseId(): string {
 /** Releases claimed per transaction in a tick: few enough that other replicas find due ones to claim too. */
 const TICK_BATCH = 20;
 
+/**
+ * How many times one input on a release is tried when another transition lands between its read
+ * and its save; each conflict means someone else's input (or a tick) moved the release first.
+ */
+const CONFLICT_ATTEMPTS = 3;
+
+/** An input an operator gives to a release (the card's buttons, `/rollback` of a release, a supersede). */
+type OperatorInput = Extract<ReleaseInput, { actor: Actor }>;
+
+/** One operator input settled on its release: no such release, refused, or saved (with the view it shows). */
+type Settled = { kind: 'missing' } | ({ kind: 'refused' } & Refusal) | { kind: 'accepted'; row: ReleaseRecord; view: ReleaseView };
+
 /** Runs a hook once the transaction has committed (e.g. kicking the lane its effects were queued in). */
 export type AfterCommit = (hook: () => void) => void;
 
@@ -100,8 +103,9 @@ type Prepared =
   | { ok: true; plan: ReleasePlan; base: VersionSetSnapshot | undefined; versions: Record<string, string>; mint: { service: string; version: string } | null; world: WorldRecords };
 
 /**
- * The release engine's use cases over the store ports: load (row lock) → decide → one unit of work
- * (state + audit row + outbox rows) → the lanes it queued into run after the commit.
+ * The release engine's use cases over the store ports: load once → authorize → decide → one unit of
+ * work (state + audit row + outbox rows, saved under the version read) → the lanes it queued into
+ * run after the commit.
  */
 export class StoredReleaseService implements ReleaseService {
   private readonly store: Store;
@@ -207,19 +211,30 @@ export class StoredReleaseService implements ReleaseService {
 
   /** Applies one input to a release whose row `tx` holds locked, with the facts its gates see. */
   private async applyLocked(tx: Stores, row: ReleaseRecord, input: ReleaseInput, now: Date, after: AfterCommit, facts: WorldFacts): Promise<ApplyResult> {
-    const releaseId = row.id;
     const decision = decide(row.state, input, now, { config: this.config, facts });
-    const actor = 'actor' in input ? input.actor.userId : null;
     if (decision.kind === 'refused') {
-      await tx.releases.refuse({ releaseId, version: row.version, input: input.type, actor, code: decision.code, message: decision.message, at: now });
+      await this.logRefusal(tx, row, input, decision, now);
       return { kind: 'refused', code: decision.code, message: decision.message, row };
     }
-    const saved = await tx.releases.save(row, decision, { input: input.type, actor, now });
+    return this.commit(tx, row, input, decision, now, after, facts);
+  }
+
+  /**
+   * Saves an accepted decision on `row` under its version (a ReleaseVersionConflict if another
+   * transition landed since `row` was read) and registers what runs once it commits.
+   */
+  private async commit(tx: Stores, row: ReleaseRecord, input: ReleaseInput, decision: AcceptedDecision, now: Date, after: AfterCommit, facts: WorldFacts): Promise<Extract<ApplyResult, { kind: 'accepted' }>> {
+    const saved = await tx.releases.save(row, decision, { input: input.type, actor: 'actor' in input ? input.actor.userId : null, now });
     if (saved.changed) this.observe(after, row.state, decision, input.type, now);
     // A rollback's traffic moves run at once, whatever runLanesAtOnce says.
     if (saved.rollbackStarted) after(() => this.kick('critical'));
     this.runAfterCommit(after, saved.lanes);
     return { kind: 'accepted', row: saved.row, rollbackStarted: saved.rollbackStarted, facts };
+  }
+
+  /** A refused input on a release, in the audit log with the version it saw. */
+  private async logRefusal(stores: Stores, row: ReleaseRecord, input: ReleaseInput, refusal: Refusal, now: Date): Promise<void> {
+    await stores.releases.refuse({ releaseId: row.id, version: row.version, input: input.type, actor: 'actor' in input ? input.actor.userId : null, code: refusal.code, message: refusal.message, at: now });
   }
 
   // ── Deploy ────────────────────────────────────────────────────────────────────────────────
@@ -331,9 +346,61 @@ export class StoredReleaseService implements ReleaseService {
     return { kind: 'planned', plan: prepared.plan, versionSetId: prepared.plan.versionSetId, summary: [...notices, ...summary], downgrades };
   }
 
-  async requestDeploy(request: DeployRequest): Promise<Outcome> {
+  // ── The one entry point of every mutating input ──────────────────────────────────────────
+
+  act<C extends ReleaseCommand>(command: C): Promise<CommandResult<C>> {
+    // Sound: each case of `run` answers with its verb's own result type (see the methods' signatures).
+    return this.run(command) as Promise<CommandResult<C>>;
+  }
+
+  private run(command: ReleaseCommand): Promise<CommandResult<ReleaseCommand>> {
+    switch (command.verb) {
+      case 'deploy':
+        return this.deploy(command);
+      case 'approve':
+        return this.operate(command.releaseId, { type: 'approve', actor: command.actor });
+      case 'pause':
+        return this.operate(command.releaseId, { type: 'pause', actor: command.actor });
+      case 'resume':
+        return this.operate(command.releaseId, { type: 'resume', actor: command.actor });
+      case 'promote':
+        return this.operate(command.releaseId, { type: 'promote', actor: command.actor });
+      case 'rollback':
+        return this.operate(command.releaseId, command.reason ? { type: 'rollback', actor: command.actor, reason: command.reason } : { type: 'rollback', actor: command.actor });
+      case 'abort':
+        return this.operate(command.releaseId, { type: 'abort', actor: command.actor });
+      case 'supersede':
+        return this.supersede(command);
+      case 'manual_rollback':
+        return this.manualRollback(command);
+      case 'freeze':
+        return this.freeze(command);
+      case 'unfreeze':
+        return this.unfreeze(command);
+      case 'freeze_all':
+        return this.freezeAll(command);
+      case 'unfreeze_all':
+        return this.unfreezeAll(command);
+      case 'lock':
+        return this.lock(command);
+      case 'unlock':
+        return this.unlock(command);
+      default:
+        return assertNever(command, 'release command');
+    }
+  }
+
+  // ── Deploy ────────────────────────────────────────────────────────────────────────────────
+
+  private async deploy(request: ReleaseCommand<'deploy'>): Promise<Outcome> {
     const now = this.clock.now();
     const id = newReleaseId();
+    // Who asks, before the deploy lock: a service target names the service it ships. The plan's
+    // services are checked again once it is made.
+    if (request.target.kind === 'service' && this.config.environments[request.environment] && this.config.services[request.target.service]) {
+      const allowed = mayDeploy(this.config, request.actor, request.environment, [request.target.service]);
+      if (!allowed.ok) return this.refuseDeploy(request, allowed.refusal, now);
+    }
     try {
       return await this.transaction(async (tx, after) => {
         // One deploy decision at a time across replicas: the busy check and the mint are not raced.
@@ -365,101 +432,174 @@ export class StoredReleaseService implements ReleaseService {
       });
     } catch (error) {
       if (!(error instanceof Refused)) throw error;
-      // No release row exists, but the audit log still records who asked for what and why not.
-      await this.store.releases.refuse({
-        releaseId: null,
-        version: 0,
-        input: 'deploy',
-        actor: request.actor.userId,
-        code: error.refusal.code,
-        message: error.refusal.message,
-        at: now,
-        data: { target: request.target, environment: request.environment },
-      });
-      return { kind: 'refused', ...error.refusal };
+      return this.refuseDeploy(request, error.refusal, now);
     }
+  }
+
+  /** No release row exists, but the audit log still records who asked for what and why not. */
+  private async refuseDeploy(request: DeployRequest, refusal: Refusal, now: Date): Promise<Outcome> {
+    await this.store.releases.refuse({
+      releaseId: null,
+      version: 0,
+      input: 'deploy',
+      actor: request.actor.userId,
+      code: refusal.code,
+      message: refusal.message,
+      at: now,
+      data: { target: request.target, environment: request.environment },
+    });
+    return { kind: 'refused', ...refusal };
   }
 
   // ── Operator inputs on a release ─────────────────────────────────────────────────────────
 
-  private async act(releaseId: string, input: ReleaseInput): Promise<Outcome> {
-    const now = this.clock.now();
-    return this.transaction(async (tx, after) => {
-      const result = await this.apply(tx, releaseId, input, now, after);
-      if (result.kind === 'missing') return refused('unknown_release', `No release ${releaseId}`);
-      if (result.kind === 'refused') return { kind: 'refused', code: result.code, message: result.message };
-      if (input.type === 'approve') {
-        const approval = result.row.state.approvals[result.row.state.approvals.length - 1]!;
-        await tx.releases.recordApproval({ releaseId, environment: approval.environment, userId: approval.userId, at: now });
-      }
-      return { kind: 'accepted', view: this.view(result.row, result.row.state.phase.kind === 'finished' ? null : result.facts, now) };
-    });
-  }
-
-  approve({ actor, releaseId }: ReleaseActionRequest): Promise<Outcome> {
-    return this.act(releaseId, { type: 'approve', actor });
-  }
-  pause({ actor, releaseId }: ReleaseActionRequest): Promise<Outcome> {
-    return this.act(releaseId, { type: 'pause', actor });
-  }
-  resume({ actor, releaseId }: ReleaseActionRequest): Promise<Outcome> {
-    return this.act(releaseId, { type: 'resume', actor });
-  }
-  promote({ actor, releaseId }: ReleaseActionRequest): Promise<Outcome> {
-    return this.act(releaseId, { type: 'promote', actor });
-  }
-  rollback({ actor, releaseId, reason }: ReleaseActionRequest & { reason?: string }): Promise<Outcome> {
-    return this.act(releaseId, reason ? { type: 'rollback', actor, reason } : { type: 'rollback', actor });
-  }
-  abort({ actor, releaseId }: ReleaseActionRequest): Promise<Outcome> {
-    return this.act(releaseId, { type: 'abort', actor });
-  }
-
-  async supersede({ actor, releaseId, service, version }: ReleaseActionRequest & { service: string; version: string }): Promise<Outcome> {
-    const now = this.clock.now();
-    try {
-      return await this.transaction(async (tx, after) => {
-        await tx.environments.lockDeploys();
-        const current = await tx.releases.get(releaseId);
-        if (!current) return refused('unknown_release', `No release ${releaseId}`);
-        if (!(service in current.state.plan.versions)) return refused('not_in_release', `${service} is not shipped by release ${releaseId}`);
-        const base = await tx.versionSets.byId(current.state.plan.versionSetId);
-        const minted = await tx.versionSets.mintWithVersion({ base, service, version, source: 'supersede' });
-        const result = await this.apply(tx, releaseId, { type: 'supersede', actor, service, version, versionSetId: minted.id }, now, after);
-        if (result.kind === 'missing') return refused('unknown_release', `No release ${releaseId}`);
-        // Undo the mint; the refusal is logged again outside the rolled-back transaction.
-        if (result.kind === 'refused') throw new Refused({ code: result.code, message: result.message });
-        return { kind: 'accepted', view: await this.viewOf(tx, result.row, now) } as const;
-      });
-    } catch (error) {
-      if (!(error instanceof Refused)) throw error;
-      const row = await this.store.releases.get(releaseId);
-      if (row) await this.store.releases.refuse({ releaseId, version: row.version, input: 'supersede', actor: actor.userId, code: error.refusal.code, message: error.refusal.message, at: now });
-      return { kind: 'refused', ...error.refusal };
+  private async operate(releaseId: string, input: OperatorInput): Promise<Outcome> {
+    // An approval is also a row of the approvals table, written with the transition.
+    const alsoWrite =
+      input.type === 'approve'
+        ? async (tx: Stores, row: ReleaseRecord, now: Date) => {
+            const approval = row.state.approvals[row.state.approvals.length - 1]!;
+            await tx.releases.recordApproval({ releaseId, environment: approval.environment, userId: approval.userId, at: now });
+          }
+        : undefined;
+    const settled = await this.settle(releaseId, input, { alsoWrite });
+    switch (settled.kind) {
+      case 'missing':
+        return refused('unknown_release', `No release ${releaseId}`);
+      case 'refused':
+        return settled;
+      case 'accepted':
+        return { kind: 'accepted', view: settled.view };
+      default:
+        return assertNever(settled, 'settled input');
     }
+  }
+
+  /**
+   * One operator input on one release, with no row lock: the row read once; who asks checked on it
+   * (refused and logged at once, having locked nothing and read nothing else); the world's facts;
+   * the decision; and its save under the version read, in one transaction with `alsoWrite`. Should
+   * another transition land in between, the save is a conflict and the whole unit runs again on a
+   * fresh read, a bounded number of times. A tick claims the row it moves (FOR UPDATE SKIP LOCKED)
+   * and saves under the same version check, so a click and a tick never both apply to one version.
+   */
+  private async settle(
+    releaseId: string,
+    input: OperatorInput,
+    options: { read?: ReleaseRecord; alsoWrite?: ((tx: Stores, row: ReleaseRecord, now: Date) => Promise<void>) | undefined } = {},
+  ): Promise<Settled> {
+    // A row the caller already read serves the first attempt; a retry reads the release again.
+    let unread = options.read;
+    let known: ReleaseRecord | undefined;
+    const settled = await this.retryOnConflict(releaseId, async (): Promise<Settled> => {
+      const now = this.clock.now();
+      const row = unread ?? (await this.store.releases.get(releaseId));
+      unread = undefined;
+      if (!row) return { kind: 'missing' };
+      known = row;
+      const denied = await this.authorize(row, input, now);
+      if (denied) return denied;
+      const facts = await this.world(this.store, this.scopeOf(row), now);
+      const decision = decide(row.state, input, now, { config: this.config, facts });
+      if (decision.kind === 'refused') {
+        await this.logRefusal(this.store, row, input, decision, now);
+        return decision;
+      }
+      return this.transaction(async (tx, after) => {
+        const committed = await this.commit(tx, row, input, decision, now, after, facts);
+        await options.alsoWrite?.(tx, committed.row, now);
+        return { kind: 'accepted', row: committed.row, view: this.view(committed.row, committed.row.state.phase.kind === 'finished' ? null : facts, now) };
+      });
+    });
+    return settled ?? this.changedWhileAsked(known!, input);
+  }
+
+  /**
+   * Who asks, on the release row as read, before anything is locked or decided: the check `decide`
+   * starts with (one function, `mayActOn`). A refusal is logged and says nothing of the release's state.
+   */
+  private async authorize(row: ReleaseRecord, input: OperatorInput, now: Date): Promise<({ kind: 'refused' } & Refusal) | null> {
+    const allowed = mayActOn(this.config, row.state, input);
+    if (allowed.ok) return null;
+    await this.logRefusal(this.store, row, input, allowed.refusal, now);
+    return { kind: 'refused', ...allowed.refusal };
+  }
+
+  /** Runs `unit` again while its save finds the release moved on; null once every attempt did. */
+  private async retryOnConflict<T>(releaseId: string, unit: () => Promise<T>): Promise<T | null> {
+    for (let attempt = 1; attempt <= CONFLICT_ATTEMPTS; attempt++) {
+      try {
+        return await unit();
+      } catch (error) {
+        if (!(error instanceof ReleaseVersionConflict) || error.releaseId !== releaseId) throw error;
+      }
+    }
+    return null;
+  }
+
+  /** Every attempt lost to another transition: say so (the card shows what did land) and log it. */
+  private async changedWhileAsked(row: ReleaseRecord, input: OperatorInput): Promise<{ kind: 'refused' } & Refusal> {
+    const refusal = refused('release_changed', `Release ${row.id} changed while you asked (another input or the engine moved it first); look at its card and try again`);
+    await this.logRefusal(this.store, row, input, refusal, this.clock.now());
+    return refusal;
+  }
+
+  private async supersede({ actor, releaseId, service, version }: ReleaseCommand<'supersede'>): Promise<Outcome> {
+    let known: ReleaseRecord | undefined;
+    const settled = await this.retryOnConflict(releaseId, async (): Promise<Outcome> => {
+      const now = this.clock.now();
+      const row = await this.store.releases.get(releaseId);
+      if (!row) return refused('unknown_release', `No release ${releaseId}`);
+      known = row;
+      // Before the deploy lock: the input's version set is not minted yet, and who asks does not depend on it.
+      const denied = await this.authorize(row, { type: 'supersede', actor, service, version, versionSetId: row.versionSetId }, now);
+      if (denied) return denied;
+      if (!(service in row.state.plan.versions)) return refused('not_in_release', `${service} is not shipped by release ${releaseId}`);
+      try {
+        return await this.transaction(async (tx, after) => {
+          // Serialised with deploy decisions: the mint and the busy checks of a /deploy are not raced.
+          await tx.environments.lockDeploys();
+          const base = await tx.versionSets.byId(row.state.plan.versionSetId);
+          const minted = await tx.versionSets.mintWithVersion({ base, service, version, source: 'supersede' });
+          const input = { type: 'supersede', actor, service, version, versionSetId: minted.id } as const;
+          const facts = await this.world(tx, this.scopeOf(row), now);
+          const decision = decide(row.state, input, now, { config: this.config, facts });
+          // Undo the mint; the refusal is logged outside the rolled-back transaction.
+          if (decision.kind === 'refused') throw new Refused(decision);
+          const committed = await this.commit(tx, row, input, decision, now, after, facts);
+          return { kind: 'accepted', view: this.view(committed.row, committed.row.state.phase.kind === 'finished' ? null : facts, now) } as const;
+        });
+      } catch (error) {
+        if (!(error instanceof Refused)) throw error;
+        await this.logRefusal(this.store, row, { type: 'supersede', actor, service, version, versionSetId: row.versionSetId }, error.refusal, now);
+        return { kind: 'refused', ...error.refusal };
+      }
+    });
+    return settled ?? this.changedWhileAsked(known!, { type: 'supersede', actor, service, version, versionSetId: known!.versionSetId });
   }
 
   // ── Environment-level inputs ──────────────────────────────────────────────────────────────
 
-  async manualRollback(request: { actor: Actor; service: string; environment: string; toInfraSetId?: string }): Promise<EnvironmentOutcome<ManualRollbackResult>> {
+  private async manualRollback(request: ReleaseCommand<'manual_rollback'>): Promise<EnvironmentOutcome<ManualRollbackResult>> {
     const { service, environment, actor } = request;
     if (!this.config.services[service]) return refused('unknown_service', `No service named ${service}`);
     if (!this.config.environments[environment]) return refused('unknown_environment', `No environment named ${environment}`);
     const allowed = mayRollBack(this.config, actor, environment, service);
     if (!allowed.ok) return { kind: 'refused', ...allowed.refusal };
+    const busy = (await this.store.releases.active()).find((row) => row.state.plan.environments.some((env) => env.environment === environment && env.changes.some((change) => change.service === service)));
+    if (busy && request.toInfraSetId) {
+      return refused('environment_busy', `Release ${busy.id} is moving ${service} in ${environment}: /rollback ${service} without \`to\` rolls the release back, or use its Roll back button`);
+    }
+    if (busy) {
+      // Half a release restored is still half-shipped: the whole release rolls back, as its card
+      // shows, as an input on that release (the row just read serves its first attempt).
+      const settled = await this.settle(busy.id, { type: 'rollback', actor, reason: `/rollback ${service} in ${environment}` }, { read: busy });
+      if (settled.kind === 'missing') return refused('unknown_release', `No release ${busy.id}`);
+      if (settled.kind === 'refused') return refused(settled.code, settled.message);
+      return { kind: 'accepted', value: { service, environment, releaseId: busy.id, moves: rollbackOrder(settled.row.state, { onlyMoved: true }).flatMap((entry) => entry.moves) } };
+    }
     const now = this.clock.now();
     return this.transaction(async (tx, after) => {
-      const busy = (await tx.releases.active()).find((row) => row.state.plan.environments.some((env) => env.environment === environment && env.changes.some((change) => change.service === service)));
-      if (busy && request.toInfraSetId) {
-        return refused('environment_busy', `Release ${busy.id} is moving ${service} in ${environment}: /rollback ${service} without \`to\` rolls the release back, or use its Roll back button`);
-      }
-      if (busy) {
-        // Half a release restored is still half-shipped: the whole release rolls back, as its card shows.
-        const result = await this.apply(tx, busy.id, { type: 'rollback', actor, reason: `/rollback ${service} in ${environment}` }, now, after);
-        if (result.kind === 'missing') return refused('unknown_release', `No release ${busy.id}`);
-        if (result.kind === 'refused') return refused(result.code, result.message);
-        return { kind: 'accepted', value: { service, environment, releaseId: busy.id, moves: rollbackOrder(result.row.state, { onlyMoved: true }).flatMap((entry) => entry.moves) } };
-      }
       let target;
       if (request.toInfraSetId) {
         target = await tx.infraSets.get(request.toInfraSetId);
@@ -492,7 +632,7 @@ export class StoredReleaseService implements ReleaseService {
     });
   }
 
-  async freeze(request: { actor: Actor; environment: string; durationSeconds: number; reason: string }): Promise<EnvironmentOutcome<FreezeView>> {
+  private async freeze(request: ReleaseCommand<'freeze'>): Promise<EnvironmentOutcome<FreezeView>> {
     const check = this.governCheck(request.actor, request.environment, 'freeze');
     if (check) return check;
     if (!(request.durationSeconds > 0)) return refused('invalid_input', 'A freeze needs a positive duration');
@@ -518,7 +658,7 @@ export class StoredReleaseService implements ReleaseService {
     return { kind: 'accepted', value: { id: row.id, environment: row.environment, reason: row.reason, from: row.from.toISOString(), until: row.until?.toISOString() ?? null, by: row.createdBy, source: 'adhoc' } };
   }
 
-  async unfreeze(request: { actor: Actor; environment: string }): Promise<EnvironmentOutcome<{ lifted: number }>> {
+  private async unfreeze(request: ReleaseCommand<'unfreeze'>): Promise<EnvironmentOutcome<{ lifted: number }>> {
     const check = this.governCheck(request.actor, request.environment, 'unfreeze');
     if (check) return check;
     const now = this.clock.now();
@@ -550,7 +690,7 @@ export class StoredReleaseService implements ReleaseService {
     return [...new Set(Object.values(this.config.environments).map((environment) => environment.channel))];
   }
 
-  async freezeAll(request: { actor: Actor; reason: string }): Promise<EnvironmentOutcome<LineStopView>> {
+  private async freezeAll(request: ReleaseCommand<'freeze_all'>): Promise<EnvironmentOutcome<LineStopView>> {
     const denied = this.governAll(request.actor, 'stop the line in');
     if (denied) return denied;
     const now = this.clock.now();
@@ -575,7 +715,7 @@ export class StoredReleaseService implements ReleaseService {
     });
   }
 
-  async unfreezeAll(request: { actor: Actor }): Promise<EnvironmentOutcome<{ resumedReleaseIds: string[] }>> {
+  private async unfreezeAll(request: ReleaseCommand<'unfreeze_all'>): Promise<EnvironmentOutcome<{ resumedReleaseIds: string[] }>> {
     const denied = this.governAll(request.actor, 'restart the line in');
     if (denied) return denied;
     const now = this.clock.now();
@@ -610,7 +750,7 @@ export class StoredReleaseService implements ReleaseService {
     return { freezeId: stop.id, reason: stop.reason, by: stop.createdBy, at: stop.from.toISOString(), pausedReleaseIds: paused };
   }
 
-  async lock(request: { actor: Actor; environment: string; reason?: string }): Promise<EnvironmentOutcome<LockView>> {
+  private async lock(request: ReleaseCommand<'lock'>): Promise<EnvironmentOutcome<LockView>> {
     const check = this.governCheck(request.actor, request.environment, 'lock');
     if (check) return check;
     const at = this.clock.now();
@@ -626,7 +766,7 @@ export class StoredReleaseService implements ReleaseService {
     return { kind: 'accepted', value: { environment: request.environment, holder: request.actor.userId, reason: request.reason ?? null, at: at.toISOString() } };
   }
 
-  async unlock(request: { actor: Actor; environment: string }): Promise<EnvironmentOutcome<{ environment: string }>> {
+  private async unlock(request: ReleaseCommand<'unlock'>): Promise<EnvironmentOutcome<{ environment: string }>> {
     if (!this.config.environments[request.environment]) return refused('unknown_environment', `No environment named ${request.environment}`);
     const held = await this.store.environments.lockOf(request.environment);
     if (!held) return refused('not_locked', `${request.environment} is not locked`);

@@ -181,7 +181,7 @@ describe.each(routers)('a release with the $name router and Kubernetes infra-set
   });
 
   async function release(version: string): Promise<string> {
-    const outcome = await harness.engine.releases.requestDeploy({ actor: { userId: 'U0ALICE', userGroupIds: [] }, target: { kind: 'service', service: 'checkout', version }, environment: 'staging' });
+    const outcome = await harness.engine.releases.act({ verb: 'deploy', actor: { userId: 'U0ALICE', userGroupIds: [] }, target: { kind: 'service', service: 'checkout', version }, environment: 'staging' });
     if (outcome.kind !== 'accepted') throw new Error(outcome.message);
     return outcome.view.id;
   }

@@ -69,7 +69,7 @@ describe.each(testDatabaseKinds)('an overloaded bot on $name', (kind) => {
   it('answers a command and a click "busy" while full, does none of it, and serves again once drained', async () => {
     const { slack } = harness;
     await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v1.4.2 to production', 'deploys');
-    await eventually('the card is posted', () => releases.calls.some((call) => call.method === 'requestDeploy') && latestCard());
+    await eventually('the card is posted', () => releases.calls.some((call) => call.verb === 'deploy') && latestCard());
     const posted = card();
 
     const store = await holdTheStore();
@@ -90,7 +90,7 @@ describe.each(testDatabaseKinds)('an overloaded bot on $name', (kind) => {
     expect((await slack.clickButton(PEOPLE.bob, posted, ActionIds.approve)).status).toBe(200);
     await eventually('Bob is told busy twice', () => slack.ephemeralsFor(PEOPLE.bob).length >= bobBefore + 2);
     expect(ephemeralTexts(PEOPLE.bob).slice(bobBefore)).toEqual([expect.stringContaining(BUSY_MESSAGE), expect.stringContaining(BUSY_MESSAGE)]);
-    expect(releases.calls.filter((call) => call.method === 'approve')).toEqual([]);
+    expect(releases.calls.filter((call) => call.verb === 'approve')).toEqual([]);
 
     // The held work finishes once the store is free, and the place is given back.
     await store.release();
@@ -100,9 +100,9 @@ describe.each(testDatabaseKinds)('an overloaded bot on $name', (kind) => {
     await eventually('the place is free again', async () => {
       const before = slack.ephemeralsFor(PEOPLE.bob).length;
       await slack.clickButton(PEOPLE.bob, card(), ActionIds.approve);
-      await eventually('Bob is answered', () => slack.ephemeralsFor(PEOPLE.bob).length > before || releases.calls.some((call) => call.method === 'approve'));
-      return releases.calls.some((call) => call.method === 'approve');
+      await eventually('Bob is answered', () => slack.ephemeralsFor(PEOPLE.bob).length > before || releases.calls.some((call) => call.verb === 'approve'));
+      return releases.calls.some((call) => call.verb === 'approve');
     });
-    expect(releases.calls.filter((call) => call.method === 'approve')).toHaveLength(1);
+    expect(releases.calls.filter((call) => call.verb === 'approve')).toHaveLength(1);
   });
 });

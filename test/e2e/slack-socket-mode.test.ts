@@ -57,7 +57,7 @@ describe('Socket Mode', () => {
     const card = await eventually('the card', () => slack.messages('deploys').find((message) => message.text.includes('web')));
     await slack.clickButton(PEOPLE.alice, card, ActionIds.rollback);
     await eventually('rolled back', () => slack.message(card.channel, card.ts)?.text.includes('Rolled back'));
-    expect(releases.calls.map((call) => call.method)).toEqual(['requestDeploy', 'rollback']);
+    expect(releases.calls.map((call) => call.verb)).toEqual(['deploy', 'rollback']);
     expect(slack.violations).toEqual([]);
   });
 

@@ -106,7 +106,7 @@ describe('Slack surface on loopback', () => {
   it('rolls back from the card, and a double click rolls back once', async () => {
     const { slack } = harness;
     await slack.sendCommand(PEOPLE.alice, '/deploy', 'web@v9 to staging', 'deploys');
-    await eventually('card posted', () => releases.calls.some((call) => call.method === 'requestDeploy') && card().text.includes('web'));
+    await eventually('card posted', () => releases.calls.some((call) => call.verb === 'deploy') && card().text.includes('web'));
     const posted = card();
     await Promise.all([slack.clickButton(PEOPLE.alice, posted, ActionIds.rollback), slack.clickButton(PEOPLE.alice, posted, ActionIds.rollback)]);
     await eventually('rolled back', () => card().text.includes('Rolled back'));
@@ -116,7 +116,7 @@ describe('Slack surface on loopback', () => {
     if (!click) throw new Error('nothing sent');
     expect((await slack.deliver(click.body, click.contentType, { retryNum: 1 })).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(releases.calls.filter((call) => call.method === 'rollback')).toHaveLength(1);
+    expect(releases.calls.filter((call) => call.verb === 'rollback')).toHaveLength(1);
     expect(slack.violations).toEqual([]);
   });
 
@@ -129,9 +129,9 @@ describe('Slack surface on loopback', () => {
     const replayed = await slack.deliver(first.body, first.contentType);
     expect(retried.status).toBe(200);
     expect(replayed.status).toBe(200);
-    await eventually('the deploy ran', () => releases.calls.some((call) => call.method === 'requestDeploy'));
+    await eventually('the deploy ran', () => releases.calls.some((call) => call.verb === 'deploy'));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(releases.calls.filter((call) => call.method === 'requestDeploy')).toHaveLength(1);
+    expect(releases.calls.filter((call) => call.verb === 'deploy')).toHaveLength(1);
   });
 
   it('refuses forged, stale and future-dated requests with 401 before any listener runs', async () => {
@@ -198,7 +198,7 @@ describe('Slack surface on loopback', () => {
   it('publishes App Home with the releases waiting for the viewer', async () => {
     const { slack } = harness;
     await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v3 to production', 'deploys');
-    await eventually('release created', () => releases.calls.some((call) => call.method === 'requestDeploy'));
+    await eventually('release created', () => releases.calls.some((call) => call.verb === 'deploy'));
     await slack.openHome(PEOPLE.bob);
     const home = await eventually('home published', () => slack.home(PEOPLE.bob));
     const text = JSON.stringify(home.view.blocks);

@@ -81,11 +81,11 @@ describe('the traffic and infra webhooks, as a receiver sees them', () => {
       await database.db.insert(infraSets).values({ id: `is-seed-production-checkout-${version}`, service: 'checkout', environment: 'production', version, releaseId: null, state: 'warm', weight: 0, createdAt: warmedAt, warmedAt });
     }
 
-    const deployed = await harness.engine.releases.requestDeploy({ actor: alice, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' });
+    const deployed = await harness.engine.releases.act({ verb: 'deploy', actor: alice, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' });
     if (deployed.kind !== 'accepted') throw new Error(deployed.message);
     const id = deployed.view.id;
     expect(await drive(harness, async () => (await harness.engine.releases.status(id))?.status === 'waiting')).toBe(true);
-    expect((await harness.engine.releases.approve({ actor: bob, releaseId: id })).kind).toBe('accepted');
+    expect((await harness.engine.releases.act({ verb: 'approve', actor: bob, releaseId: id })).kind).toBe('accepted');
     expect(await drive(harness, async () => (await harness.engine.releases.status(id))?.status === 'succeeded')).toBe(true);
 
     const fresh = `is-${id}-production-checkout`;
@@ -101,7 +101,7 @@ describe('the traffic and infra webhooks, as a receiver sees them', () => {
     expect(bodies.indexOf(retires[0]!)).toBeGreaterThan(bodies.indexOf(trafficCalls('production').at(-1)!));
 
     // A /rollback outside the release names them all too, the new set kept warm at 0.
-    expect((await harness.engine.releases.manualRollback({ actor: alice, service: 'checkout', environment: 'production' })).kind).toBe('accepted');
+    expect((await harness.engine.releases.act({ verb: 'manual_rollback', actor: alice, service: 'checkout', environment: 'production' })).kind).toBe('accepted');
     await harness.engine.runUntilIdle();
     await harness.engine.settle();
     expect(trafficCalls('production').at(-1)).toMatchObject({ releaseId: null, weights: { [v1!]: 100, [fresh]: 0, [v0!]: 0 } });
@@ -132,7 +132,7 @@ describe('the traffic and infra webhooks, as a receiver sees them', () => {
 
   it('drains a rolled-back canary before retiring it: out of traffic first, infra.retire only after the drain delay, once', async () => {
     harness.ports.health.set('checkout', 'v3', 'fail');
-    const deployed = await harness.engine.releases.requestDeploy({ actor: alice, target: { kind: 'service', service: 'checkout', version: 'v3' }, environment: 'staging' });
+    const deployed = await harness.engine.releases.act({ verb: 'deploy', actor: alice, target: { kind: 'service', service: 'checkout', version: 'v3' }, environment: 'staging' });
     if (deployed.kind !== 'accepted') throw new Error(deployed.message);
     const id = deployed.view.id;
     expect(await drive(harness, async () => (await harness.engine.releases.status(id))?.status === 'rolled_back')).toBe(true);

@@ -75,7 +75,7 @@ describe('Datadog faults during a bake', () => {
     const world = engineHarness(database.db, config, TUESDAY_MORNING, ports as unknown as FakePorts, clock);
     const service = benchServiceName(0);
     await seedServing(database.db, [{ environment: BENCH_ENVIRONMENT, service, version: 'v1' }], new Date(Date.parse(TUESDAY_MORNING) - 86_400_000));
-    const outcome = await world.engine.releases.requestDeploy({ actor: { userId: BENCH_DEVELOPER, userGroupIds: [] }, target: { kind: 'service', service, version: 'v2' }, environment: BENCH_ENVIRONMENT });
+    const outcome = await world.engine.releases.act({ verb: 'deploy', actor: { userId: BENCH_DEVELOPER, userGroupIds: [] }, target: { kind: 'service', service, version: 'v2' }, environment: BENCH_ENVIRONMENT });
     expect(outcome.kind).toBe('accepted');
     if (outcome.kind !== 'accepted') return;
 

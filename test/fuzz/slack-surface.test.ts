@@ -40,7 +40,7 @@ beforeAll(async () => {
     },
   });
   await engine.syncCatalog();
-  const outcome = await engine.releases.requestDeploy({ actor: { userId: PEOPLE.alice, userGroupIds: [] }, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' });
+  const outcome = await engine.releases.act({ verb: 'deploy', actor: { userId: PEOPLE.alice, userGroupIds: [] }, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' });
   if (outcome.kind !== 'accepted') throw new Error(outcome.message);
   releaseId = outcome.view.id;
 });

@@ -42,7 +42,7 @@ describe.each(testDatabaseKinds)('card renders under a tight Slack budget on %s'
     const actors = { payments: 'U0ERIN', inventory: 'U0FRANK', web: 'U0ALICE' } as const;
     const ids: string[] = [];
     for (const [service, userId] of Object.entries(actors)) {
-      const outcome = await h.engine.releases.requestDeploy({ actor: { userId, userGroupIds: [] }, target: { kind: 'service', service, version: 'v2' }, environment: 'staging' });
+      const outcome = await h.engine.releases.act({ verb: 'deploy', actor: { userId, userGroupIds: [] }, target: { kind: 'service', service, version: 'v2' }, environment: 'staging' });
       if (outcome.kind !== 'accepted') throw new Error(outcome.message);
       ids.push(outcome.view.id);
     }

@@ -88,7 +88,7 @@ describe.each(testDatabaseKinds)('engine instances on $name', (kind) => {
     await seedServing(database.db, services.map((service) => ({ environment: 'production', service, version: 'v1' })), clock.now());
     const ids: string[] = [];
     for (const [index, service] of services.entries()) {
-      const outcome = await engines[index % 3]!.releases.requestDeploy({ actor: someone, target: { kind: 'service', service, version: 'v2' }, environment: 'production' });
+      const outcome = await engines[index % 3]!.releases.act({ verb: 'deploy', actor: someone, target: { kind: 'service', service, version: 'v2' }, environment: 'production' });
       if (outcome.kind !== 'accepted') throw new Error(outcome.message);
       ids.push(outcome.view.id);
     }
@@ -143,7 +143,7 @@ describe.each(testDatabaseKinds.filter((kind) => kind.name === 'postgres'))('an 
     const survivor = createEngine({ db: survivorDb.db, config, clock, ports: shared, logger: silentLogger, outbox: { leaseMs: 30_000 }, runLanesAtOnce: false });
 
     await seedServing(database.db, [{ environment: 'production', service: 'svc-00', version: 'v1' }], clock.now());
-    const outcome = await survivor.releases.requestDeploy({ actor: someone, target: { kind: 'service', service: 'svc-00', version: 'v2' }, environment: 'production' });
+    const outcome = await survivor.releases.act({ verb: 'deploy', actor: someone, target: { kind: 'service', service: 'svc-00', version: 'v2' }, environment: 'production' });
     if (outcome.kind !== 'accepted') throw new Error(outcome.message);
     const id = outcome.view.id;
     await survivor.runOutbox('critical'); // provision → done → the 10% shift is queued

@@ -41,10 +41,10 @@ describe.each(testDatabaseKinds)('engine store on $name', (kind) => {
       { environment: 'staging', service: 'checkout', version: 'v2' },
       { environment: 'production', service: 'checkout', version: 'v1' },
     ], h.clock.now());
-    const outcome = await h.engine.releases.requestDeploy({ actor: { userId: 'U0ALICE', userGroupIds: [] }, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' });
+    const outcome = await h.engine.releases.act({ verb: 'deploy', actor: { userId: 'U0ALICE', userGroupIds: [] }, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' });
     if (outcome.kind !== 'accepted') throw new Error(outcome.message);
-    await h.engine.releases.pause({ actor: { userId: 'U0ALICE', userGroupIds: [] }, releaseId: outcome.view.id });
-    await h.engine.releases.approve({ actor: { userId: 'U0BOB', userGroupIds: [] }, releaseId: outcome.view.id });
+    await h.engine.releases.act({ verb: 'pause', actor: { userId: 'U0ALICE', userGroupIds: [] }, releaseId: outcome.view.id });
+    await h.engine.releases.act({ verb: 'approve', actor: { userId: 'U0BOB', userGroupIds: [] }, releaseId: outcome.view.id });
     const cards = await database.db.select().from(outbox).where(eq(outbox.coalesceKey, `card:${outcome.view.id}`));
     expect(cards).toHaveLength(1);
     expect(await database.db.select({ userId: approvals.userId, environment: approvals.environment }).from(approvals)).toEqual([{ userId: 'U0BOB', environment: 'production' }]);
@@ -63,7 +63,7 @@ describe.each(testDatabaseKinds)('engine store on $name', (kind) => {
     await seedServing(database.db, [{ environment: 'staging', service: 'inventory', version: 'v1' }], h.clock.now());
     const frank = { userId: 'U0FRANK', userGroupIds: [] };
     for (const version of ['v2', 'v3']) {
-      const outcome = await h.engine.releases.requestDeploy({ actor: frank, target: { kind: 'service', service: 'inventory', version }, environment: 'staging' });
+      const outcome = await h.engine.releases.act({ verb: 'deploy', actor: frank, target: { kind: 'service', service: 'inventory', version }, environment: 'staging' });
       if (outcome.kind !== 'accepted') throw new Error(outcome.message);
       for (let round = 0; round < 20 && (await h.engine.releases.status(outcome.view.id))!.status !== 'succeeded'; round += 1) {
         await h.engine.runUntilIdle();
@@ -89,9 +89,9 @@ describe.each(testDatabaseKinds)('engine store on $name', (kind) => {
       { environment: 'production', service: 'checkout', version: 'v1' },
     ], h.clock.now());
     h.ports.health.set('checkout', 'v2', ['fail', 'pass']);
-    const outcome = await h.engine.releases.requestDeploy({ actor: { userId: 'U0ALICE', userGroupIds: [] }, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' });
+    const outcome = await h.engine.releases.act({ verb: 'deploy', actor: { userId: 'U0ALICE', userGroupIds: [] }, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' });
     if (outcome.kind !== 'accepted') throw new Error(outcome.message);
-    await h.engine.releases.approve({ actor: { userId: 'U0BOB', userGroupIds: [] }, releaseId: outcome.view.id });
+    await h.engine.releases.act({ verb: 'approve', actor: { userId: 'U0BOB', userGroupIds: [] }, releaseId: outcome.view.id });
     expect(await h.engine.deliveryStatus.unhealthyCanaries()).toEqual([]);
     for (let round = 0; round < 10 && (await h.engine.releases.status(outcome.view.id))!.health === null; round += 1) {
       await h.engine.runUntilIdle();

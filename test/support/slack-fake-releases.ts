@@ -1,14 +1,15 @@
 import type { DeliveryConfig } from '../../src/config/delivery-schema.js';
 import { mayApprove, mayDeploy, mayGovern, mayOperate } from '../../src/domain/release/authorization.js';
-import type { Actor, DeployRequest, Outcome, OperatorAction, ReleaseStatus, ReleaseView } from '../../src/domain/release/types.js';
+import { assertNever } from '../../src/domain/assert-never.js';
+import type { DeployRequest, Outcome, OperatorAction, ReleaseStatus, ReleaseView } from '../../src/domain/release/types.js';
 import type { Chat, MessageRef } from '../../src/ports/chat.js';
-import type { EnvironmentOutcome, FreezeView, ReleaseActionRequest, ReleaseService } from '../../src/services/release-service-api.js';
+import type { CommandResult, EnvironmentOutcome, FreezeView, ReleaseActionRequest, ReleaseCommand, ReleaseService, ReleaseVerb } from '../../src/services/release-service-api.js';
 
 /**
  * A small in-memory ReleaseService for testing the Slack surface on its own: the real config's
  * authorization rules, a release that walks its target environment's stages, and a card published
- * through the Chat port after every change, as the engine's outbox would. It counts every mutating
- * call, so a test can prove a retried request reached the service once.
+ * through the Chat port after every change, as the engine's outbox would. It counts every command
+ * by its verb, so a test can prove a retried request reached the service once.
  */
 interface FakeRelease {
   view: ReleaseView;
@@ -17,7 +18,7 @@ interface FakeRelease {
 }
 
 export class FakeReleaseService implements ReleaseService {
-  readonly calls: Array<{ method: string; userId: string; releaseId?: string }> = [];
+  readonly calls: Array<{ verb: ReleaseVerb; userId: string; releaseId?: string }> = [];
   readonly releases = new Map<string, FakeRelease>();
   readonly freezes: FreezeView[] = [];
   #next = 1;
@@ -28,8 +29,46 @@ export class FakeReleaseService implements ReleaseService {
     private readonly now: () => Date,
   ) {}
 
-  async requestDeploy(request: DeployRequest): Promise<Outcome> {
-    this.calls.push({ method: 'requestDeploy', userId: request.actor.userId });
+  act<C extends ReleaseCommand>(command: C): Promise<CommandResult<C>> {
+    // Sound: each case answers with its verb's own result type, as the engine's `act` does.
+    return this.run(command) as Promise<CommandResult<C>>;
+  }
+
+  private run(command: ReleaseCommand): Promise<CommandResult<ReleaseCommand>> {
+    switch (command.verb) {
+      case 'deploy':
+        return this.deploy(command);
+      case 'approve':
+        return this.approve(command);
+      case 'pause':
+        return this.pause(command);
+      case 'resume':
+        return this.resume(command);
+      case 'promote':
+        return this.promote(command);
+      case 'rollback':
+        return this.rollback(command);
+      case 'abort':
+        return this.abort(command);
+      case 'manual_rollback':
+        return this.manualRollback(command);
+      case 'freeze':
+        return this.freeze(command);
+      case 'unfreeze':
+        return this.unfreeze(command);
+      case 'supersede':
+      case 'freeze_all':
+      case 'unfreeze_all':
+      case 'lock':
+      case 'unlock':
+        return Promise.resolve({ kind: 'refused', code: 'invalid_input', message: 'not faked' });
+      default:
+        return assertNever(command, 'release command');
+    }
+  }
+
+  private async deploy(request: DeployRequest): Promise<Outcome> {
+    this.calls.push({ verb: 'deploy', userId: request.actor.userId });
     if (request.target.kind !== 'service') return { kind: 'refused', code: 'unknown_version_set', message: 'version sets are not faked' };
     const { service, version } = request.target;
     const allowed = mayDeploy(this.config, request.actor, request.environment, [service]);
@@ -80,7 +119,7 @@ export class FakeReleaseService implements ReleaseService {
     return { kind: 'planned' as const, plan: {} as never, versionSetId: 1, summary: [`${request.environment}: ${stages.map((stage) => `${stage.weight}%`).join(' → ')}`] };
   }
 
-  async approve(request: ReleaseActionRequest): Promise<Outcome> {
+  private async approve(request: ReleaseActionRequest): Promise<Outcome> {
     return this.#act('approve', request, (release) => {
       const check = mayApprove(this.config, request.actor, release.view.targetEnvironment, release.view.requester.userId);
       if (!check.ok) return check.refusal;
@@ -92,7 +131,7 @@ export class FakeReleaseService implements ReleaseService {
     });
   }
 
-  async pause(request: ReleaseActionRequest): Promise<Outcome> {
+  private async pause(request: ReleaseActionRequest): Promise<Outcome> {
     return this.#act('pause', request, (release) => {
       if (release.view.status !== 'running') return { code: 'already_paused', message: 'Not running' };
       release.view.status = 'paused';
@@ -101,7 +140,7 @@ export class FakeReleaseService implements ReleaseService {
     });
   }
 
-  async resume(request: ReleaseActionRequest): Promise<Outcome> {
+  private async resume(request: ReleaseActionRequest): Promise<Outcome> {
     return this.#act('resume', request, (release) => {
       if (release.view.status !== 'paused') return { code: 'not_paused', message: 'Not paused' };
       release.view.status = 'running';
@@ -110,7 +149,7 @@ export class FakeReleaseService implements ReleaseService {
     });
   }
 
-  async promote(request: ReleaseActionRequest): Promise<Outcome> {
+  private async promote(request: ReleaseActionRequest): Promise<Outcome> {
     return this.#act('promote', request, (release) => {
       if (release.view.status !== 'running') return { code: 'not_baking', message: 'Not baking' };
       this.#advance(release);
@@ -118,33 +157,29 @@ export class FakeReleaseService implements ReleaseService {
     });
   }
 
-  async rollback(request: ReleaseActionRequest): Promise<Outcome> {
+  private async rollback(request: ReleaseActionRequest): Promise<Outcome> {
     return this.#act('rollback', request, (release) => {
       this.#finish(release, 'rolled_back');
       return null;
     });
   }
 
-  async abort(request: ReleaseActionRequest): Promise<Outcome> {
+  private async abort(request: ReleaseActionRequest): Promise<Outcome> {
     return this.#act('abort', request, (release) => {
       this.#finish(release, 'aborted');
       return null;
     });
   }
 
-  async supersede(): Promise<Outcome> {
-    return { kind: 'refused', code: 'invalid_input', message: 'not faked' };
-  }
-
-  async manualRollback(request: { actor: Actor; service: string; environment: string; toInfraSetId?: string }) {
-    this.calls.push({ method: 'manualRollback', userId: request.actor.userId });
+  private async manualRollback(request: ReleaseCommand<'manual_rollback'>): Promise<CommandResult<ReleaseCommand<'manual_rollback'>>> {
+    this.calls.push({ verb: 'manual_rollback', userId: request.actor.userId });
     const check = mayGovern(this.config, request.actor, request.environment, 'roll back');
     if (!check.ok) return { kind: 'refused' as const, ...check.refusal };
     return { kind: 'accepted' as const, value: { service: request.service, environment: request.environment, toInfraSetId: request.toInfraSetId ?? 'is-old', toVersion: 'v0' } };
   }
 
-  async freeze(request: { actor: Actor; environment: string; durationSeconds: number; reason: string }): Promise<EnvironmentOutcome<FreezeView>> {
-    this.calls.push({ method: 'freeze', userId: request.actor.userId });
+  private async freeze(request: ReleaseCommand<'freeze'>): Promise<EnvironmentOutcome<FreezeView>> {
+    this.calls.push({ verb: 'freeze', userId: request.actor.userId });
     const check = mayGovern(this.config, request.actor, request.environment, 'freeze');
     if (!check.ok) return { kind: 'refused', ...check.refusal };
     const from = this.now();
@@ -153,32 +188,16 @@ export class FakeReleaseService implements ReleaseService {
     return { kind: 'accepted', value: freeze };
   }
 
-  async unfreeze(request: { actor: Actor; environment: string }): Promise<EnvironmentOutcome<{ lifted: number }>> {
-    this.calls.push({ method: 'unfreeze', userId: request.actor.userId });
+  private async unfreeze(request: ReleaseCommand<'unfreeze'>): Promise<EnvironmentOutcome<{ lifted: number }>> {
+    this.calls.push({ verb: 'unfreeze', userId: request.actor.userId });
     const before = this.freezes.length;
     const kept = this.freezes.filter((freeze) => freeze.environment !== request.environment);
     this.freezes.splice(0, this.freezes.length, ...kept);
     return before === kept.length ? { kind: 'refused', code: 'not_frozen', message: `${request.environment} is not frozen` } : { kind: 'accepted', value: { lifted: before - kept.length } };
   }
 
-  async freezeAll() {
-    return { kind: 'refused' as const, code: 'invalid_input' as const, message: 'not faked' };
-  }
-
-  async unfreezeAll() {
-    return { kind: 'refused' as const, code: 'invalid_input' as const, message: 'not faked' };
-  }
-
   async lineStop() {
     return null;
-  }
-
-  async lock() {
-    return { kind: 'refused' as const, code: 'invalid_input' as const, message: 'not faked' };
-  }
-
-  async unlock() {
-    return { kind: 'refused' as const, code: 'invalid_input' as const, message: 'not faked' };
   }
 
   async status(releaseId: string): Promise<ReleaseView | undefined> {
@@ -207,7 +226,7 @@ export class FakeReleaseService implements ReleaseService {
   }
 
   async #act(method: OperatorAction, request: ReleaseActionRequest, change: (release: FakeRelease) => { code: string; message: string } | null): Promise<Outcome> {
-    this.calls.push({ method, userId: request.actor.userId, releaseId: request.releaseId });
+    this.calls.push({ verb: method, userId: request.actor.userId, releaseId: request.releaseId });
     const release = this.releases.get(request.releaseId);
     if (!release) return { kind: 'refused', code: 'unknown_release', message: `No release ${request.releaseId}` };
     if (release.view.outcome) return { kind: 'refused', code: 'release_finished', message: 'The release is over' };

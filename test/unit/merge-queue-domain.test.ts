@@ -16,7 +16,8 @@ import {
 } from '../../src/domain/merge-queue/index.js';
 import { ChatMergeQueueNotifier } from '../../src/services/merge-queue/chat-notifier.js';
 import { ReleaseServiceDeployer } from '../../src/services/merge-queue/release-deployer.js';
-import type { DeployRequest, Outcome } from '../../src/domain/release/types.js';
+import type { Outcome } from '../../src/domain/release/types.js';
+import type { ReleaseCommand } from '../../src/services/release-service-api.js';
 
 const now = new Date('2026-03-02T09:00:00Z');
 const policy: QueuePolicy = { baseBranch: 'main', requiredApprovals: 1, updateTimeoutMs: 300_000, maxRechecks: 5 };
@@ -188,15 +189,15 @@ describe('ChatMergeQueueNotifier', () => {
 
 describe('ReleaseServiceDeployer', () => {
   it('deploys a minted version set through the release engine and passes refusals on as values', async () => {
-    const requests: DeployRequest[] = [];
+    const requests: ReleaseCommand<'deploy'>[] = [];
     let answer: Outcome = { kind: 'refused', code: 'frozen', message: 'staging is frozen' };
     const deployer = new ReleaseServiceDeployer(
-      { requestDeploy: async (request) => (requests.push(request), answer) },
+      { act: async (command) => (requests.push(command), answer) },
       { userId: 'U0BOT', userGroupIds: [] },
     );
     expect(await deployer.deployVersionSet({ versionSetId: 5, environment: 'staging' })).toEqual({ kind: 'refused', code: 'frozen', message: 'staging is frozen' });
     answer = { kind: 'accepted', view: { id: 'rel-1' } as never };
     expect(await deployer.deployVersionSet({ versionSetId: 5, environment: 'staging' })).toEqual({ kind: 'accepted', releaseId: 'rel-1' });
-    expect(requests[0]).toEqual({ actor: { userId: 'U0BOT', userGroupIds: [] }, target: { kind: 'set', versionSetId: 5 }, environment: 'staging' });
+    expect(requests[0]).toEqual({ verb: 'deploy', actor: { userId: 'U0BOT', userGroupIds: [] }, target: { kind: 'set', versionSetId: 5 }, environment: 'staging' });
   });
 });

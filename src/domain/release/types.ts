@@ -50,6 +50,8 @@ export type RefusalCode =
   | 'not_in_release'
   | 'not_in_flight'
   | 'environment_busy'
+  /** Another input changed the release while this one was being decided, again on every retry. */
+  | 'release_changed'
   | 'frozen'
   | 'not_frozen'
   | 'line_stopped'

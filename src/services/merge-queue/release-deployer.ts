@@ -1,4 +1,5 @@
-import type { Actor, DeployRequest, Outcome } from '../../domain/release/types.js';
+import type { Actor, Outcome } from '../../domain/release/types.js';
+import type { ReleaseCommand } from '../release-service-api.js';
 import type { Deployer } from './ports.js';
 
 /**
@@ -8,12 +9,13 @@ import type { Deployer } from './ports.js';
  */
 export class ReleaseServiceDeployer implements Deployer {
   constructor(
-    private readonly releases: { requestDeploy(request: DeployRequest): Promise<Outcome> },
+    private readonly releases: { act(command: ReleaseCommand<'deploy'>): Promise<Outcome> },
     private readonly actor: Actor,
   ) {}
 
   async deployVersionSet(request: { versionSetId: number; environment: string }) {
-    const outcome = await this.releases.requestDeploy({
+    const outcome = await this.releases.act({
+      verb: 'deploy',
       actor: this.actor,
       target: { kind: 'set', versionSetId: request.versionSetId },
       environment: request.environment,

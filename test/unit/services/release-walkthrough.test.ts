@@ -47,8 +47,8 @@ async function checkoutReadyForProduction(start = TUESDAY_MORNING, config = exam
 }
 
 async function deployCheckoutV2(h: EngineHarness, approver: Actor | null = bob): Promise<string> {
-  const view = accepted(await h.engine.releases.requestDeploy({ actor: alice, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' }));
-  if (approver) accepted(await h.engine.releases.approve({ actor: approver, releaseId: view.id }));
+  const view = accepted(await h.engine.releases.act({ verb: 'deploy', actor: alice, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' }));
+  if (approver) accepted(await h.engine.releases.act({ verb: 'approve', actor: approver, releaseId: view.id }));
   return view.id;
 }
 
@@ -64,7 +64,7 @@ describe('deploy to 100%', { timeout: 180_000 }, () => {
       { environment: 'staging', service: 'checkout', version: 'v1' },
       { environment: 'production', service: 'checkout', version: 'v1' },
     ], h.clock.now());
-    const view = accepted(await h.engine.releases.requestDeploy({ actor: alice, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' }));
+    const view = accepted(await h.engine.releases.act({ verb: 'deploy', actor: alice, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' }));
     expect(view.path).toEqual(['staging', 'production']);
     expect(view.changes).toMatchObject([{ service: 'checkout', from: 'v1', to: 'v2', shipment: { direction: 'upgrade', compareUrl: 'https://github.com/acme/checkout/compare/v1...v2' } }]);
     expect(view.rollbackOrder.find((entry) => entry.environment === 'production')!.moves).toEqual([
@@ -79,7 +79,7 @@ describe('deploy to 100%', { timeout: 180_000 }, () => {
     expect(waiting.allowedActions).toContain('approve');
     expect(h.ports.traffic.history('checkout', 'staging')).toEqual([{ [`is-${view.id}-staging-checkout`]: 100, 'is-seed-staging-checkout-v1': 0 }]);
 
-    accepted(await h.engine.releases.approve({ actor: bob, releaseId: view.id }));
+    accepted(await h.engine.releases.act({ verb: 'approve', actor: bob, releaseId: view.id }));
     expect(await drive(h, async () => (await status(h, view.id)).status === 'succeeded')).toBe(true);
 
     const fresh = `is-${view.id}-production-checkout`;
@@ -131,12 +131,12 @@ describe('refusals at the door', { timeout: 180_000 }, () => {
   it('refuses unknown names, nothing to ship, outsiders and a second release of the same service', async () => {
     const h = await checkoutReadyForProduction();
     const deploy = (who: Actor, service: string, version: string, environment = 'production') =>
-      h.engine.releases.requestDeploy({ actor: who, target: { kind: 'service', service, version }, environment });
+      h.engine.releases.act({ verb: 'deploy', actor: who, target: { kind: 'service', service, version }, environment });
     expect(await deploy(alice, 'nope', 'v1')).toMatchObject({ kind: 'refused', code: 'unknown_service' });
     expect(await deploy(alice, 'checkout', 'v2', 'moon')).toMatchObject({ kind: 'refused', code: 'unknown_environment' });
     expect(await deploy(alice, 'checkout', 'v2', 'staging')).toMatchObject({ kind: 'refused', code: 'nothing_to_deploy' });
     expect(await deploy(frank, 'checkout', 'v2')).toMatchObject({ kind: 'refused', code: 'not_authorized' });
-    expect(await h.engine.releases.requestDeploy({ actor: alice, target: { kind: 'set', versionSetId: 999 }, environment: 'production' })).toMatchObject({ kind: 'refused', code: 'unknown_version_set' });
+    expect(await h.engine.releases.act({ verb: 'deploy', actor: alice, target: { kind: 'set', versionSetId: 999 }, environment: 'production' })).toMatchObject({ kind: 'refused', code: 'unknown_version_set' });
     const first = await deploy(alice, 'checkout', 'v2');
     const id = accepted(first).id;
     expect(first.kind === 'accepted' && first.existing).toBeFalsy();
@@ -152,7 +152,7 @@ describe('refusals at the door', { timeout: 180_000 }, () => {
     expect(busy.kind === 'refused' && busy.message).toContain(`Release ${id} (checkout@v2 → production, requested by <@U0ALICE>`);
     expect(await deploy(bob, 'checkout', 'v2')).toMatchObject({ kind: 'refused', code: 'environment_busy' });
     expect(await h.engine.releases.status('r-missing')).toBeUndefined();
-    expect(await h.engine.releases.pause({ actor: alice, releaseId: 'r-missing' })).toMatchObject({ kind: 'refused', code: 'unknown_release' });
+    expect(await h.engine.releases.act({ verb: 'pause', actor: alice, releaseId: 'r-missing' })).toMatchObject({ kind: 'refused', code: 'unknown_release' });
 
     // Refused deploys made no release, yet the audit log has each: who, what, where, why not.
     const refusals = await database.db.select().from(releaseEvents).where(and(isNull(releaseEvents.releaseId), eq(releaseEvents.kind, 'refusal'))).orderBy(asc(releaseEvents.id));
@@ -173,7 +173,7 @@ describe('refusals at the door', { timeout: 180_000 }, () => {
     const config = { ...base, services: { ...base.services, web: { ...base.services.web!, dependsOn: [{ service: 'checkout', version: '>=2.0.0' }] } } };
     const h = engineHarness(database.db, config, TUESDAY_MORNING);
     await seedServing(database.db, [{ environment: 'staging', service: 'checkout', version: '1.4.0' }], h.clock.now());
-    const refused = await h.engine.releases.requestDeploy({ actor: alice, target: { kind: 'service', service: 'web', version: '3.0.0' }, environment: 'staging' });
+    const refused = await h.engine.releases.act({ verb: 'deploy', actor: alice, target: { kind: 'service', service: 'web', version: '3.0.0' }, environment: 'staging' });
     expect(refused).toMatchObject({ kind: 'refused', code: 'constraint_violated' });
     expect(refused.kind === 'refused' && refused.message).toContain('web@3.0.0 needs checkout >=2.0.0');
   });
@@ -182,12 +182,12 @@ describe('refusals at the door', { timeout: 180_000 }, () => {
 describe('approvals', { timeout: 180_000 }, () => {
   it('refuses self-approval and non-approvers, accepts a release manager by user group', async () => {
     const h = await checkoutReadyForProduction();
-    const view = accepted(await h.engine.releases.requestDeploy({ actor: bob, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' }));
-    expect(await h.engine.releases.approve({ actor: bob, releaseId: view.id })).toMatchObject({ kind: 'refused', code: 'self_approval' });
-    expect(await h.engine.releases.approve({ actor: alice, releaseId: view.id })).toMatchObject({ kind: 'refused', code: 'not_authorized' });
-    const approved = accepted(await h.engine.releases.approve({ actor: actor('U0ZED', ['S0RELEASE']), releaseId: view.id }));
+    const view = accepted(await h.engine.releases.act({ verb: 'deploy', actor: bob, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' }));
+    expect(await h.engine.releases.act({ verb: 'approve', actor: bob, releaseId: view.id })).toMatchObject({ kind: 'refused', code: 'self_approval' });
+    expect(await h.engine.releases.act({ verb: 'approve', actor: alice, releaseId: view.id })).toMatchObject({ kind: 'refused', code: 'not_authorized' });
+    const approved = accepted(await h.engine.releases.act({ verb: 'approve', actor: actor('U0ZED', ['S0RELEASE']), releaseId: view.id }));
     expect(approved.environments.at(-1)!.approvals.by.map((entry) => entry.userId)).toEqual(['U0ZED']);
-    expect(await h.engine.releases.approve({ actor: carol, releaseId: view.id })).toMatchObject({ kind: 'refused', code: 'no_approval_needed' });
+    expect(await h.engine.releases.act({ verb: 'approve', actor: carol, releaseId: view.id })).toMatchObject({ kind: 'refused', code: 'no_approval_needed' });
     const refusals = await database.db.select().from(releaseEvents).where(and(eq(releaseEvents.releaseId, view.id), eq(releaseEvents.kind, 'refusal')));
     expect(refusals.map((row) => (row.data as { code: string }).code)).toEqual(['self_approval', 'not_authorized', 'no_approval_needed']);
   });
@@ -209,8 +209,8 @@ describe('health', { timeout: 180_000 }, () => {
     ]), h.clock.now());
     const set = await mintVersionSet(database.db, Object.fromEntries(services.map((service) => [service, 'v2'])));
     h.ports.health.set('checkout', 'v2', 'fail');
-    const view = accepted(await h.engine.releases.requestDeploy({ actor: bob, target: { kind: 'set', versionSetId: set.id }, environment: 'production' }));
-    accepted(await h.engine.releases.approve({ actor: carol, releaseId: view.id }));
+    const view = accepted(await h.engine.releases.act({ verb: 'deploy', actor: bob, target: { kind: 'set', versionSetId: set.id }, environment: 'production' }));
+    accepted(await h.engine.releases.act({ verb: 'approve', actor: carol, releaseId: view.id }));
 
     // inventory and payments converge; checkout's canary reads one failure.
     expect(await drive(h, async () => (await status(h, view.id)).health?.verdict === 'fail')).toBe(true);
@@ -306,7 +306,7 @@ describe('health', { timeout: 180_000 }, () => {
     expect(held.status).toBe('held');
     expect(held.environments.at(-1)!.services[0]!.stages[0]).toMatchObject({ state: 'running', holding: true, bakeSecondsLeft: 0 });
     // A human decides to go on.
-    accepted(await h.engine.releases.promote({ actor: alice, releaseId: id }));
+    accepted(await h.engine.releases.act({ verb: 'promote', actor: alice, releaseId: id }));
     await h.engine.runUntilIdle();
     expect(h.ports.traffic.history('checkout', 'production')).toHaveLength(2);
   });
@@ -337,8 +337,8 @@ describe('windows and freezes', { timeout: 180_000 }, () => {
 
   it('waits out an ad-hoc freeze until it is lifted; only approvers freeze', async () => {
     const h = await checkoutReadyForProduction();
-    expect(await h.engine.releases.freeze({ actor: alice, environment: 'production', durationSeconds: 7200, reason: 'incident 123' })).toMatchObject({ kind: 'refused', code: 'not_authorized' });
-    expect(await h.engine.releases.freeze({ actor: bob, environment: 'production', durationSeconds: 7200, reason: 'incident 123' })).toMatchObject({ kind: 'accepted' });
+    expect(await h.engine.releases.act({ verb: 'freeze', actor: alice, environment: 'production', durationSeconds: 7200, reason: 'incident 123' })).toMatchObject({ kind: 'refused', code: 'not_authorized' });
+    expect(await h.engine.releases.act({ verb: 'freeze', actor: bob, environment: 'production', durationSeconds: 7200, reason: 'incident 123' })).toMatchObject({ kind: 'accepted' });
     expect(await h.engine.deliveryStatus.freezeOf('production', h.clock.now())).toMatchObject({ frozen: true, reason: 'incident 123' });
     const id = await deployCheckoutV2(h);
     await h.engine.runUntilIdle();
@@ -346,8 +346,8 @@ describe('windows and freezes', { timeout: 180_000 }, () => {
     expect(frozen.status).toBe('waiting');
     expect(frozen.environments.at(-1)!.gates).toContainEqual(expect.objectContaining({ gate: 'freeze', ok: false, code: 'frozen' }));
     expect(h.ports.infra.provisioned).toEqual([]);
-    expect(await h.engine.releases.unfreeze({ actor: carol, environment: 'production' })).toEqual({ kind: 'accepted', value: { lifted: 1 } });
-    expect(await h.engine.releases.unfreeze({ actor: carol, environment: 'production' })).toMatchObject({ kind: 'refused', code: 'not_frozen' });
+    expect(await h.engine.releases.act({ verb: 'unfreeze', actor: carol, environment: 'production' })).toEqual({ kind: 'accepted', value: { lifted: 1 } });
+    expect(await h.engine.releases.act({ verb: 'unfreeze', actor: carol, environment: 'production' })).toMatchObject({ kind: 'refused', code: 'not_frozen' });
     expect(await drive(h, async () => (await status(h, id)).status === 'succeeded')).toBe(true);
   });
 
@@ -362,14 +362,14 @@ describe('windows and freezes', { timeout: 180_000 }, () => {
 
   it('waits while another person holds the environment lock', async () => {
     const h = await checkoutReadyForProduction();
-    expect(await h.engine.releases.lock({ actor: bob, environment: 'production', reason: 'db migration' })).toMatchObject({ kind: 'accepted' });
-    expect(await h.engine.releases.lock({ actor: carol, environment: 'production' })).toMatchObject({ kind: 'refused', code: 'locked' });
+    expect(await h.engine.releases.act({ verb: 'lock', actor: bob, environment: 'production', reason: 'db migration' })).toMatchObject({ kind: 'accepted' });
+    expect(await h.engine.releases.act({ verb: 'lock', actor: carol, environment: 'production' })).toMatchObject({ kind: 'refused', code: 'locked' });
     const id = await deployCheckoutV2(h, carol);
     await h.engine.runUntilIdle();
     expect((await status(h, id)).environments.at(-1)!.gates).toContainEqual(expect.objectContaining({ gate: 'lock', code: 'environment_locked' }));
-    expect(await h.engine.releases.unlock({ actor: alice, environment: 'production' })).toMatchObject({ kind: 'refused', code: 'not_authorized' });
-    expect(await h.engine.releases.unlock({ actor: bob, environment: 'production' })).toMatchObject({ kind: 'accepted' });
-    expect(await h.engine.releases.unlock({ actor: bob, environment: 'production' })).toMatchObject({ kind: 'refused', code: 'not_locked' });
+    expect(await h.engine.releases.act({ verb: 'unlock', actor: alice, environment: 'production' })).toMatchObject({ kind: 'refused', code: 'not_authorized' });
+    expect(await h.engine.releases.act({ verb: 'unlock', actor: bob, environment: 'production' })).toMatchObject({ kind: 'accepted' });
+    expect(await h.engine.releases.act({ verb: 'unlock', actor: bob, environment: 'production' })).toMatchObject({ kind: 'refused', code: 'not_locked' });
     expect(await drive(h, async () => (await status(h, id)).status === 'succeeded')).toBe(true);
   });
 });
@@ -379,24 +379,24 @@ describe('operator inputs', { timeout: 180_000 }, () => {
     const h = await checkoutReadyForProduction();
     const id = await deployCheckoutV2(h);
     expect(await drive(h, canaryBaking(h, id))).toBe(true);
-    expect(await h.engine.releases.pause({ actor: frank, releaseId: id })).toMatchObject({ kind: 'refused', code: 'not_authorized' });
-    expect(await h.engine.releases.resume({ actor: alice, releaseId: id })).toMatchObject({ kind: 'refused', code: 'not_paused' });
-    expect(accepted(await h.engine.releases.pause({ actor: alice, releaseId: id })).status).toBe('paused');
-    expect(await h.engine.releases.pause({ actor: alice, releaseId: id })).toMatchObject({ kind: 'refused', code: 'already_paused' });
+    expect(await h.engine.releases.act({ verb: 'pause', actor: frank, releaseId: id })).toMatchObject({ kind: 'refused', code: 'not_authorized' });
+    expect(await h.engine.releases.act({ verb: 'resume', actor: alice, releaseId: id })).toMatchObject({ kind: 'refused', code: 'not_paused' });
+    expect(accepted(await h.engine.releases.act({ verb: 'pause', actor: alice, releaseId: id })).status).toBe('paused');
+    expect(await h.engine.releases.act({ verb: 'pause', actor: alice, releaseId: id })).toMatchObject({ kind: 'refused', code: 'already_paused' });
     await drive(h, () => false, { until: new Date(Date.parse(TUESDAY_MORNING) + 40 * 60_000) });
     expect(h.ports.traffic.history('checkout', 'production')).toHaveLength(1);
-    expect(accepted(await h.engine.releases.resume({ actor: bob, releaseId: id })).status).toBe('running');
+    expect(accepted(await h.engine.releases.act({ verb: 'resume', actor: bob, releaseId: id })).status).toBe('running');
     expect(await drive(h, async () => (await status(h, id)).status === 'succeeded')).toBe(true);
   });
 
   it('promote skips the rest of the bake; it is refused when nothing bakes', async () => {
     const h = await checkoutReadyForProduction();
-    const view = accepted(await h.engine.releases.requestDeploy({ actor: alice, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' }));
-    expect(await h.engine.releases.promote({ actor: alice, releaseId: view.id })).toMatchObject({ kind: 'refused', code: 'not_baking' });
-    accepted(await h.engine.releases.approve({ actor: bob, releaseId: view.id }));
+    const view = accepted(await h.engine.releases.act({ verb: 'deploy', actor: alice, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' }));
+    expect(await h.engine.releases.act({ verb: 'promote', actor: alice, releaseId: view.id })).toMatchObject({ kind: 'refused', code: 'not_baking' });
+    accepted(await h.engine.releases.act({ verb: 'approve', actor: bob, releaseId: view.id }));
     expect(await drive(h, canaryBaking(h, view.id))).toBe(true);
     const at = h.clock.now();
-    accepted(await h.engine.releases.promote({ actor: alice, releaseId: view.id }));
+    accepted(await h.engine.releases.act({ verb: 'promote', actor: alice, releaseId: view.id }));
     await h.engine.runUntilIdle();
     expect(h.clock.now()).toEqual(at);
     expect(h.ports.traffic.history('checkout', 'production')).toHaveLength(2);
@@ -406,17 +406,17 @@ describe('operator inputs', { timeout: 180_000 }, () => {
     const h = await checkoutReadyForProduction();
     const id = await deployCheckoutV2(h);
     expect(await drive(h, canaryBaking(h, id))).toBe(true);
-    expect(await h.engine.releases.rollback({ actor: frank, releaseId: id })).toMatchObject({ kind: 'refused', code: 'not_authorized' });
-    expect(accepted(await h.engine.releases.rollback({ actor: alice, releaseId: id, reason: 'wrong build' })).status).toBe('rolling_back');
+    expect(await h.engine.releases.act({ verb: 'rollback', actor: frank, releaseId: id })).toMatchObject({ kind: 'refused', code: 'not_authorized' });
+    expect(accepted(await h.engine.releases.act({ verb: 'rollback', actor: alice, releaseId: id, reason: 'wrong build' })).status).toBe('rolling_back');
     await h.engine.settle();
     expect(h.ports.traffic.history('checkout', 'production').at(-1)).toEqual({ 'is-seed-production-checkout-v1': 100, [`is-${id}-production-checkout`]: 0 });
     await h.engine.runUntilIdle();
     expect((await status(h, id)).outcome).toMatchObject({ kind: 'rolled_back', reason: expect.stringContaining('wrong build') });
-    expect(await h.engine.releases.abort({ actor: alice, releaseId: id })).toMatchObject({ kind: 'refused', code: 'release_finished' });
+    expect(await h.engine.releases.act({ verb: 'abort', actor: alice, releaseId: id })).toMatchObject({ kind: 'refused', code: 'release_finished' });
 
     const second = await deployCheckoutV2(h);
     expect(await drive(h, canaryBaking(h, second))).toBe(true);
-    accepted(await h.engine.releases.abort({ actor: bob, releaseId: second }));
+    accepted(await h.engine.releases.act({ verb: 'abort', actor: bob, releaseId: second }));
     await h.engine.settle();
     await h.engine.runUntilIdle();
     expect((await status(h, second)).status).toBe('aborted');
@@ -428,8 +428,8 @@ describe('operator inputs', { timeout: 180_000 }, () => {
     const id = await deployCheckoutV2(h);
     expect(await drive(h, canaryBaking(h, id))).toBe(true);
     const before = await status(h, id);
-    expect(await h.engine.releases.supersede({ actor: alice, releaseId: id, service: 'web', version: 'v9' })).toMatchObject({ kind: 'refused', code: 'not_in_release' });
-    const view = accepted(await h.engine.releases.supersede({ actor: alice, releaseId: id, service: 'checkout', version: 'v2.1' }));
+    expect(await h.engine.releases.act({ verb: 'supersede', actor: alice, releaseId: id, service: 'web', version: 'v9' })).toMatchObject({ kind: 'refused', code: 'not_in_release' });
+    const view = accepted(await h.engine.releases.act({ verb: 'supersede', actor: alice, releaseId: id, service: 'checkout', version: 'v2.1' }));
     expect(view.versionSetId).toBeGreaterThan(before.versionSetId);
     expect(view.changes).toMatchObject([{ service: 'checkout', from: 'v1', to: 'v2.1', shipment: { direction: 'upgrade', compareUrl: 'https://github.com/acme/checkout/compare/v1...v2.1' } }]);
     expect(await drive(h, async () => (await status(h, id)).status === 'succeeded')).toBe(true);
@@ -457,12 +457,12 @@ describe('operator inputs', { timeout: 180_000 }, () => {
     const id = await deployCheckoutV2(h);
     expect(await drive(h, canaryBaking(h, id))).toBe(true);
     const card = (await status(h, id)).rollbackOrder.flatMap((entry) => entry.moves);
-    expect(await h.engine.releases.manualRollback({ actor: alice, service: 'checkout', environment: 'production', toInfraSetId: 'is-seed-production-checkout-v1' })).toMatchObject({
+    expect(await h.engine.releases.act({ verb: 'manual_rollback', actor: alice, service: 'checkout', environment: 'production', toInfraSetId: 'is-seed-production-checkout-v1' })).toMatchObject({
       kind: 'refused',
       code: 'environment_busy',
       message: expect.stringContaining(id),
     });
-    const outcome = await h.engine.releases.manualRollback({ actor: alice, service: 'checkout', environment: 'production' });
+    const outcome = await h.engine.releases.act({ verb: 'manual_rollback', actor: alice, service: 'checkout', environment: 'production' });
     expect(outcome).toEqual({ kind: 'accepted', value: { service: 'checkout', environment: 'production', releaseId: id, moves: card } });
     expect(card.map((move) => [move.environment, move.toVersion])).toEqual([['production', 'v1'], ['staging', 'v1']]);
     await h.engine.settle();
@@ -476,10 +476,10 @@ describe('operator inputs', { timeout: 180_000 }, () => {
     const h = engineHarness(database.db, exampleShopConfig(), TUESDAY_MORNING);
     await seedServing(database.db, [{ environment: 'production', service: 'checkout', version: 'v2' }], h.clock.now());
     await database.db.insert(infraSets).values({ id: 'is-old-v1', service: 'checkout', environment: 'production', version: 'v1', state: 'warm', weight: 0, createdAt: h.clock.now(), warmedAt: h.clock.now() });
-    expect(await h.engine.releases.manualRollback({ actor: frank, service: 'checkout', environment: 'production' })).toMatchObject({ kind: 'refused', code: 'not_authorized' });
-    expect(await h.engine.releases.manualRollback({ actor: alice, service: 'checkout', environment: 'production', toInfraSetId: 'is-nope' })).toMatchObject({ kind: 'refused', code: 'unknown_infra_set' });
-    expect(await h.engine.releases.manualRollback({ actor: bob, service: 'payments', environment: 'production' })).toMatchObject({ kind: 'refused', code: 'no_warm_infra_set' });
-    expect(await h.engine.releases.manualRollback({ actor: alice, service: 'checkout', environment: 'production' })).toEqual({
+    expect(await h.engine.releases.act({ verb: 'manual_rollback', actor: frank, service: 'checkout', environment: 'production' })).toMatchObject({ kind: 'refused', code: 'not_authorized' });
+    expect(await h.engine.releases.act({ verb: 'manual_rollback', actor: alice, service: 'checkout', environment: 'production', toInfraSetId: 'is-nope' })).toMatchObject({ kind: 'refused', code: 'unknown_infra_set' });
+    expect(await h.engine.releases.act({ verb: 'manual_rollback', actor: bob, service: 'payments', environment: 'production' })).toMatchObject({ kind: 'refused', code: 'no_warm_infra_set' });
+    expect(await h.engine.releases.act({ verb: 'manual_rollback', actor: alice, service: 'checkout', environment: 'production' })).toEqual({
       kind: 'accepted',
       value: { service: 'checkout', environment: 'production', toInfraSetId: 'is-old-v1', toVersion: 'v1' },
     });

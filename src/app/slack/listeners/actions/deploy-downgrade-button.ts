@@ -34,7 +34,7 @@ export function deployDowngradeButton(deps: SlackDeps) {
     }
     try {
       const actor = await deps.actors.resolve(body.user.id);
-      const outcome = await deps.releases.requestDeploy({ actor, ...value.data, allowDowngrade: true });
+      const outcome = await deps.releases.act({ verb: 'deploy', actor, ...value.data, allowDowngrade: true });
       const content = outcome.kind === 'refused' ? refusal(outcome) : renderNotice(startedNotice(deps, outcome.view, outcome.existing));
       await respond({ ...ephemeral(content), replace_original: true });
     } catch (error) {

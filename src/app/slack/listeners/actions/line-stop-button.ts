@@ -23,7 +23,7 @@ export function lineStopButton(deps: SlackDeps) {
       // One click is one input, however often Slack delivers it.
       if (!(await claimFirst(deps, `action:line:${action.action_id}:${user}:${action.action_ts}`, 'slack_action'))) return;
       const actor = await deps.actors.resolve(user);
-      const outcome = stopping ? await deps.releases.freezeAll({ actor, reason: APP_HOME_STOP_REASON }) : await deps.releases.unfreezeAll({ actor });
+      const outcome = stopping ? await deps.releases.act({ verb: 'freeze_all', actor, reason: APP_HOME_STOP_REASON }) : await deps.releases.act({ verb: 'unfreeze_all', actor });
       if (outcome.kind === 'refused') {
         await client.chat.postMessage({ channel: user, text: `Nothing changed (\`${outcome.code}\`): ${outcome.message}` });
       } else {

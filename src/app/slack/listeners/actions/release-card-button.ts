@@ -3,8 +3,6 @@ import { z } from 'zod';
 import { releaseActionFromId, type ReleaseButtonAction } from '../../../../adapters/slack/action-ids.js';
 import { renderNotice, renderProblem } from '../../../../adapters/slack/blocks/ephemeral.js';
 import type { MessageContent } from '../../../../adapters/slack/blocks/block-kit.js';
-import type { Outcome } from '../../../../domain/release/types.js';
-import { assertNever } from '../../../../domain/assert-never.js';
 import type { SlackDeps } from '../../slack-deps.js';
 import { jsonText, messageArgs } from '../../slack-responses.js';
 import { claimFirst } from '../request-key.js';
@@ -61,30 +59,10 @@ export function releaseCardButton(deps: SlackDeps) {
     const log = deps.logger.child({ releaseId, action: kind, user });
     try {
       const actor = await deps.actors.resolve(user);
-      const request = { actor, releaseId };
-      let outcome: Outcome;
-      switch (kind) {
-        case 'approve':
-          outcome = await deps.releases.approve(request);
-          break;
-        case 'pause':
-          outcome = await deps.releases.pause(request);
-          break;
-        case 'resume':
-          outcome = await deps.releases.resume(request);
-          break;
-        case 'promote':
-          outcome = await deps.releases.promote(request);
-          break;
-        case 'rollback':
-          outcome = await deps.releases.rollback({ ...request, reason: `rolled back from Slack by <@${user}>` });
-          break;
-        case 'abort':
-          outcome = await deps.releases.abort(request);
-          break;
-        default:
-          return assertNever(kind, 'release action');
-      }
+      const outcome =
+        kind === 'rollback'
+          ? await deps.releases.act({ verb: kind, actor, releaseId, reason: `rolled back from Slack by <@${user}>` })
+          : await deps.releases.act({ verb: kind, actor, releaseId });
       if (outcome.kind === 'refused') {
         log.info({ code: outcome.code }, 'release action refused');
         await tell(renderProblem({ code: outcome.code, message: outcome.message }));

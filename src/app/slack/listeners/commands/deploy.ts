@@ -54,7 +54,7 @@ export function deployCommand(deps: SlackDeps) {
         return runCommand(deps, args, {
           kind: 'work',
           run: async (actor) => {
-            const outcome = await deps.releases.requestDeploy({ actor, target, environment: parsed.environment });
+            const outcome = await deps.releases.act({ verb: 'deploy', actor, target, environment: parsed.environment });
             if (outcome.kind === 'refused' && outcome.code === 'downgrade_unconfirmed' && outcome.downgrades) {
               return renderDowngradeConfirm({ message: outcome.message, downgrades: outcome.downgrades, target, environment: parsed.environment });
             }

@@ -14,14 +14,14 @@ export function freezeCommand(deps: SlackDeps) {
       kind: 'work',
       run: async (actor) => {
         if (parsed.kind === 'freeze_all') {
-          const stopped = await deps.releases.freezeAll({ actor, reason: parsed.reason });
+          const stopped = await deps.releases.act({ verb: 'freeze_all', actor, reason: parsed.reason });
           if (stopped.kind === 'refused') return refusal(stopped);
           const paused = stopped.value.pausedReleaseIds;
           return renderNotice(
             `:octagonal_sign: The line is stopped: every environment is frozen and every merge queue holds. ${paused.length} release${paused.length === 1 ? '' : 's'} paused${paused.length > 0 ? ` (${paused.map((id) => `\`${id}\``).join(', ')})` : ''}. \`/unfreeze all\` restarts the line.`,
           );
         }
-        const outcome = await deps.releases.freeze({ actor, environment: parsed.environment, durationSeconds: parsed.durationSeconds, reason: parsed.reason });
+        const outcome = await deps.releases.act({ verb: 'freeze', actor, environment: parsed.environment, durationSeconds: parsed.durationSeconds, reason: parsed.reason });
         if (outcome.kind === 'refused') return refusal(outcome);
         return renderNotice(
           `:snowflake: ${parsed.environment} is frozen for ${formatDuration(parsed.durationSeconds)}${outcome.value.until ? ` (until ${outcome.value.until})` : ''}: ${parsed.reason}.`,

@@ -12,7 +12,8 @@ export function rollbackCommand(deps: SlackDeps) {
     return runCommand(deps, args, {
       kind: 'work',
       run: async (actor) => {
-        const outcome = await deps.releases.manualRollback({
+        const outcome = await deps.releases.act({
+          verb: 'manual_rollback',
           actor,
           service: parsed.service,
           environment: parsed.environment,

@@ -13,12 +13,12 @@ export function unfreezeCommand(deps: SlackDeps) {
       kind: 'work',
       run: async (actor) => {
         if (parsed.kind === 'unfreeze_all') {
-          const restarted = await deps.releases.unfreezeAll({ actor });
+          const restarted = await deps.releases.act({ verb: 'unfreeze_all', actor });
           if (restarted.kind === 'refused') return refusal(restarted);
           const resumed = restarted.value.resumedReleaseIds;
           return renderNotice(`:large_green_circle: The line runs again. ${resumed.length} release${resumed.length === 1 ? '' : 's'} resumed${resumed.length > 0 ? ` (${resumed.map((id) => `\`${id}\``).join(', ')})` : ''}.`);
         }
-        const outcome = await deps.releases.unfreeze({ actor, environment: parsed.environment });
+        const outcome = await deps.releases.act({ verb: 'unfreeze', actor, environment: parsed.environment });
         if (outcome.kind === 'refused') return refusal(outcome);
         return renderNotice(`${parsed.environment} is no longer frozen (${outcome.value.lifted} freeze${outcome.value.lifted === 1 ? '' : 's'} lifted).`);
       },

@@ -33,7 +33,7 @@ export function deployConfirmed(deps: SlackDeps) {
     const { service, version, environment, allowDowngrade } = parsed.data;
     try {
       const actor = await deps.actors.resolve(user);
-      const outcome = await deps.releases.requestDeploy({ actor, target: { kind: 'service', service, version }, environment, ...(allowDowngrade ? { allowDowngrade } : {}) });
+      const outcome = await deps.releases.act({ verb: 'deploy', actor, target: { kind: 'service', service, version }, environment, ...(allowDowngrade ? { allowDowngrade } : {}) });
       const content = outcome.kind === 'refused' ? renderProblem({ code: outcome.code, message: outcome.message }) : renderNotice(startedNotice(deps, outcome.view, outcome.existing));
       await client.chat.postMessage({ channel: user, ...messageArgs(content) });
     } catch (error) {
