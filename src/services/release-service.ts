@@ -158,6 +158,11 @@ export class StoredReleaseService implements ReleaseService {
     return toReleaseView(row.state, { version: row.version, updatedAt: row.updatedAt.toISOString() }, this.config, facts, now);
   }
 
+  /** The view of a row just saved, with the facts its decision saw (nothing in the unit changed them); none once it finished. */
+  private savedView(row: ReleaseRecord, facts: WorldFacts, now: Date): ReleaseView {
+    return this.view(row, row.state.phase.kind === 'finished' ? null : facts, now);
+  }
+
   async viewOf(stores: Stores, row: ReleaseRecord, now: Date): Promise<ReleaseView> {
     const finished = row.state.phase.kind === 'finished';
     return this.view(row, finished ? null : await this.world(stores, this.scopeOf(row), now), now);
@@ -171,7 +176,11 @@ export class StoredReleaseService implements ReleaseService {
     return { ...view, draining: snapshot.draining.map((set) => ({ environment: set.environment, service: set.service, infraSetId: set.id, retiresAt: (set.retiredAt ?? now).toISOString() })) };
   }
 
-  /** Applies one input to one release inside `tx`: lock the row, load the world's facts, decide, save. */
+  /**
+   * Applies one input to one release inside `tx` with its row locked: an effect's result (its outbox
+   * row is finished in the same transaction) and a line stop's pauses and resumes. Operators' inputs
+   * take `settle`, which locks nothing.
+   */
   async apply(tx: Stores, releaseId: string, input: ReleaseInput, now: Date, after: AfterCommit): Promise<ApplyResult> {
     const row = await tx.releases.lock(releaseId);
     if (!row) return { kind: 'missing' };
@@ -508,7 +517,7 @@ export class StoredReleaseService implements ReleaseService {
       return this.transaction(async (tx, after) => {
         const committed = await this.commit(tx, row, input, decision, now, after, facts);
         await options.alsoWrite?.(tx, committed.row, now);
-        return { kind: 'accepted', row: committed.row, view: this.view(committed.row, committed.row.state.phase.kind === 'finished' ? null : facts, now) };
+        return { kind: 'accepted', row: committed.row, view: this.savedView(committed.row, facts, now) };
       });
     });
     return settled ?? this.changedWhileAsked(known!, input);
@@ -545,6 +554,7 @@ export class StoredReleaseService implements ReleaseService {
   }
 
   private async supersede({ actor, releaseId, service, version }: ReleaseCommand<'supersede'>): Promise<Outcome> {
+    const asked = (versionSetId: number) => ({ type: 'supersede', actor, service, version, versionSetId }) as const;
     let known: ReleaseRecord | undefined;
     const settled = await this.retryOnConflict(releaseId, async (): Promise<Outcome> => {
       const now = this.clock.now();
@@ -552,7 +562,7 @@ export class StoredReleaseService implements ReleaseService {
       if (!row) return refused('unknown_release', `No release ${releaseId}`);
       known = row;
       // Before the deploy lock: the input's version set is not minted yet, and who asks does not depend on it.
-      const denied = await this.authorize(row, { type: 'supersede', actor, service, version, versionSetId: row.versionSetId }, now);
+      const denied = await this.authorize(row, asked(row.versionSetId), now);
       if (denied) return denied;
       if (!(service in row.state.plan.versions)) return refused('not_in_release', `${service} is not shipped by release ${releaseId}`);
       try {
@@ -561,21 +571,21 @@ export class StoredReleaseService implements ReleaseService {
           await tx.environments.lockDeploys();
           const base = await tx.versionSets.byId(row.state.plan.versionSetId);
           const minted = await tx.versionSets.mintWithVersion({ base, service, version, source: 'supersede' });
-          const input = { type: 'supersede', actor, service, version, versionSetId: minted.id } as const;
+          const input = asked(minted.id);
           const facts = await this.world(tx, this.scopeOf(row), now);
           const decision = decide(row.state, input, now, { config: this.config, facts });
           // Undo the mint; the refusal is logged outside the rolled-back transaction.
           if (decision.kind === 'refused') throw new Refused(decision);
           const committed = await this.commit(tx, row, input, decision, now, after, facts);
-          return { kind: 'accepted', view: this.view(committed.row, committed.row.state.phase.kind === 'finished' ? null : facts, now) } as const;
+          return { kind: 'accepted', view: this.savedView(committed.row, facts, now) } as const;
         });
       } catch (error) {
         if (!(error instanceof Refused)) throw error;
-        await this.logRefusal(this.store, row, { type: 'supersede', actor, service, version, versionSetId: row.versionSetId }, error.refusal, now);
+        await this.logRefusal(this.store, row, asked(row.versionSetId), error.refusal, now);
         return { kind: 'refused', ...error.refusal };
       }
     });
-    return settled ?? this.changedWhileAsked(known!, { type: 'supersede', actor, service, version, versionSetId: known!.versionSetId });
+    return settled ?? this.changedWhileAsked(known!, asked(known!.versionSetId));
   }
 
   // ── Environment-level inputs ──────────────────────────────────────────────────────────────
