@@ -48,15 +48,15 @@ describe.each(countedKinds)('App Home read model on %s', (kind) => {
     // Releases: one waiting for approval (its version from a merged pull request), one aborted in production.
     await h.engine.versionSets.recordMerge({ service: 'checkout', version: 'v2', commitSha: 'c0ffee', pullNumber: 12, repo: 'acme/checkout' });
     h.clock.advance(MINUTE);
-    const waiting = await h.engine.releases.requestDeploy({ actor: alice, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' });
+    const waiting = await h.engine.releases.act({ verb: 'deploy', actor: alice, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' });
     h.clock.advance(MINUTE);
-    const aborted = await h.engine.releases.requestDeploy({ actor: erin, target: { kind: 'service', service: 'payments', version: 'v4' }, environment: 'production' });
+    const aborted = await h.engine.releases.act({ verb: 'deploy', actor: erin, target: { kind: 'service', service: 'payments', version: 'v4' }, environment: 'production' });
     if (waiting.kind !== 'accepted' || aborted.kind !== 'accepted') throw new Error('the deploys were refused');
     h.clock.advance(MINUTE);
-    expect((await h.engine.releases.abort({ actor: erin, releaseId: aborted.view.id })).kind).toBe('accepted');
+    expect((await h.engine.releases.act({ verb: 'abort', actor: erin, releaseId: aborted.view.id })).kind).toBe('accepted');
     // Freezes: staging by hand, then the whole line.
-    expect((await h.engine.releases.freeze({ actor: bob, environment: 'staging', durationSeconds: 7200, reason: 'incident 123' })).kind).toBe('accepted');
-    expect((await h.engine.releases.freezeAll({ actor: bob, reason: 'incident 124' })).kind).toBe('accepted');
+    expect((await h.engine.releases.act({ verb: 'freeze', actor: bob, environment: 'staging', durationSeconds: 7200, reason: 'incident 123' })).kind).toBe('accepted');
+    expect((await h.engine.releases.act({ verb: 'freeze_all', actor: bob, reason: 'incident 124' })).kind).toBe('accepted');
 
     // Merge queues: one moving (a hotfix ahead, the front validating, two merges behind it), one paused, one unreachable.
     queueStore = new DrizzleMergeQueueStore(database.db);
