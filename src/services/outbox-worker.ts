@@ -101,8 +101,9 @@ export class OutboxWorker {
   /** Claims and runs due rows of one lane; answers how many ran. */
   async run(lane: OutboxLane, limit = this.options.batchSize): Promise<number> {
     const now = this.clock.now();
-    const rows = await this.store.outbox.claim({ lane, now, leaseUntil: this.leaseUntil(now), limit, withoutCards: this.cardsWaiting(now.getTime()) });
-    if (rows.length === 0) return 0;
+    const claimed = await this.store.outbox.claim({ lane, now, leaseUntil: this.leaseUntil(now), limit, withoutCards: this.cardsWaiting(now.getTime()) });
+    if (claimed.length === 0) return 0;
+    const rows = this.adoptRunning(claimed);
     this.track(rows);
     // Card renders share Slack's chat.update budget: one at a time, highest priority first, so a
     // state change takes the next free slot before a countdown refresh does.
@@ -123,6 +124,22 @@ export class OutboxWorker {
   /** Rows claimed here and still running: their leases are renewed until they settle. */
   readonly #inFlight = new Map<number, OutboxRow>();
   #heartbeat: ReturnType<typeof setInterval> | null = null;
+
+  /**
+   * The claimed rows not already running here. A row whose call is still running here can come back
+   * in a claim when its lease ran out first (a renewal that failed, a stalled event loop, a virtual
+   * clock moved on): the running call adopts the new claim — it will finish under that attempt —
+   * instead of a second call repeating the effect.
+   */
+  private adoptRunning(claimed: readonly OutboxRow[]): OutboxRow[] {
+    const fresh: OutboxRow[] = [];
+    for (const row of claimed) {
+      const running = this.#inFlight.get(row.id);
+      if (running) running.attempts = row.attempts;
+      else fresh.push(row);
+    }
+    return fresh;
+  }
 
   /** Renews the lease of running rows while their calls run, so only a dead replica's rows pass to another. */
   private track(rows: readonly OutboxRow[]): void {
