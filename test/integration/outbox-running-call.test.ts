@@ -55,7 +55,7 @@ describe.each(testDatabaseKinds)('a call still running when its lease runs out, 
       outbox: { leaseMs: LEASE_MS, heartbeatMs: 3_600_000 },
     });
     await seedServing(database.db, [{ environment: 'staging', service: 'checkout', version: 'v1' }], clock.now());
-    const deploy = await engine.releases.requestDeploy({ actor: { userId: 'U0ALICE', userGroupIds: [] }, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'staging' });
+    const deploy = await engine.releases.act({ verb: 'deploy', actor: { userId: 'U0ALICE', userGroupIds: [] }, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'staging' });
     expect(deploy.kind).toBe('accepted');
 
     const first = engine.runOutbox('critical');
