@@ -28,26 +28,43 @@ export function startScheduler(engine: Engine, logger: Logger, options: Schedule
   const clock = options.clock ?? systemClock;
   const maxSleepMs = options.maxSleepMs ?? 5_000;
   let stopped = false;
+  /**
+   * Per task, when (clock time) its last run started if that run found nothing to do. A timer due
+   * by then is one the run could not take — a row queued behind one still running, a release
+   * another transaction holds — so it wakes nothing until this replica does something that may
+   * free it (an input, a kicked lane) or the beat comes. Otherwise such a timer would wake its task
+   * again at once, and again, for as long as it stays blocked.
+   */
+  const foundNothingAt = new Map<string, number>();
+  /** Tasks running now: each looks again when its run ends, so its timers wake nothing meanwhile. */
+  const running = new Set<string>();
+  const wakes = (name: string, at: Date | null): at is Date => {
+    if (at === null || running.has(name)) return false;
+    const since = foundNothingAt.get(name);
+    return since === undefined || at.getTime() > since;
+  };
 
-  const guard = (name: string, work: () => Promise<unknown>) => {
-    let busy = false;
+  /** Runs `work` one at a time (a call while it runs runs it once more after); `work` answers how much it did. */
+  const guard = (name: string, work: () => Promise<number>) => {
     let again = false;
     const run = async (): Promise<void> => {
       if (stopped) return;
-      if (busy) {
+      if (running.has(name)) {
         again = true;
         return;
       }
-      busy = true;
+      running.add(name);
       try {
         do {
           again = false;
-          await work();
+          const startedAt = clock.now().getTime();
+          if ((await work()) === 0) foundNothingAt.set(name, startedAt);
+          else foundNothingAt.delete(name);
         } while (again && !stopped);
       } catch (error) {
         logger.error({ err: error, task: name }, 'scheduled run failed');
       } finally {
-        busy = false;
+        running.delete(name);
       }
       wake.arm();
     };
@@ -60,7 +77,13 @@ export function startScheduler(engine: Engine, logger: Logger, options: Schedule
       lane,
       guard(`outbox-${lane}`, async () => {
         // Drain what is due now, in batches, before the next beat.
-        for (let round = 0; round < 10; round += 1) if ((await engine.runOutbox(lane)) === 0) break;
+        let ran = 0;
+        for (let round = 0; round < 10; round += 1) {
+          const batch = await engine.runOutbox(lane);
+          ran += batch;
+          if (batch === 0) break;
+        }
+        return ran;
       }),
     ]),
   ) as Record<OutboxLane, () => Promise<void>>;
@@ -72,17 +95,19 @@ export function startScheduler(engine: Engine, logger: Logger, options: Schedule
     let rearm = false;
     const fire = (due: { tick: Date | null; lanes: Record<OutboxLane, Date | null> }) => {
       const now = clock.now().getTime();
-      if (due.tick && due.tick.getTime() <= now) void tick();
+      if (wakes('tick', due.tick) && due.tick.getTime() <= now) void tick();
       for (const lane of OUTBOX_LANES) {
         const at = due.lanes[lane];
-        if (at && at.getTime() <= now) void lanes[lane]();
+        if (wakes(`outbox-${lane}`, at) && at.getTime() <= now) void lanes[lane]();
       }
     };
     const arm = async () => {
       const due = await engine.nextDue();
       if (stopped) return;
       const now = clock.now().getTime();
-      const times = [due.tick, ...OUTBOX_LANES.map((lane) => due.lanes[lane])].filter((at): at is Date => at !== null).map((at) => at.getTime());
+      const times = [wakes('tick', due.tick) ? due.tick : null, ...OUTBOX_LANES.map((lane) => (wakes(`outbox-${lane}`, due.lanes[lane]) ? due.lanes[lane] : null))]
+        .filter((at): at is Date => at !== null)
+        .map((at) => at.getTime());
       if (timer) clearTimeout(timer);
       timer = null;
       if (times.length === 0) return;
@@ -129,8 +154,12 @@ export function startScheduler(engine: Engine, logger: Logger, options: Schedule
     schedule(every, () => tick(), { name: 'durable-delivery-tick', noOverlap: true }),
     ...OUTBOX_LANES.map((lane) => schedule(every, () => lanes[lane](), { name: `durable-delivery-outbox-${lane}`, noOverlap: true })),
   ];
-  // Inputs handled here run their lanes at once; what they decided may be due before the beat.
-  engine.onActivity(() => wake.arm());
+  // Inputs handled here run their lanes at once; what they decided may be due before the beat, and
+  // what the tasks found blocked may be free now.
+  engine.onActivity(() => {
+    foundNothingAt.clear();
+    wake.arm();
+  });
   // A restart resumes at once: what the previous process left due (or in flight under a lease
   // that ran out) runs now, not at the first beat.
   void tick();

@@ -74,6 +74,10 @@ export interface Outbox {
   retry(row: { id: number; attempts: number }, change: { at: Date; error: string; countAttempt: boolean }): Promise<void>;
   /** Ends a claimed entry; null when another replica took it over after our lease ran out, else its priority now. */
   finish(row: { id: number; attempts: number }, end: OutboxEnd): Promise<{ priority: number } | null>;
-  /** The earliest timer of an active release and, per lane, the earliest pending entry. */
-  nextDue(): Promise<{ tick: Date | null; lanes: Record<OutboxLane, Date | null> }>;
+  /**
+   * The earliest timer of an active release and, per lane, the earliest pending entry; with
+   * `cardUpdatesNotBefore` (Slack asked this replica to wait), an update of a posted card counts as
+   * due no earlier than then, since no claim takes it before.
+   */
+  nextDue(options?: { cardUpdatesNotBefore?: Date | null }): Promise<{ tick: Date | null; lanes: Record<OutboxLane, Date | null> }>;
 }

@@ -59,7 +59,10 @@ export interface Engine {
   tick(now?: Date): Promise<number>;
   /** Runs due outbox rows of one lane; answers how many ran. */
   runOutbox(lane: OutboxLane, limit?: number): Promise<number>;
-  /** When the next release timer and each lane's next outbox row are due (null: nothing waits). */
+  /**
+   * When the next release timer and each lane's next outbox row are due (null: nothing waits); card
+   * updates Slack asked this replica to hold back count from the end of that wait.
+   */
   nextDue(): Promise<{ tick: Date | null; lanes: Record<OutboxLane, Date | null> }>;
   /** Runs a lane now, in the background (what an accepted input does after its commit). */
   kick(lane: OutboxLane): void;
@@ -125,7 +128,7 @@ export function buildEngine(options: EngineParts): Engine {
     syncCatalog: () => options.catalog.sync(config, clock.now()),
     tick,
     runOutbox: runLane,
-    nextDue: () => store.outbox.nextDue(),
+    nextDue: () => store.outbox.nextDue({ cardUpdatesNotBefore: worker.cardUpdatesWaitUntil(clock.now()) }),
     kick,
     onActivity(listener) {
       activityListeners.push(listener);

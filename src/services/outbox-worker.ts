@@ -94,9 +94,13 @@ export class OutboxWorker {
     private readonly telemetry: Telemetry = noTelemetry,
   ) {}
 
-  /** Until when (clock time) Slack asked card renders to wait: no card is claimed before then. */
-  /** Clock times: when Slack last asked card updates to wait, and until when. */
+  /** Clock times: when Slack last asked card updates to wait, and until when (no update is claimed before then). */
   #cardsWait = { askedAt: 0, until: 0 };
+
+  /** Until when (clock time) updates of posted cards wait for Slack's budget at `now`; null when they may go. */
+  cardUpdatesWaitUntil(now: Date): Date | null {
+    return this.cardsWaiting(now.getTime()) ? new Date(this.#cardsWait.until) : null;
+  }
 
   /** Claims and runs due rows of one lane; answers how many ran. */
   async run(lane: OutboxLane, limit = this.options.batchSize): Promise<number> {

@@ -70,6 +70,22 @@ describe.each(testDatabaseKinds)('card renders under a tight Slack budget on %s'
     expect(await database.db.select().from(outbox).where(eq(outbox.status, 'dead'))).toEqual([]);
   }, 120_000);
 
+  it('while Slack holds card updates back, the chat lane is next due when that wait ends, not at once', async () => {
+    const { h, chat, ids, now } = await threeReleasesWithPostedCards();
+    const [first, second] = ids as [string, string, string];
+    const queue = new DrizzleOutbox(database.db);
+    await queue.enqueue({ lane: 'chat', key: `card:${first}:test`, coalesceKey: `card:${first}`, releaseId: first, effect: { kind: 'card', releaseId: first }, now });
+    chat.budget = 0;
+    // Slack answers 429 with a Retry-After of 5 s.
+    await h.engine.runOutbox('chat');
+    // Another card's update queued meanwhile is not taken before the wait ends: nothing is due until then.
+    await queue.enqueue({ lane: 'chat', key: `card:${second}:test`, coalesceKey: `card:${second}`, releaseId: second, effect: { kind: 'card', releaseId: second }, now });
+    expect((await h.engine.nextDue()).lanes.chat).toEqual(new Date(now.getTime() + 5_000));
+    // A thread line is no card update: it is due at once.
+    await queue.enqueue({ lane: 'chat', key: `thread:${second}:test`, releaseId: second, effect: { kind: 'thread', text: 'a line', releaseId: second }, now });
+    expect((await h.engine.nextDue()).lanes.chat).toEqual(now);
+  }, 120_000);
+
   it('coalesces a state change into a queued refresh, keeping the higher priority', async () => {
     const { h, chat, ids, now } = await threeReleasesWithPostedCards();
     const [first, second] = ids as [string, string, string];

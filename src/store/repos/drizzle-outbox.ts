@@ -36,8 +36,8 @@ export class DrizzleOutbox implements Outbox {
     return finishOutboxRow(this.db, row, end);
   }
 
-  async nextDue(): Promise<{ tick: Date | null; lanes: Record<OutboxLane, Date | null> }> {
-    const due = await nextDueTimes(this.db, FINISHED_STATUSES);
+  async nextDue(options: { cardUpdatesNotBefore?: Date | null } = {}): Promise<{ tick: Date | null; lanes: Record<OutboxLane, Date | null> }> {
+    const due = await nextDueTimes(this.db, FINISHED_STATUSES, options.cardUpdatesNotBefore ?? null);
     return { tick: due.tick, lanes: { critical: due.lanes.critical ?? null, health: due.lanes.health ?? null, chat: due.lanes.chat ?? null } };
   }
 }

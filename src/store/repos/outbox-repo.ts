@@ -144,15 +144,21 @@ export async function finishOutboxRow(
 /**
  * When there is next something to do: the earliest timer of an active release and, per lane, the
  * earliest pending outbox row (a retry, a lease running out). The scheduler sleeps until then.
+ * While `cardUpdatesNotBefore` holds, an update of a posted card is not due before it (no claim
+ * takes one; a first post still goes).
  */
-export async function nextDueTimes(db: DbOrTx, finishedStatuses: readonly string[]): Promise<{ tick: Date | null; lanes: Record<string, Date | null> }> {
+export async function nextDueTimes(db: DbOrTx, finishedStatuses: readonly string[], cardUpdatesNotBefore: Date | null = null): Promise<{ tick: Date | null; lanes: Record<string, Date | null> }> {
+  const dueAt = cardUpdatesNotBefore
+    ? sql<Date | string | null>`min(CASE WHEN ${outbox.kind} = 'card' AND EXISTS (SELECT 1 FROM release_cards c WHERE c.release_id = ${outbox.releaseId})
+        THEN greatest(${outbox.nextAttemptAt}, ${cardUpdatesNotBefore.toISOString()}::timestamptz) ELSE ${outbox.nextAttemptAt} END)`
+    : min(outbox.nextAttemptAt);
   const [tickRows, laneRows] = await Promise.all([
     db
       .select({ at: min(releases.nextTickAt) })
       .from(releases)
       .where(notInArray(releases.status, [...finishedStatuses] as (typeof releases.$inferSelect)['status'][])),
     db
-      .select({ lane: outbox.lane, at: min(outbox.nextAttemptAt) })
+      .select({ lane: outbox.lane, at: dueAt })
       .from(outbox)
       .where(and(eq(outbox.status, 'pending'), inArray(outbox.lane, ['critical', 'health', 'chat'])))
       .groupBy(outbox.lane),

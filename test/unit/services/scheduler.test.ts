@@ -6,23 +6,30 @@ import { silentLogger } from '../../support/fakes/engine-harness.js';
 /** A beat that never comes within a test: whatever runs, runs because a timer or a start asked. */
 const ONCE_A_YEAR = '0 0 0 1 1 *';
 
-function fakeEngine(due: () => { tick: Date | null; lanes: Record<OutboxLane, Date | null> }) {
+function fakeEngine(due: () => { tick: Date | null; lanes: Record<OutboxLane, Date | null> }, runLane: (lane: OutboxLane) => Promise<number> = async () => 0) {
   const ticks: number[] = [];
   const lanes: OutboxLane[] = [];
+  const activityListeners: Array<() => void> = [];
   let stopped = false;
+  let looks = 0;
   const engine = {
     tick: async () => ticks.push(Date.now()),
     runOutbox: async (lane: OutboxLane) => {
       lanes.push(lane);
-      return 0;
+      return runLane(lane);
     },
-    nextDue: async () => due(),
-    onActivity: () => {},
+    nextDue: async () => {
+      looks += 1;
+      return due();
+    },
+    onActivity: (listener: () => void) => activityListeners.push(listener),
     stop: async () => {
       stopped = true;
     },
   } as unknown as Engine;
-  return { engine, ticks, lanes, stopped: () => stopped };
+  /** What an input handled here does after its lanes ran (engine.kick). */
+  const activity = () => activityListeners.forEach((listener) => listener());
+  return { engine, ticks, lanes, activity, looks: () => looks, stopped: () => stopped };
 }
 
 const nothingDue = () => ({ tick: null, lanes: { critical: null, health: null, chat: null } });
@@ -63,6 +70,54 @@ it('runs what is due at start at once, and wakes for a persisted timer between b
     // Woken for a timer, not before it.
     expect(fake.ticks[1]).toBeGreaterThanOrEqual(tickAt.getTime());
   } finally {
+    await scheduler.stop();
+  }
+}, 30_000);
+
+it('a timer its lane cannot take (a row queued behind one still running) wakes the lane once, not over and over, until something happens here', async () => {
+  // A chat row due a second ago that no claim takes: the fake lane runs nothing.
+  const blocked = new Date(Date.now() - 1_000);
+  const fake = fakeEngine(() => ({ tick: null, lanes: { critical: null, health: null, chat: blocked } }));
+  const chatRuns = () => fake.lanes.filter((lane) => lane === 'chat').length;
+  const scheduler = startScheduler(fake.engine, silentLogger, { every: ONCE_A_YEAR });
+  try {
+    while (chatRuns() < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Left alone for a second, with no beat: the row that stays due makes no further runs (before,
+    // the wake-up timer fired at once after each empty run, hundreds of times a second).
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const runs = chatRuns();
+    expect(runs).toBeLessThanOrEqual(2);
+    // An input handled here ran its lanes: what was blocked may be free, so the lane looks again.
+    fake.activity();
+    while (chatRuns() <= runs) await new Promise((resolve) => setTimeout(resolve, 10));
+  } finally {
+    await scheduler.stop();
+  }
+}, 30_000);
+
+it('a lane still running is not woken for the rows due behind its run: it looks again when the run ends', async () => {
+  // A chat row due now, and a chat run that takes as long as the test says (a post paced by Slack).
+  const due = new Date(Date.now() - 1_000);
+  let finishRun: (ran: number) => void = () => {};
+  const fake = fakeEngine(
+    () => ({ tick: null, lanes: { critical: null, health: null, chat: due } }),
+    (lane) => (lane === 'chat' ? new Promise<number>((resolve) => (finishRun = resolve)) : Promise.resolve(0)),
+  );
+  const chatRuns = () => fake.lanes.filter((lane) => lane === 'chat').length;
+  const scheduler = startScheduler(fake.engine, silentLogger, { every: ONCE_A_YEAR });
+  try {
+    while (chatRuns() < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    const looks = fake.looks();
+    // For a second the run goes on: the due row wakes no new run, and the store is read only as the
+    // other start-up runs end (before, the wake-up timer read it hundreds of times a second).
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(fake.looks() - looks).toBeLessThanOrEqual(5);
+    expect(chatRuns()).toBe(1);
+    // The run ends having done something: the lane runs again for what is still due.
+    finishRun(1);
+    while (chatRuns() < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+  } finally {
+    finishRun(0);
     await scheduler.stop();
   }
 }, 30_000);
