@@ -6,7 +6,8 @@ import type { QueueSnapshot } from '../../ports/merge-queue-store.js';
 import type { ReleaseRecord } from '../../ports/release-store.js';
 import { queryRows, type DbOrTx } from '../db.js';
 import { deliveryHistoryOf, productionHistorySql, type HistorySqlRow } from './drizzle-delivery-history.js';
-import { FINISHED_STATUSES, worldRecordsOf, worldSql, type WorldSqlRow } from './drizzle-release-repo.js';
+import { FINISHED_STATUSES } from '../transition-rows.js';
+import { worldRecordsOf, worldSql, type WorldSqlRow } from './drizzle-release-repo.js';
 
 /** A release row as json_build_object writes it. */
 interface ReleaseJson {

@@ -1,6 +1,6 @@
 import type { ClaimedEffect, Outbox, OutboxClaim, OutboxEnd, OutboxEntry, OutboxLane } from '../../ports/outbox.js';
 import type { DbOrTx } from '../db.js';
-import { FINISHED_STATUSES } from './drizzle-release-repo.js';
+import { FINISHED_STATUSES } from '../transition-rows.js';
 import { claimOutboxRows, finishOutboxRow, insertOutboxRow, nextDueTimes, renewOutboxLeases, retryOutboxRow } from './outbox-repo.js';
 
 /** The outbox table: effects queued in the transaction that decided them, claimed FOR UPDATE SKIP LOCKED under a lease. */

@@ -2,14 +2,13 @@ import { and, asc, desc, eq, inArray, isNull, lte, notInArray, or, gt, sql, type
 import { queryRows, type DbOrTx } from '../db.js';
 import type { ReleaseEventData, ReleaseState, ReleaseStatus } from '../../domain/release/types.js';
 import type { ServingMap } from '../../domain/release/plan.js';
+import { FINISHED_STATUSES, servingMapOf, transitionEvent, weightsRecorded, type WeightsChange } from '../transition-rows.js';
 import { environmentLocks, freezes, infraSets, releaseCards, releaseEvents, releases, type InfraSetRow } from '../schema/index.js';
 
 /**
  * The release engine's rows: releases (state as jsonb), their audit log, infra-sets, freezes and
  * locks. Functions over `DbOrTx` so a service composes them inside one transaction.
  */
-
-export const FINISHED_STATUSES: ReleaseStatus[] = ['succeeded', 'rolled_back', 'aborted'];
 
 export type ReleaseRow = typeof releases.$inferSelect;
 
@@ -24,7 +23,7 @@ export async function getRelease(db: DbOrTx, id: string): Promise<ReleaseRow | u
 }
 
 export async function listActiveReleases(db: DbOrTx): Promise<ReleaseRow[]> {
-  return db.select().from(releases).where(notInArray(releases.status, FINISHED_STATUSES)).orderBy(asc(releases.createdAt));
+  return db.select().from(releases).where(notInArray(releases.status, [...FINISHED_STATUSES])).orderBy(asc(releases.createdAt));
 }
 
 /**
@@ -37,7 +36,7 @@ export async function claimDueReleases(tx: DbOrTx, now: Date, limit: number, aft
     .from(releases)
     .where(
       and(
-        notInArray(releases.status, FINISHED_STATUSES),
+        notInArray(releases.status, [...FINISHED_STATUSES]),
         lte(releases.nextTickAt, now),
         after ? sql`(${releases.nextTickAt}, ${releases.id}) > (${after.nextTickAt.toISOString()}::timestamptz, ${after.id})` : undefined,
       ),
@@ -85,17 +84,8 @@ export async function appendTransition(
   tx: DbOrTx,
   entry: { releaseId: string; version: number; events: ReleaseEventData[]; input: string; actor: string | null; at: Date },
 ): Promise<void> {
-  const type = entry.events.length > 0 ? entry.events.map((event) => event.type).join('+') : entry.input;
-  await tx.insert(releaseEvents).values({
-    releaseId: entry.releaseId,
-    kind: 'transition',
-    version: entry.version,
-    type,
-    actor: entry.actor,
-    message: entry.events.map((event) => event.message).join('\n') || entry.input,
-    data: { input: entry.input, events: entry.events },
-    at: entry.at,
-  });
+  const event = transitionEvent(entry.releaseId, entry.version, entry.events, { input: entry.input, actor: entry.actor, now: entry.at });
+  await tx.insert(releaseEvents).values({ ...event, kind: 'transition' });
 }
 
 export async function appendRefusal(
@@ -151,30 +141,14 @@ export async function getInfraSet(db: DbOrTx, id: string): Promise<InfraSetRow |
   return row;
 }
 
-/**
- * Applies confirmed traffic to the rows: sets in `weights` serve with their weight; sets that served
- * and are left out turn warm (kept for an instant rollback), unless discarded, then they retire.
- * Answers the ids that must be torn down.
- */
-export async function recordWeights(
-  tx: DbOrTx,
-  change: { service: string; environment: string; weights: Record<string, number>; discard: readonly string[]; now: Date },
-): Promise<string[]> {
+/** Applies confirmed traffic to the rows (`weightsRecorded`); answers the discarded ids that must be torn down. */
+export async function recordWeights(tx: DbOrTx, change: WeightsChange): Promise<string[]> {
   const rows = await tx
     .select()
     .from(infraSets)
     .where(and(eq(infraSets.service, change.service), eq(infraSets.environment, change.environment), notInArray(infraSets.state, ['retired'])));
-  const retire: string[] = [];
-  for (const row of rows) {
-    const weight = change.weights[row.id] ?? 0;
-    if (weight > 0) {
-      await tx.update(infraSets).set({ state: 'serving', weight }).where(eq(infraSets.id, row.id));
-    } else if (change.discard.includes(row.id)) {
-      if (row.state !== 'draining') retire.push(row.id);
-    } else if (row.state === 'serving') {
-      await tx.update(infraSets).set({ state: 'warm', weight: 0, warmedAt: change.now }).where(eq(infraSets.id, row.id));
-    }
-  }
+  const { moves, retire } = weightsRecorded(rows, change);
+  for (const { id, ...move } of moves) await tx.update(infraSets).set(move).where(eq(infraSets.id, id));
   return retire;
 }
 
@@ -224,25 +198,6 @@ export async function servingMap(
     )
     .orderBy(asc(infraSets.weight), asc(infraSets.createdAt));
   return servingMapOf(rows);
-}
-
-/** Per environment and service, the heaviest serving set, and the others there not retired; `rows` ascending by weight. */
-function servingMapOf(rows: readonly InfraSetRow[]): ServingMap {
-  const map: ServingMap = {};
-  const kept = new Map<string, string[]>();
-  // Ascending weight: the heaviest serving set is written last and wins.
-  for (const row of rows) {
-    const key = `${row.environment}\u0000${row.service}`;
-    kept.set(key, [...(kept.get(key) ?? []), row.id]);
-    if (row.state === 'serving') (map[row.environment] ??= {})[row.service] = { version: row.version, infraSetId: row.id };
-  }
-  for (const [environment, byService] of Object.entries(map)) {
-    for (const [service, entry] of Object.entries(byService)) {
-      const others = (kept.get(`${environment}\u0000${service}`) ?? []).filter((id) => id !== entry.infraSetId);
-      if (others.length > 0) entry.others = others;
-    }
-  }
-  return map;
 }
 
 // ── Freezes, locks, cards ────────────────────────────────────────────────────────────────────

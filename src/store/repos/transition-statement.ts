@@ -1,40 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
-import type { ReleaseEventData } from '../../domain/release/types.js';
-import type { OutboxEntry } from '../../ports/outbox.js';
-import type { ReleaseRecord, TransitionMeta } from '../../ports/release-store.js';
+import type { ReleaseRecord } from '../../ports/release-store.js';
 import { queryRows, type DbOrTx } from '../db.js';
-
-/** The rows a decision's effects write besides its state, when none of them needs a read first. */
-export interface EffectBatch {
-  infraSets: Array<{ id: string; service: string; environment: string; version: string; releaseId: string; now: Date }>;
-  /** Infra-sets provisioned: provisioning → ready. */
-  ready: string[];
-  /** In the order they are queued (their ids keep that order: a release's rows run in it). */
-  outbox: OutboxEntry[];
-}
-
-export interface TransitionEvent {
-  releaseId: string;
-  version: number;
-  type: string;
-  actor: string | null;
-  message: string;
-  data: { input: string; events: ReleaseEventData[] };
-  at: Date;
-}
-
-/** The audit row of a transition, as `appendTransition` writes it. */
-export function transitionEvent(releaseId: string, version: number, events: ReleaseEventData[], meta: TransitionMeta): TransitionEvent {
-  return {
-    releaseId,
-    version,
-    type: events.length > 0 ? events.map((event) => event.type).join('+') : meta.input,
-    actor: meta.actor,
-    message: events.map((event) => event.message).join('\n') || meta.input,
-    data: { input: meta.input, events },
-    at: meta.now,
-  };
-}
+import { CANCELLED_BY_ROLLBACK, type EffectBatch, type TransitionEvent } from '../transition-rows.js';
 
 const json = (value: unknown): SQL => sql`${JSON.stringify(value)}::jsonb`;
 const time = (value: Date | null): SQL => (value ? sql`${value.toISOString()}::timestamptz` : sql`NULL::timestamptz`);
@@ -90,8 +57,8 @@ export async function writeTransition(
   }
   if (change.cancelForward) {
     // Forward steps never started are cancelled so the rollback is next in its lane.
-    parts.push(sql`cancelled AS (UPDATE outbox SET status = 'dead', last_error = 'cancelled: the release is rolling back', finished_at = ${time(event.at)}
-      WHERE release_id = ${row.id} AND status = 'pending' AND attempts = 0 AND kind IN ('provision', 'set_weights', 'measure') AND ${WRITTEN} RETURNING id)`);
+    parts.push(sql`cancelled AS (UPDATE outbox SET status = 'dead', last_error = ${CANCELLED_BY_ROLLBACK.error}, finished_at = ${time(event.at)}
+      WHERE release_id = ${row.id} AND status = 'pending' AND attempts = 0 AND kind IN (${list(CANCELLED_BY_ROLLBACK.kinds.map((kind) => sql`${kind}`))}) AND ${WRITTEN} RETURNING id)`);
   }
   if (change.outbox.length > 0) {
     const values = change.outbox.map(
