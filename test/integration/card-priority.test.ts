@@ -86,19 +86,6 @@ describe.each(testDatabaseKinds)('card renders under a tight Slack budget on %s'
     expect((await h.engine.nextDue()).lanes.chat).toEqual(now);
   }, 120_000);
 
-  it('coalesces a state change into a queued refresh, keeping the higher priority', async () => {
-    const { h, chat, ids, now } = await threeReleasesWithPostedCards();
-    const [first, second] = ids as [string, string, string];
-    await new DrizzleOutbox(database.db).enqueue({ lane: 'chat', key: `card:${first}:a`, coalesceKey: `card:${first}`, releaseId: first, effect: { kind: 'card', releaseId: first }, priority: CARD_PRIORITY.refresh, now });
-    await new DrizzleOutbox(database.db).enqueue({ lane: 'chat', key: `card:${second}:a`, coalesceKey: `card:${second}`, releaseId: second, effect: { kind: 'card', releaseId: second }, priority: CARD_PRIORITY.refresh, now });
-    await new DrizzleOutbox(database.db).enqueue({ lane: 'chat', key: `card:${second}:b`, coalesceKey: `card:${second}`, releaseId: second, effect: { kind: 'card', releaseId: second }, priority: CARD_PRIORITY.stateChange, now });
-    const pending = await database.db.select().from(outbox).where(eq(outbox.status, 'pending'));
-    expect(pending.map((row) => [row.releaseId, row.priority]).sort()).toEqual([[first, CARD_PRIORITY.refresh], [second, CARD_PRIORITY.stateChange]].sort());
-    chat.budget = 1;
-    await h.engine.runOutbox('chat');
-    expect(chat.updated).toEqual([second]);
-  }, 120_000);
-
   it('never gives up a card render, however long Slack keeps answering 429', async () => {
     const { h, chat, ids, now } = await threeReleasesWithPostedCards();
     const [first] = ids as [string];

@@ -1,8 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/store/db.js';
-import { approvals, environments, outbox, services } from '../../src/store/schema/index.js';
-import { latestVersionSet } from '../../src/store/repos/drizzle-version-set-store.js';
+import { approvals, outbox } from '../../src/store/schema/index.js';
 import { testDatabaseKinds, truncateAll } from '../support/databases.js';
 import { exampleShopConfig, TUESDAY_MORNING } from '../support/fakes/example-config.js';
 import { engineHarness, seedServing } from '../support/fakes/engine-harness.js';
@@ -14,26 +13,6 @@ describe.each(testDatabaseKinds)('engine store on $name', (kind) => {
   });
   afterAll(async () => database?.close());
   beforeEach(async () => truncateAll(database.db));
-
-  it('seeds the catalog from the config, idempotently', async () => {
-    const h = engineHarness(database.db, exampleShopConfig(), TUESDAY_MORNING);
-    await h.engine.syncCatalog();
-    await h.engine.syncCatalog();
-    const rows = await database.db.select().from(services);
-    expect(rows.map((row) => row.name).sort()).toEqual(['checkout', 'inventory', 'payments', 'web']);
-    expect(rows.find((row) => row.name === 'checkout')!.dependsOn).toEqual(['payments', 'inventory']);
-    expect((await database.db.select().from(environments)).map((row) => [row.name, row.position]).sort()).toEqual([['production', 1], ['staging', 0]]);
-  }, 180_000);
-
-  it('mints a version set per merge from the latest one; a replayed merge mints nothing', async () => {
-    const h = engineHarness(database.db, exampleShopConfig(), TUESDAY_MORNING);
-    const first = await h.engine.versionSets.recordMerge({ service: 'payments', version: 'v5', commitSha: 'abc', pullNumber: 12, repo: 'acme/payments' });
-    const second = await h.engine.versionSets.recordMerge({ service: 'checkout', version: 'v9', commitSha: 'def', pullNumber: 13, repo: 'acme/checkout' });
-    const replay = await h.engine.versionSets.recordMerge({ service: 'payments', version: 'v5', commitSha: 'abc', pullNumber: 12, repo: 'acme/payments' });
-    expect(second.versionSetId).toBeGreaterThan(first.versionSetId);
-    expect(replay).toEqual(first);
-    expect(await latestVersionSet(database.db)).toEqual({ id: second.versionSetId, versions: { payments: 'v5', checkout: 'v9' } });
-  }, 180_000);
 
   it('queues one card update per release however many transitions wait, and records approvals', async () => {
     const h = engineHarness(database.db, exampleShopConfig(), TUESDAY_MORNING);

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows, type Database } from '../../src/store/db.js';
-import { outbox } from '../../src/store/schema/index.js';
 import { testDatabaseKinds } from '../support/databases.js';
 
 describe.each(testDatabaseKinds)('database on $name', (kind) => {
@@ -18,12 +17,5 @@ describe.each(testDatabaseKinds)('database on $name', (kind) => {
     await database.migrate();
     const [row] = await queryRows<{ n: number }>(database.db, sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
     expect(row?.n).toBeGreaterThan(0);
-  });
-
-  it('refuses a second outbox row with the same idempotency key', async () => {
-    const row = { kind: 'notify', effect: { kind: 'notify' as const, channel: '#deploys', text: 'hi', releaseId: null }, idempotencyKey: `key-${kind.name}` };
-    await database.db.insert(outbox).values(row);
-    const again = await database.db.insert(outbox).values(row).onConflictDoNothing().returning();
-    expect(again).toHaveLength(0);
   });
 });
