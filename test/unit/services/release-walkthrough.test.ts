@@ -1,17 +1,12 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Actor, Outcome, ReleaseView } from '../../../src/domain/release/types.js';
-import { mintVersionSet } from '../../../src/store/repos/drizzle-version-set-store.js';
-import type { Database } from '../../../src/store/db.js';
-import { infraSets, releaseEvents } from '../../../src/store/schema/index.js';
-import { pgliteKind, truncateAll } from '../../support/databases.js';
 import { exampleShopConfig, TUESDAY_MORNING } from '../../support/fakes/example-config.js';
-import { drive, engineHarness, seedServing, type EngineHarness } from '../../support/fakes/engine-harness.js';
+import { drive, memoryEngineHarness, seedServing, type MemoryEngineHarness } from '../../support/fakes/engine-harness.js';
 
-// Virtual time makes these fast alone; the timeout leaves room on a busy shared machine.
 /**
- * The example shop driven through the engine's services with in-memory ports, PGlite and a manual
- * clock: deploy to 100% and every failure path.
+ * The example shop driven through the engine's services with in-memory ports, the memory store and a
+ * manual clock: deploy to 100% and every failure path. (The same paths on PGlite and Postgres:
+ * test/integration/engine-store.test.ts and the end-to-end suites.)
  */
 
 const actor = (userId: string, userGroupIds: string[] = []): Actor => ({ userId, userGroupIds });
@@ -20,47 +15,40 @@ const bob = actor('U0BOB'); // release manager
 const carol = actor('U0CAROL'); // release manager
 const frank = actor('U0FRANK'); // inventory team only
 
-let database: Database;
-beforeAll(async () => {
-  database = await pgliteKind.open();
-});
-afterAll(async () => database?.close());
-beforeEach(async () => truncateAll(database.db));
-
 function accepted(outcome: Outcome): ReleaseView {
   if (outcome.kind !== 'accepted') throw new Error(`expected accepted, got ${outcome.code}: ${outcome.message}`);
   return outcome.view;
 }
 
-async function status(h: EngineHarness, id: string): Promise<ReleaseView> {
+async function status(h: MemoryEngineHarness, id: string): Promise<ReleaseView> {
   return (await h.engine.releases.status(id))!;
 }
 
 /** checkout v1 serving everywhere, v2 already in staging: a production deploy of v2 skips staging. */
-async function checkoutReadyForProduction(start = TUESDAY_MORNING, config = exampleShopConfig()): Promise<EngineHarness> {
-  const h = engineHarness(database.db, config, start);
-  await seedServing(database.db, [
+async function checkoutReadyForProduction(start = TUESDAY_MORNING, config = exampleShopConfig()): Promise<MemoryEngineHarness> {
+  const h = memoryEngineHarness(config, start);
+  await seedServing(h.store, [
     { environment: 'staging', service: 'checkout', version: 'v2' },
     { environment: 'production', service: 'checkout', version: 'v1' },
   ], h.clock.now());
   return h;
 }
 
-async function deployCheckoutV2(h: EngineHarness, approver: Actor | null = bob): Promise<string> {
+async function deployCheckoutV2(h: MemoryEngineHarness, approver: Actor | null = bob): Promise<string> {
   const view = accepted(await h.engine.releases.act({ verb: 'deploy', actor: alice, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' }));
   if (approver) accepted(await h.engine.releases.act({ verb: 'approve', actor: approver, releaseId: view.id }));
   return view.id;
 }
 
-const canaryBaking = (h: EngineHarness, id: string) => async () => {
+const canaryBaking = (h: MemoryEngineHarness, id: string) => async () => {
   const view = await status(h, id);
   return view.environments.at(-1)!.services[0]!.stages[0]!.state === 'running';
 };
 
-describe('deploy to 100%', { timeout: 180_000 }, () => {
+describe('deploy to 100%', () => {
   it('ships checkout through staging, then production behind an approval, 1% → 10% → 100%', async () => {
-    const h = engineHarness(database.db, exampleShopConfig(), TUESDAY_MORNING);
-    await seedServing(database.db, [
+    const h = memoryEngineHarness(exampleShopConfig(), TUESDAY_MORNING);
+    await seedServing(h.store, [
       { environment: 'staging', service: 'checkout', version: 'v1' },
       { environment: 'production', service: 'checkout', version: 'v1' },
     ], h.clock.now());
@@ -108,15 +96,15 @@ describe('deploy to 100%', { timeout: 180_000 }, () => {
     expect(card.updates).toBeGreaterThan(3);
     expect(h.ports.chat.threadLines.map((line) => line.text)).toEqual(expect.arrayContaining([expect.stringContaining('approved production'), expect.stringContaining('converged in production')]));
     expect(h.ports.annotations.recorded.map((annotation) => annotation.kind)).toEqual(expect.arrayContaining(['release_started', 'stage_changed', 'release_finished']));
-    const events = await database.db.select().from(releaseEvents).where(eq(releaseEvents.releaseId, view.id));
+    const events = h.store.auditRows(view.id);
     expect(events.filter((event) => event.kind === 'transition').map((event) => event.version)).toEqual(
       [...Array(events.filter((event) => event.kind === 'transition').length).keys()].map((index) => index + 1),
     );
   });
 
   it('previews the plan with its rollback order and writes nothing', async () => {
-    const h = engineHarness(database.db, exampleShopConfig(), TUESDAY_MORNING);
-    const set = await mintVersionSet(database.db, { web: 'v2', checkout: 'v2', payments: 'v2', inventory: 'v2' });
+    const h = memoryEngineHarness(exampleShopConfig(), TUESDAY_MORNING);
+    const set = await h.store.mintVersionSet({ web: 'v2', checkout: 'v2', payments: 'v2', inventory: 'v2' });
     const preview = await h.engine.releases.previewPlan({ actor: bob, target: { kind: 'set', versionSetId: set.id }, environment: 'production' });
     expect(preview.kind).toBe('planned');
     if (preview.kind !== 'planned') return;
@@ -127,7 +115,7 @@ describe('deploy to 100%', { timeout: 180_000 }, () => {
   });
 });
 
-describe('refusals at the door', { timeout: 180_000 }, () => {
+describe('refusals at the door', () => {
   it('refuses unknown names, nothing to ship, outsiders and a second release of the same service', async () => {
     const h = await checkoutReadyForProduction();
     const deploy = (who: Actor, service: string, version: string, environment = 'production') =>
@@ -155,7 +143,7 @@ describe('refusals at the door', { timeout: 180_000 }, () => {
     expect(await h.engine.releases.act({ verb: 'pause', actor: alice, releaseId: 'r-missing' })).toMatchObject({ kind: 'refused', code: 'unknown_release' });
 
     // Refused deploys made no release, yet the audit log has each: who, what, where, why not.
-    const refusals = await database.db.select().from(releaseEvents).where(and(isNull(releaseEvents.releaseId), eq(releaseEvents.kind, 'refusal'))).orderBy(asc(releaseEvents.id));
+    const refusals = h.store.auditRows(null).filter((row) => row.kind === 'refusal');
     expect(refusals.map((row) => [row.type, row.actor, (row.data as { code: string }).code])).toEqual([
       ['deploy', 'U0ALICE', 'unknown_service'],
       ['deploy', 'U0ALICE', 'unknown_environment'],
@@ -171,15 +159,15 @@ describe('refusals at the door', { timeout: 180_000 }, () => {
   it('refuses a version set whose dependency constraints do not hold', async () => {
     const base = exampleShopConfig();
     const config = { ...base, services: { ...base.services, web: { ...base.services.web!, dependsOn: [{ service: 'checkout', version: '>=2.0.0' }] } } };
-    const h = engineHarness(database.db, config, TUESDAY_MORNING);
-    await seedServing(database.db, [{ environment: 'staging', service: 'checkout', version: '1.4.0' }], h.clock.now());
+    const h = memoryEngineHarness(config, TUESDAY_MORNING);
+    await seedServing(h.store, [{ environment: 'staging', service: 'checkout', version: '1.4.0' }], h.clock.now());
     const refused = await h.engine.releases.act({ verb: 'deploy', actor: alice, target: { kind: 'service', service: 'web', version: '3.0.0' }, environment: 'staging' });
     expect(refused).toMatchObject({ kind: 'refused', code: 'constraint_violated' });
     expect(refused.kind === 'refused' && refused.message).toContain('web@3.0.0 needs checkout >=2.0.0');
   });
 });
 
-describe('approvals', { timeout: 180_000 }, () => {
+describe('approvals', () => {
   it('refuses self-approval and non-approvers, accepts a release manager by user group', async () => {
     const h = await checkoutReadyForProduction();
     const view = accepted(await h.engine.releases.act({ verb: 'deploy', actor: bob, target: { kind: 'service', service: 'checkout', version: 'v2' }, environment: 'production' }));
@@ -188,12 +176,12 @@ describe('approvals', { timeout: 180_000 }, () => {
     const approved = accepted(await h.engine.releases.act({ verb: 'approve', actor: actor('U0ZED', ['S0RELEASE']), releaseId: view.id }));
     expect(approved.environments.at(-1)!.approvals.by.map((entry) => entry.userId)).toEqual(['U0ZED']);
     expect(await h.engine.releases.act({ verb: 'approve', actor: carol, releaseId: view.id })).toMatchObject({ kind: 'refused', code: 'no_approval_needed' });
-    const refusals = await database.db.select().from(releaseEvents).where(and(eq(releaseEvents.releaseId, view.id), eq(releaseEvents.kind, 'refusal')));
+    const refusals = h.store.auditRows(view.id).filter((row) => row.kind === 'refusal');
     expect(refusals.map((row) => (row.data as { code: string }).code)).toEqual(['self_approval', 'not_authorized', 'no_approval_needed']);
   });
 });
 
-describe('health', { timeout: 180_000 }, () => {
+describe('health', () => {
   it('rolls back on repeated failures, siblings in reverse dependency order, traffic calls at once', async () => {
     // Shorter bakes than the shop's: the siblings only need to get ahead of checkout.
     const stages = [
@@ -201,13 +189,13 @@ describe('health', { timeout: 180_000 }, () => {
       { name: 'early', weight: 10, bake: '2m' },
       { name: 'full', weight: 100, bake: '1m' },
     ];
-    const h = engineHarness(database.db, exampleShopConfig({ production: { stages } }), TUESDAY_MORNING);
+    const h = memoryEngineHarness(exampleShopConfig({ production: { stages } }), TUESDAY_MORNING);
     const services = ['web', 'checkout', 'payments', 'inventory'];
-    await seedServing(database.db, services.flatMap((service) => [
+    await seedServing(h.store, services.flatMap((service) => [
       { environment: 'staging', service, version: 'v2' },
       { environment: 'production', service, version: 'v1' },
     ]), h.clock.now());
-    const set = await mintVersionSet(database.db, Object.fromEntries(services.map((service) => [service, 'v2'])));
+    const set = await h.store.mintVersionSet(Object.fromEntries(services.map((service) => [service, 'v2'])));
     h.ports.health.set('checkout', 'v2', 'fail');
     const view = accepted(await h.engine.releases.act({ verb: 'deploy', actor: bob, target: { kind: 'set', versionSetId: set.id }, environment: 'production' }));
     accepted(await h.engine.releases.act({ verb: 'approve', actor: carol, releaseId: view.id }));
@@ -248,8 +236,8 @@ describe('health', { timeout: 180_000 }, () => {
   });
 
   it('a production canary failure returns every environment the release moved: production, then staging, each once', async () => {
-    const h = engineHarness(database.db, exampleShopConfig(), TUESDAY_MORNING);
-    await seedServing(database.db, [
+    const h = memoryEngineHarness(exampleShopConfig(), TUESDAY_MORNING);
+    await seedServing(h.store, [
       { environment: 'staging', service: 'checkout', version: 'v1' },
       { environment: 'production', service: 'checkout', version: 'v1' },
     ], h.clock.now());
@@ -321,7 +309,7 @@ describe('health', { timeout: 180_000 }, () => {
   });
 });
 
-describe('windows and freezes', { timeout: 180_000 }, () => {
+describe('windows and freezes', () => {
   it('lets a bake running when the window closes finish, then waits for the window to reopen', async () => {
     // 16:45 in New York: the canary bakes to 16:55, "early" bakes across the 17:00 close.
     const h = await checkoutReadyForProduction('2026-11-17T21:45:00.000Z');
@@ -374,7 +362,7 @@ describe('windows and freezes', { timeout: 180_000 }, () => {
   });
 });
 
-describe('operator inputs', { timeout: 180_000 }, () => {
+describe('operator inputs', () => {
   it('pause holds the cursor until resume; outsiders may not pause', async () => {
     const h = await checkoutReadyForProduction();
     const id = await deployCheckoutV2(h);
@@ -449,8 +437,8 @@ describe('operator inputs', { timeout: 180_000 }, () => {
   });
 
   it('/rollback of a service an active release is moving rolls the whole release back, as its card shows', async () => {
-    const h = engineHarness(database.db, exampleShopConfig(), TUESDAY_MORNING);
-    await seedServing(database.db, [
+    const h = memoryEngineHarness(exampleShopConfig(), TUESDAY_MORNING);
+    await seedServing(h.store, [
       { environment: 'staging', service: 'checkout', version: 'v1' },
       { environment: 'production', service: 'checkout', version: 'v1' },
     ], h.clock.now());
@@ -473,9 +461,9 @@ describe('operator inputs', { timeout: 180_000 }, () => {
   });
 
   it('/rollback outside a release moves traffic to the last-known-good warm infra-set', async () => {
-    const h = engineHarness(database.db, exampleShopConfig(), TUESDAY_MORNING);
-    await seedServing(database.db, [{ environment: 'production', service: 'checkout', version: 'v2' }], h.clock.now());
-    await database.db.insert(infraSets).values({ id: 'is-old-v1', service: 'checkout', environment: 'production', version: 'v1', state: 'warm', weight: 0, createdAt: h.clock.now(), warmedAt: h.clock.now() });
+    const h = memoryEngineHarness(exampleShopConfig(), TUESDAY_MORNING);
+    await seedServing(h.store, [{ environment: 'production', service: 'checkout', version: 'v2' }], h.clock.now());
+    await h.store.seedInfraSets([{ id: 'is-old-v1', service: 'checkout', environment: 'production', version: 'v1', releaseId: null, state: 'warm', weight: 0, createdAt: h.clock.now(), warmedAt: h.clock.now(), retiredAt: null }]);
     expect(await h.engine.releases.act({ verb: 'manual_rollback', actor: frank, service: 'checkout', environment: 'production' })).toMatchObject({ kind: 'refused', code: 'not_authorized' });
     expect(await h.engine.releases.act({ verb: 'manual_rollback', actor: alice, service: 'checkout', environment: 'production', toInfraSetId: 'is-nope' })).toMatchObject({ kind: 'refused', code: 'unknown_infra_set' });
     expect(await h.engine.releases.act({ verb: 'manual_rollback', actor: bob, service: 'payments', environment: 'production' })).toMatchObject({ kind: 'refused', code: 'no_warm_infra_set' });
