@@ -6,7 +6,7 @@ import type { Actor, ReleaseEffect, ReleaseEventData, ReleaseState } from '../..
 import type { Catalog } from '../../src/ports/catalog.js';
 import type { InfraSetRecord } from '../../src/ports/infra-set-store.js';
 import { CARD_PRIORITY, type ClaimedEffect, type OutboxEntry, type OutboxLane } from '../../src/ports/outbox.js';
-import type { AcceptedDecision, TransitionMeta } from '../../src/ports/release-store.js';
+import { ReleaseVersionConflict, type AcceptedDecision, type TransitionMeta } from '../../src/ports/release-store.js';
 import type { Store } from '../../src/ports/store.js';
 import { StoredVersionSets } from '../../src/services/version-set-service.js';
 import { DrizzleStore } from '../../src/store/drizzle-store.js';
@@ -210,8 +210,16 @@ describe.each(storeKinds)('store contract on $name', (kind) => {
     expect(same).toMatchObject({ changed: false, lanes: [], row: { version: 2, nextTickAt: at(180) } });
     expect(await s.store.releases.get('r1')).toMatchObject({ version: 2, nextTickAt: at(180), updatedAt: at(20) });
 
-    const stale = s.store.transaction((tx) => tx.releases.save(first.row, decision(waitingForApproval(first.row.state), { events: [event('paused')], effects: [card] }), meta('pause', at(30))));
-    await expect(stale).rejects.toThrow(/changed/);
+    // Whether its effects are written in one statement (a card) or one by one (recorded weights).
+    const staleDecisions = [
+      decision(waitingForApproval(first.row.state), { events: [event('paused')], effects: [card] }),
+      decision(waitingForApproval(first.row.state), { events: [event('shifted')], effects: [{ kind: 'record_weights', environment: 'staging', service: 'checkout', weights: { 'is-r1-staging-checkout': 100 }, discard: [] }] }),
+    ];
+    for (const stale of staleDecisions) {
+      await expect(s.store.releases.save(first.row, stale, meta('pause', at(30)))).rejects.toEqual(new ReleaseVersionConflict('r1', 1));
+      await expect(s.store.transaction((tx) => tx.releases.save(first.row, stale, meta('pause', at(30))))).rejects.toBeInstanceOf(ReleaseVersionConflict);
+    }
+    expect((await s.store.infraSets.get('is-r1-staging-checkout'))?.weight).toBe(0);
     expect(await s.store.releases.get('r1')).toMatchObject({ version: 2, status: 'running', nextTickAt: at(180) });
     expect((await s.audit('r1')).map((row) => [row.version, row.type, row.actor])).toEqual([
       [1, 'created', 'U0ALICE'],

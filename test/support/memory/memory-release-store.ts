@@ -1,6 +1,6 @@
 import type { DeliveryConfig } from '../../../src/config/delivery-schema.js';
 import { CARD_PRIORITY } from '../../../src/ports/outbox.js';
-import type { AcceptedDecision, DueCursor, ReleaseRecord, ReleaseRefusal, ReleaseStore, Saved, TransitionMeta, WorldRecords, WorldScope } from '../../../src/ports/release-store.js';
+import { ReleaseVersionConflict, type AcceptedDecision, type DueCursor, type ReleaseRecord, type ReleaseRefusal, type ReleaseStore, type Saved, type TransitionMeta, type WorldRecords, type WorldScope } from '../../../src/ports/release-store.js';
 import {
   CANCELLED_BY_ROLLBACK,
   FINISHED_STATUSES,
@@ -75,7 +75,8 @@ export class MemoryReleaseStore implements ReleaseStore {
   async save(row: ReleaseRecord, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved> {
     const { row: saved, changed, rollbackStarted } = nextReleaseRecord(row, decision, meta);
     await this.unit.write(async (tables) => {
-      if (tables.releases.get(row.id)?.version !== row.version) throw new Error(`release ${row.id} changed under its row lock (expected version ${row.version})`);
+      // Another transition landed since the row was read: nothing of this decision is written.
+      if (tables.releases.get(row.id)?.version !== row.version) throw new ReleaseVersionConflict(row.id, row.version);
       tables.releases.set(row.id, releaseCopy(saved));
       if (!changed) return;
       appendEvent(tables, this.unit.sequences, { kind: 'transition', ...transitionEvent(row.id, saved.version, decision.events, meta) });
