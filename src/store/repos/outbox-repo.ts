@@ -148,8 +148,9 @@ export async function finishOutboxRow(
  * takes one; a first post still goes).
  */
 export async function nextDueTimes(db: DbOrTx, finishedStatuses: readonly string[], cardUpdatesNotBefore: Date | null = null): Promise<{ tick: Date | null; lanes: Record<string, Date | null> }> {
+  // The outbox row's release_id, qualified: inside the subquery a bare one would be the card's own.
   const dueAt = cardUpdatesNotBefore
-    ? sql<Date | string | null>`min(CASE WHEN ${outbox.kind} = 'card' AND EXISTS (SELECT 1 FROM release_cards c WHERE c.release_id = ${outbox.releaseId})
+    ? sql<Date | string | null>`min(CASE WHEN ${outbox.kind} = 'card' AND EXISTS (SELECT 1 FROM release_cards c WHERE c.release_id = outbox.release_id)
         THEN greatest(${outbox.nextAttemptAt}, ${cardUpdatesNotBefore.toISOString()}::timestamptz) ELSE ${outbox.nextAttemptAt} END)`
     : min(outbox.nextAttemptAt);
   const [tickRows, laneRows] = await Promise.all([
