@@ -521,6 +521,19 @@ describe.each(storeKinds)('store contract on $name', (kind) => {
     expect((await s.store.outbox.nextDue()).lanes.chat).toEqual(at(100));
   });
 
+  it('while Slack asks to wait, an update of a posted card is due when the wait ends; a first post and other rows are not held', async () => {
+    await s.store.cards.saved({ releaseId: 'r1', channel: 'C1', ts: '1.0', renderedVersion: 1 }, T0);
+    await s.store.outbox.enqueue(cardEntry('r1', 'card:r1:2', CARD_PRIORITY.stateChange));
+    const wait = { cardUpdatesNotBefore: at(5) };
+    expect((await s.store.outbox.nextDue(wait)).lanes.chat).toEqual(at(5));
+    expect((await s.store.outbox.nextDue({ cardUpdatesNotBefore: null })).lanes.chat).toEqual(T0);
+    await s.store.outbox.enqueue(cardEntry('r2', 'card:r2:1', CARD_PRIORITY.stateChange));
+    expect((await s.store.outbox.nextDue(wait)).lanes.chat).toEqual(T0);
+    await done((await claim('chat', T0, { withoutCards: true }))[0]!);
+    await enqueue({ key: 'line:r1', releaseId: 'r1', now: at(2) });
+    expect((await s.store.outbox.nextDue(wait)).lanes.chat).toEqual(at(2));
+  });
+
   // ── Cards ───────────────────────────────────────────────────────────────────────────────────
 
   it('keeps where a card lives, never lowering what it showed; a snapshot reads the release, its world and its draining sets', async () => {

@@ -74,12 +74,16 @@ export class MemoryOutbox implements Outbox {
     });
   }
 
-  async nextDue(): Promise<{ tick: Date | null; lanes: Record<OutboxLane, Date | null> }> {
+  async nextDue(options: { cardUpdatesNotBefore?: Date | null } = {}): Promise<{ tick: Date | null; lanes: Record<OutboxLane, Date | null> }> {
     return this.unit.read((tables) => {
       const earliest = (times: Array<Date | null>) => times.reduce<Date | null>((min, at) => (at && (!min || at < min) ? at : min), null);
       const active = [...tables.releases.values()].filter((release) => !FINISHED_STATUSES.includes(release.status));
       const pending = [...tables.outbox.values()].filter((row) => row.status === 'pending');
-      const laneDue = (lane: OutboxLane) => earliest(pending.filter((row) => row.lane === lane).map((row) => row.nextAttemptAt));
+      // While Slack asked to wait, no claim takes an update of a posted card before the wait ends (a first post still goes).
+      const notBefore = options.cardUpdatesNotBefore ?? null;
+      const dueAt = (row: OutboxRow) =>
+        notBefore && row.kind === 'card' && row.releaseId !== null && tables.cards.has(row.releaseId) && notBefore > row.nextAttemptAt ? notBefore : row.nextAttemptAt;
+      const laneDue = (lane: OutboxLane) => earliest(pending.filter((row) => row.lane === lane).map(dueAt));
       return { tick: earliest(active.map((release) => release.nextTickAt)), lanes: { critical: laneDue('critical'), health: laneDue('health'), chat: laneDue('chat') } };
     });
   }
