@@ -151,6 +151,8 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       logger,
       customRoutes,
       installerOptions: { port: options.port },
+      // No listener reads context.conversation: the store would be one more step before every ack.
+      convoStore: false,
       deferInitialization: true,
     });
     timeSocketAcks(app, options.telemetry ?? noTelemetry);
@@ -162,6 +164,8 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       customRoutes,
       logger,
       processBeforeResponse: false,
+      // guardSlackBodies (below) has checked the signature and the timestamp of every request it passes on.
+      signatureVerification: false,
     });
     const telemetry = options.telemetry ?? noTelemetry;
     const shaped = guardSlackBodies(receiver.requestListener, {
@@ -176,7 +180,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       nowSeconds: options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)),
       logger: options.logger,
     });
-    app = new App({ token: options.botToken, receiver, clientOptions, logger, deferInitialization: true });
+    app = new App({ token: options.botToken, receiver, clientOptions, logger, convoStore: false, deferInitialization: true });
   }
 
   const actors = new ActorResolver(app.client, userGroupIdsIn(deps.config), {

@@ -9,7 +9,8 @@ import type { SlackSurface } from '../../ports/telemetry.js';
  * without checking: Bolt dereferences `body.user`, `body.view`, `body.actions[0]` and `body.event`
  * in code nothing awaits, so a signed body of `null` or a `block_actions` without `user` would end
  * the process or answer 500. Signed requests of any other shape are refused here with a 400 and the
- * reason; unsigned ones go on to Bolt, which answers 401 as before.
+ * reason; unsigned ones (or signed over 5 minutes ago) with a 401 and no body, as Bolt answered them.
+ * The signature is checked here once: Bolt's receiver is built not to check it again.
  */
 
 /** Slack's largest payloads (a full modal state) are far below this. */
@@ -123,7 +124,10 @@ export function guardSlackBodies(
         }
         Object.assign(req, { rawBody });
         if (!isSigned(req, rawBody, options.signingSecret)) {
-          listener(req, res);
+          // Nothing of the body's shape is revealed to whoever could not sign it.
+          options.logger.warn('refused a Slack request that is not signed with the signing secret, or is too old');
+          res.writeHead(401);
+          res.end();
           return;
         }
         let body: unknown;
