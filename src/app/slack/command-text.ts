@@ -7,9 +7,9 @@ import { parseDurationSeconds } from '../../config/duration.js';
  */
 
 export interface KnownNames {
-  services: string[];
+  services: readonly string[];
   /** In promotion order: the first is the default target. */
-  environments: string[];
+  environments: readonly string[];
 }
 
 export interface CommandProblem {

@@ -61,6 +61,14 @@ export function knownTeams(config: DeliveryConfig): string[] {
   return Object.keys(config.teams).sort();
 }
 
+const namesOf = new WeakMap<DeliveryConfig, KnownNames>();
+
+/** The config's service and environment names, worked out once per config (every command parses against them). */
 export function knownNames(config: DeliveryConfig): KnownNames {
-  return { services: Object.keys(config.services).sort(), environments: Object.keys(config.environments) };
+  let names = namesOf.get(config);
+  if (!names) {
+    names = { services: Object.keys(config.services).sort(), environments: Object.keys(config.environments) };
+    namesOf.set(config, names);
+  }
+  return names;
 }

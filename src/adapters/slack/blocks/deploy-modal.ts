@@ -18,8 +18,8 @@ export interface ModalView {
 }
 
 export interface DeployFormInput {
-  services: string[];
-  environments: string[];
+  services: readonly string[];
+  environments: readonly string[];
   initial?: { service?: string; version?: string; environment?: string };
   /** Why the previous attempt could not be planned, shown above the form. */
   problem?: string;
