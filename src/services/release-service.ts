@@ -19,6 +19,7 @@ import type { VersionSetSnapshot } from '../ports/version-set-store.js';
 import type { VersionHistory } from '../domain/release/what-ships.js';
 import type { CardSnapshot } from '../ports/release-cards.js';
 import type { CommandResult, EnvironmentOutcome, FreezeView, InfraSetView, LineStopView, LockView, ManualRollbackResult, PlanPreview, ReleaseCommand, ReleaseService } from './release-service-api.js';
+import { freezeList, lineStopOf } from './freeze-list.js';
 import type { ReleaseObserver } from './release-telemetry.js';
 import { decide } from '../domain/release/decide.js';
 import type { WorldFacts } from '../domain/release/gates.js';
@@ -753,11 +754,9 @@ export class StoredReleaseService implements ReleaseService {
   }
 
   async lineStop(): Promise<LineStopView | null> {
-    const now = this.clock.now();
-    const [stop] = await this.store.environments.freezes(now, LINE_STOP_ENVIRONMENT);
-    if (!stop) return null;
-    const paused = (await this.store.releases.active()).filter((row) => row.state.paused?.lineStop === stop.id).map((row) => row.id);
-    return { freezeId: stop.id, reason: stop.reason, by: stop.createdBy, at: stop.from.toISOString(), pausedReleaseIds: paused };
+    const stops = await this.store.environments.freezes(this.clock.now(), LINE_STOP_ENVIRONMENT);
+    if (stops.length === 0) return null;
+    return lineStopOf(stops, await this.store.releases.active());
   }
 
   private async lock(request: ReleaseCommand<'lock'>): Promise<EnvironmentOutcome<LockView>> {
@@ -824,16 +823,7 @@ export class StoredReleaseService implements ReleaseService {
 
   async listFreezes(): Promise<FreezeView[]> {
     const now = this.clock.now();
-    const adhoc = await this.store.environments.freezes(now);
-    const views: FreezeView[] = adhoc.map((row) => ({ id: row.id, environment: row.environment, reason: row.reason, from: row.from.toISOString(), until: row.until?.toISOString() ?? null, by: row.createdBy, source: 'adhoc' }));
-    let scheduledId = -1;
-    for (const [environment, env] of Object.entries(this.config.environments)) {
-      for (const freeze of env.freezes) {
-        if (freeze.to.getTime() <= now.getTime()) continue;
-        views.push({ id: scheduledId--, environment, reason: freeze.reason, from: freeze.from.toISOString(), until: freeze.to.toISOString(), by: null, source: 'scheduled' });
-      }
-    }
-    return views;
+    return freezeList(this.config, await this.store.environments.freezes(now), now);
   }
 
   async listInfraSets(service: string, environment: string): Promise<InfraSetView[]> {
