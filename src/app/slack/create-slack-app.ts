@@ -9,6 +9,7 @@ import type { AuditLog } from '../../ports/audit-log.js';
 import type { Clock } from '../../ports/clock.js';
 import { noTelemetry, type Telemetry } from '../../ports/telemetry.js';
 import { guardSlackBodies, surfaceOf } from './request-guard.js';
+import { KeepAliveResponseUrls } from '../../adapters/slack/response-url.js';
 import type { ReleaseService } from '../../services/release-service-api.js';
 import type { ProcessedRequests } from '../../ports/processed-requests.js';
 import type { HttpRoute } from '../http-routes.js';
@@ -186,6 +187,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
   const actors = new ActorResolver(app.client, userGroupIdsIn(deps.config), {
     onError: (group, error) => options.logger.warn({ group, err: error }, 'could not read a Slack user group'),
   });
+  const responseUrls = new KeepAliveResponseUrls();
   const slackDeps: SlackDeps = {
     releases: deps.releases,
     mergeQueue: deps.mergeQueue ?? null,
@@ -195,6 +197,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     homePages: deps.homePages,
     requests: deps.requests,
     actors,
+    responseUrls,
     homeViewers: deps.homeViewers ?? null,
     clock: deps.clock,
     logger: options.logger.child({ component: 'slack' }),
@@ -249,6 +252,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       if (recovering) clearInterval(recovering);
       server?.closeAllConnections();
       await app.stop().catch(() => {});
+      responseUrls.close();
     },
   };
 }

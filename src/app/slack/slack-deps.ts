@@ -10,6 +10,7 @@ import type { QueueView } from '../../services/merge-queue/view.js';
 import type { DoraReport, DoraScope } from '../../services/dora-service.js';
 import type { ProcessedRequests } from '../../ports/processed-requests.js';
 import type { KnownNames } from './command-text.js';
+import type { ResponseUrls } from '../../adapters/slack/response-url.js';
 
 /** What /queue needs of the merge queue service (a narrow port; the service satisfies it structurally). */
 export interface MergeQueueCommands {
@@ -51,6 +52,8 @@ export interface SlackDeps {
   homePages: HomePages;
   requests: ProcessedRequests;
   actors: Actors;
+  /** Where command answers are posted after the ack. */
+  responseUrls: ResponseUrls;
   /** Who opened App Home lately (null: Homes are published only when opened). */
   homeViewers: AppHomeViewers | null;
   clock: Clock;

@@ -7,7 +7,7 @@ import type { AuditLog } from '../../../src/ports/audit-log.js';
 import type { ReleaseService } from '../../../src/services/release-service-api.js';
 import { exampleShopConfig } from '../../support/fakes/example-config.js';
 
-/** The /queue listener with fake ack/respond, the way Bolt calls it. */
+/** The /queue listener with a fake ack and response_url, the way Bolt calls it. */
 function harness(mergeQueue: MergeQueueCommands | null, claims = new Set<string>()) {
   const acks: unknown[] = [];
   const responses: unknown[] = [];
@@ -29,6 +29,7 @@ function harness(mergeQueue: MergeQueueCommands | null, claims = new Set<string>
       takeOver: async () => false,
     },
     actors: { resolve: async (userId) => ({ userId, userGroupIds: [] }) },
+    responseUrls: { post: async (_url, message) => void responses.push(message) },
     homeViewers: null,
     clock: { now: () => new Date('2026-11-23T15:00:00Z') },
     logger: pino({ level: 'silent' }),
@@ -38,7 +39,6 @@ function harness(mergeQueue: MergeQueueCommands | null, claims = new Set<string>
     listener({
       command: { command: '/queue', text, user_id: 'U0ALICE', trigger_id: trigger, channel_id: 'C1' },
       ack: async (message?: unknown) => void acks.push(message),
-      respond: async (message: unknown) => void responses.push(message),
     } as unknown as CommandArgs);
   return { run, acks, responses };
 }

@@ -46,12 +46,6 @@ function ownerIsDead(owner: StoredCommand['owner']): boolean {
   }
 }
 
-async function postToResponseUrl(url: string, message: unknown): Promise<void> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
-  await response.arrayBuffer();
-  if (!response.ok) throw new Error(`response_url answered ${response.status}`);
-}
-
 /**
  * Handles again every acknowledged command a dead process left unhandled (its lease ran out, or its
  * owner is gone): the user first hears that the bot restarted while handling it, then the answer.
@@ -73,7 +67,7 @@ export async function recoverCommands(deps: SlackDeps, handlers: Record<string, 
     const responseUrl = fields.response_url;
     const respond = async (message: unknown) => {
       if (!responseUrl) return;
-      await postToResponseUrl(responseUrl, message);
+      await deps.responseUrls.post(responseUrl, message);
     };
     await respond({
       response_type: 'ephemeral',

@@ -31,7 +31,8 @@ export type CommandStep =
  * does nothing; one left unhandled by a crash is handled after the restart (durable-command.ts).
  */
 export async function runCommand(deps: SlackDeps, args: CommandArgs, step: CommandStep): Promise<void> {
-  const { command, ack, respond } = args;
+  const { command, ack } = args;
+  const respond = answerTo(deps, command);
   switch (step.kind) {
     case 'help':
       return ack(ephemeral(renderHelp(step.help)));
@@ -77,7 +78,8 @@ export async function runCommand(deps: SlackDeps, args: CommandArgs, step: Comma
 
 /** Does the work and answers through the response_url (a failure too); answers the command's logger. */
 async function answer(deps: SlackDeps, args: CommandArgs, step: Extract<CommandStep, { kind: 'work' }>) {
-  const { command, respond } = args;
+  const { command } = args;
+  const respond = answerTo(deps, command);
   const log = deps.logger.child({ command: command.command, user: command.user_id });
   try {
     const actor = await deps.actors.resolve(command.user_id);
@@ -90,6 +92,11 @@ async function answer(deps: SlackDeps, args: CommandArgs, step: Extract<CommandS
     );
   }
   return log;
+}
+
+/** Posts to the command's response_url (deps.responseUrls: kept-alive, lighter than Bolt's respond). */
+function answerTo(deps: SlackDeps, command: CommandArgs['command']): (message: unknown) => Promise<void> {
+  return (message) => deps.responseUrls.post(command.response_url, message);
 }
 
 /** An engine refusal as an ephemeral answer, with its stable code. */
