@@ -3,6 +3,7 @@ import { SlackChat } from '../adapters/slack/slack-chat.js';
 import type { DeliveryConfig } from '../config/delivery-schema.js';
 import type { AppHomes } from '../ports/app-homes.js';
 import type { Clock } from '../ports/clock.js';
+import type { MergeQueues } from '../ports/merge-queues.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import { createEngine, type Engine, type EnginePorts } from './create-engine.js';
 import type { OutboxWorkerOptions } from '../services/outbox-worker.js';
@@ -76,17 +77,21 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   // App Home is published by the Slack app, built after the engine whose outbox asks for it.
   let homes: AppHomes | null = null;
   const appHomes: AppHomes = { refresh: async (now) => homes?.refresh(now) };
+  // Likewise the merge queue, built on the engine, which tells it when the line stops or restarts.
+  let queues: MergeQueues | null = null;
+  const mergeQueues: MergeQueues = { lookAgain: () => queues?.lookAgain() };
   const engine = createEngine({
     db: database.db,
     config,
     clock,
     logger,
-    ports: { ...options.ports, chat, appHomes },
+    ports: { ...options.ports, chat, appHomes, mergeQueues },
     ...(options.outbox ? { outbox: options.outbox } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
   await engine.syncCatalog();
   const mergeQueue = options.mergeQueue?.(engine, chat, appHomes) ?? null;
+  queues = mergeQueue?.mergeQueues ?? null;
   const dora = new DoraService(new DrizzleDeliveryHistory(database.db), config, clock);
   const homePages = new AppHomeService({ readModel: new DrizzleHomeReadModel(database.db), config, clock, mergeQueue: mergeQueue ? { defaultCycleMs: DEFAULT_CYCLE_MS } : null });
   const requests = new DrizzleProcessedRequests(database.db);

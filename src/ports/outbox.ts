@@ -18,6 +18,8 @@ export type StoredEffect =
   | (Extract<ReleaseEffect, { kind: 'notify' }> & { releaseId: null })
   /** App Home re-published for those who opened it lately; one pending at a time (coalesced). */
   | { kind: 'app_home'; releaseId: null }
+  /** The merge queues look again at once: the line was stopped or restarted. */
+  | { kind: 'wake_merge_queues'; releaseId: null }
   /** /rollback outside a release. */
   | { kind: 'manual_weights'; environment: string; service: string; weights: Record<string, number>; requestedBy: string; releaseId: null };
 

@@ -7,6 +7,7 @@ import type { Clock } from '../ports/clock.js';
 import type { DeliveryStatus } from '../ports/delivery-status.js';
 import type { HealthProbe } from '../ports/health.js';
 import type { Infra } from '../ports/infra.js';
+import type { MergeQueues } from '../ports/merge-queues.js';
 import { noTelemetry, type Telemetry } from '../ports/telemetry.js';
 import type { Traffic } from '../ports/traffic.js';
 import type { VersionSets } from '../ports/version-sets.js';
@@ -29,6 +30,8 @@ export interface EnginePorts {
   annotations: Annotations;
   /** App Home kept up for recent viewers (absent: Homes are published only when opened). */
   appHomes?: AppHomes;
+  /** The merge queues, told when the line stops or restarts (absent: no queue runs). */
+  mergeQueues?: MergeQueues;
 }
 
 export interface EngineParts {

@@ -6,6 +6,7 @@ import type { Chat } from '../ports/chat.js';
 import type { Clock } from '../ports/clock.js';
 import type { HealthProbe } from '../ports/health.js';
 import type { Infra } from '../ports/infra.js';
+import type { MergeQueues } from '../ports/merge-queues.js';
 import { noTelemetry, type Telemetry } from '../ports/telemetry.js';
 import type { Traffic } from '../ports/traffic.js';
 import { CARD_PRIORITY, type ClaimedEffect, type OutboxLane, type StoredEffect } from '../ports/outbox.js';
@@ -23,6 +24,8 @@ export interface EffectPorts {
   annotations: Annotations;
   /** App Home kept up for recent viewers (absent: Homes are published only when opened). */
   appHomes?: AppHomes;
+  /** The merge queues, told when the line stops or restarts (absent: no queue runs). */
+  mergeQueues?: MergeQueues;
 }
 
 export interface OutboxWorkerOptions {
@@ -311,6 +314,9 @@ export class OutboxWorker {
         return { kind: 'done', feed: null };
       case 'app_home':
         await this.ports.appHomes?.refresh(this.clock.now());
+        return { kind: 'done', feed: null };
+      case 'wake_merge_queues':
+        this.ports.mergeQueues?.lookAgain();
         return { kind: 'done', feed: null };
       case 'annotate':
         await this.ports.annotations.record({

@@ -719,6 +719,7 @@ export class StoredReleaseService implements ReleaseService {
         if (result.kind === 'accepted') paused.push(row.id);
       }
       await tx.environments.recordOperatorEvent({ type: 'freeze_all', actor: by, message: `<@${by}> stopped the line: ${request.reason}`, at: now, data: { reason: request.reason, freezeId: freeze.id, pausedReleaseIds: paused } });
+      await this.wakeMergeQueues(tx, after, `line-stop:${freeze.id}`, now);
       for (const channel of this.lineChannels()) {
         await tx.outbox.enqueue({ lane: 'chat', key: `line-stop:${freeze.id}:${channel}`, releaseId: null, effect: { kind: 'notify', channel, text: lineStopNotice(by, request.reason), releaseId: null }, now });
       }
@@ -745,12 +746,24 @@ export class StoredReleaseService implements ReleaseService {
         if (result.kind === 'accepted') resumed.push(row.id);
       }
       await tx.environments.recordOperatorEvent({ type: 'unfreeze_all', actor: by, message: `<@${by}> restarted the line`, at: now, data: { freezeIds: stopIds, resumedReleaseIds: resumed } });
+      await this.wakeMergeQueues(tx, after, `line-restart:${stopIds.join('-')}`, now);
       await tx.environments.wakeWaiting(now);
       for (const channel of this.lineChannels()) {
         await tx.outbox.enqueue({ lane: 'chat', key: `line-restart:${stopIds.join('-')}:${channel}`, releaseId: null, effect: { kind: 'notify', channel, text: lineRestartNotice(by, resumed.length), releaseId: null }, now });
       }
       return { kind: 'accepted', value: { resumedReleaseIds: resumed } } as const;
     });
+  }
+
+  /**
+   * The merge queues read the line stop at each tick; a stop or restart tells them at once, through
+   * the outbox (so a crash after the commit still tells them). The critical lane, not chat: the wake
+   * is instant, and a restart queues a card render for every release it resumed ahead of it in chat.
+   */
+  private async wakeMergeQueues(tx: Stores, after: AfterCommit, key: string, now: Date): Promise<void> {
+    if (!this.config.mergeQueue) return;
+    await tx.outbox.enqueue({ lane: 'critical', key: `merge-queues:${key}`, releaseId: null, effect: { kind: 'wake_merge_queues', releaseId: null }, now });
+    this.runAfterCommit(after, ['critical']);
   }
 
   async lineStop(): Promise<LineStopView | null> {

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
+import { mergeQueueSchema } from '../../src/config/delivery-schema.js';
 import type { ReleaseStatus } from '../../src/domain/release/types.js';
 import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
+import { FakeGitHub } from '../support/fake-github.js';
 import { drive } from '../support/fakes/engine-harness.js';
 import { exampleShopConfig } from '../support/fakes/example-config.js';
 import { PEOPLE } from '../support/slack-app-harness.js';
@@ -12,15 +14,27 @@ import { useSlackEngine } from '../support/slack-engine.js';
  * Stopping the line from Slack, on the real engine: `/freeze all` pauses every release (its card
  * says who stopped the line and why), freezes every environment (a new deploy waits), holds the
  * merge queues (the delivery status they read says so) and is announced in the deploy channels;
- * `/unfreeze all` resumes only what the stop paused. App Home offers the same as a button to approvers.
+ * `/unfreeze all` resumes only what the stop paused, and the merge queues move on in the same turn.
+ * App Home offers the same as a button to approvers.
  */
 describe('stop the line', () => {
-  const config = exampleShopConfig({
-    staging: { stages: [{ name: 'full', weight: 100, bake: '5m' }], health: { interval: '1m', failAfter: 2, holdAfter: 3 } },
-    production: { stages: [{ name: 'canary', weight: 1, bake: '5m' }, { name: 'full', weight: 100, bake: '2m' }], health: { interval: '1m', failAfter: 2, holdAfter: 3 } },
-  });
+  const config = {
+    ...exampleShopConfig({
+      staging: { stages: [{ name: 'full', weight: 100, bake: '5m' }], health: { interval: '1m', failAfter: 2, holdAfter: 3 } },
+      production: { stages: [{ name: 'canary', weight: 1, bake: '5m' }, { name: 'full', weight: 100, bake: '2m' }], health: { interval: '1m', failAfter: 2, holdAfter: 3 } },
+    }),
+    // The reconcile's own beat is too far off to come during a test.
+    mergeQueue: mergeQueueSchema.parse({ repos: ['acme/checkout'], channels: { '*': '#deploys' }, lookupSlackUsersByEmail: false, reconcileIntervalSeconds: 3600 }),
+  };
 
-  const world = useSlackEngine(config, { serving: [{ environment: 'staging', service: 'checkout', version: 'v1' }, { environment: 'staging', service: 'web', version: 'v1' }] });
+  const github = new FakeGitHub();
+  beforeAll(async () => {
+    await github.start();
+    github.createRepo('acme/checkout');
+  });
+  afterAll(() => github.stop());
+
+  const world = useSlackEngine(config, { serving: [{ environment: 'staging', service: 'checkout', version: 'v1' }, { environment: 'staging', service: 'web', version: 'v1' }], github });
 
   async function command(user: string, name: string, text: string): Promise<string> {
     const { slack } = world.harness;
@@ -103,6 +117,35 @@ describe('stop the line', () => {
     const history = await command(PEOPLE.alice, '/release', 'history');
     expect(history).toContain(`<@${PEOPLE.bob}> stopped the line`);
     expect(history).toContain(`<@${PEOPLE.carol}> restarted the line`);
+    expect(slack.violations).toEqual([]);
+  }, 120_000);
+
+  it('/freeze all holds the merge queue at once and /unfreeze all moves it on at once, not at its next tick', async () => {
+    const { slack } = world.harness;
+    const pull = github.openPull('acme/checkout', { title: 'Cart keeps coupons' });
+    github.finishChecks();
+    expect(await command(PEOPLE.alice, '/queue', `add acme/checkout#${pull.number}`)).toContain(`acme/checkout#${pull.number} is in the merge queue, position 1`);
+    const queue = world.mergeQueue!.queue;
+    const paused = async () => (await queue.list()).queues.find((candidate) => candidate.repo === 'acme/checkout')?.paused ?? null;
+
+    // The queue's own beat never comes in this test: only the engine's word moves it.
+    await command(PEOPLE.bob, '/freeze', 'all "incident 43"');
+    await world.engine.engine.runUntilIdle();
+    const held = await eventually('the queue held', paused);
+    expect(held).toMatchObject({ code: 'line_stopped', message: expect.stringContaining('incident 43') });
+    expect(await command(PEOPLE.alice, '/queue', '')).toContain('paused: the line is stopped');
+    expect(pull.merged).toBe(false);
+
+    await command(PEOPLE.carol, '/unfreeze', 'all');
+    await world.engine.engine.runUntilIdle();
+    await eventually(`#${pull.number} merged`, () => pull.merged);
+    expect(await paused()).toBeNull();
+    const said = await eventually('the merge announced', () => {
+      const texts = slack.messages('deploys').map((message) => message.text);
+      return texts.some((text) => text.includes(`acme/checkout#${pull.number}>`) && text.includes('merged as')) ? texts : undefined;
+    });
+    expect(said.some((text) => text.includes('merge queue of acme/checkout → `main` is paused (`line_stopped`)'))).toBe(true);
+    expect(said.some((text) => text.includes('merge queue of acme/checkout → `main` resumed merging'))).toBe(true);
     expect(slack.violations).toEqual([]);
   }, 120_000);
 

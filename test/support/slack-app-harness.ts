@@ -81,7 +81,8 @@ export async function startSlackHarness(options: {
   clock: Clock;
   config?: DeliveryConfig;
   releases: (chat: Chat) => ReleaseService;
-  mergeQueue?: MergeQueueCommands | null;
+  /** The merge queue behind /queue, built (when a function) after the releases, on the same chat. */
+  mergeQueue?: MergeQueueCommands | null | ((chat: SlackChat) => MergeQueueCommands | null);
   /** Slash commands and clicks in flight before "busy" (the app's default when not given). */
   maxInFlight?: number;
 }): Promise<SlackHarness> {
@@ -109,7 +110,8 @@ export async function startSlackHarness(options: {
     now: () => options.clock.now().getTime(),
   });
   const releases = options.releases(chat);
-  const homes = new AppHomeService({ readModel: new DrizzleHomeReadModel(options.database.db), config, clock: options.clock, mergeQueue: options.mergeQueue ? { defaultCycleMs: DEFAULT_CYCLE_MS } : null });
+  const mergeQueue = typeof options.mergeQueue === 'function' ? options.mergeQueue(chat) : (options.mergeQueue ?? null);
+  const homes = new AppHomeService({ readModel: new DrizzleHomeReadModel(options.database.db), config, clock: options.clock, mergeQueue: mergeQueue ? { defaultCycleMs: DEFAULT_CYCLE_MS } : null });
   const app = createSlackApp(
     { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, apiUrl: slack.apiUrl, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }), ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}) },
     {
@@ -120,7 +122,7 @@ export async function startSlackHarness(options: {
       homePages: releases instanceof FakeReleaseService ? new FakeReleasesOnHome(homes, releases) : homes,
       requests: new DrizzleProcessedRequests(options.database.db),
       clock: options.clock,
-      mergeQueue: options.mergeQueue ?? null,
+      mergeQueue,
       homeViewers: new DrizzleAppHomeViewers(options.database.db),
     },
   );

@@ -7,6 +7,7 @@ import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import type { Env } from '../../config/env.js';
 import { MERGE_QUEUE_ACTOR } from '../../domain/release/authorization.js';
 import type { Clock } from '../../ports/clock.js';
+import type { MergeQueues } from '../../ports/merge-queues.js';
 import { ChatMergeQueueNotifier } from '../../services/merge-queue/chat-notifier.js';
 import { MergeQueueService } from '../../services/merge-queue/merge-queue-service.js';
 import { ReleaseServiceDeployer } from '../../services/merge-queue/release-deployer.js';
@@ -24,6 +25,8 @@ export interface MergeQueueParts {
   routes: HttpRoute[];
   /** Starts the queue's loops (ticks, inbox, outbox, reconcile); stop() waits for the round in flight. */
   start(): { stop(): Promise<void> };
+  /** What the release engine's outbox tells when the line stops or restarts: the work loop runs now. */
+  mergeQueues: MergeQueues;
 }
 
 export interface MergeQueueWiring {
@@ -77,7 +80,7 @@ export function mergeQueueParts(wiring: MergeQueueWiring): MergeQueueParts | nul
   const loops = new MergeQueueLoops(queue, wiring.clock, logger, { tickEveryMs: wiring.tickEveryMs ?? 5_000, reconcileEveryMs: queueConfig.reconcileIntervalSeconds * 1000 });
   const routes = env.GITHUB_WEBHOOK_SECRET ? [githubWebhookRoute({ secret: env.GITHUB_WEBHOOK_SECRET, inbox: queue, onRecorded: () => loops.wake(), logger })] : [];
   if (!env.GITHUB_WEBHOOK_SECRET) logger.warn('GITHUB_WEBHOOK_SECRET is not set: labelled PRs enter the queue by the periodic reconcile only');
-  return { queue, routes, start: () => loops.start() };
+  return { queue, routes, start: () => loops.start(), mergeQueues: { lookAgain: () => loops.wake() } };
 }
 
 interface QueueDriven {
@@ -105,7 +108,7 @@ export class MergeQueueLoops {
     private readonly timing: { tickEveryMs: number; reconcileEveryMs: number },
   ) {}
 
-  /** A delivery was recorded: the work loop runs now rather than at its next beat. */
+  /** A delivery was recorded, or the line stopped or restarted: the work loop runs now rather than at its next beat. */
   wake(): void {
     this.woken = true;
     this.wakeWork?.();
