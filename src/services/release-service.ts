@@ -446,18 +446,17 @@ export class StoredReleaseService implements ReleaseService {
     }
   }
 
-  /** No release row exists, but the audit log still records who asked for what and why not. */
-  private async refuseDeploy(request: DeployRequest, refusal: Refusal, now: Date): Promise<Outcome> {
-    await this.store.releases.refuse({
-      releaseId: null,
-      version: 0,
-      input: 'deploy',
-      actor: request.actor.userId,
-      code: refusal.code,
-      message: refusal.message,
-      at: now,
-      data: { target: request.target, environment: request.environment },
-    });
+  private refuseDeploy(request: DeployRequest, refusal: Refusal, now: Date): Promise<Outcome> {
+    return this.refuseOutsideRelease(this.store, 'deploy', request.actor, refusal, now, { target: request.target, environment: request.environment });
+  }
+
+  /**
+   * A refused input that names no release row (a deploy not started, a /rollback outside a
+   * release): the audit log still records who asked for what and why not. `data` says what was
+   * asked; its `service` and `environment` are what /release history filters on.
+   */
+  private async refuseOutsideRelease(stores: Stores, input: string, actor: Actor, refusal: Refusal, now: Date, data: Record<string, unknown>): Promise<{ kind: 'refused' } & Refusal> {
+    await stores.releases.refuse({ releaseId: null, version: 0, input, actor: actor.userId, code: refusal.code, message: refusal.message, at: now, data });
     return { kind: 'refused', ...refusal };
   }
 
@@ -593,13 +592,16 @@ export class StoredReleaseService implements ReleaseService {
 
   private async manualRollback(request: ReleaseCommand<'manual_rollback'>): Promise<EnvironmentOutcome<ManualRollbackResult>> {
     const { service, environment, actor } = request;
-    if (!this.config.services[service]) return refused('unknown_service', `No service named ${service}`);
-    if (!this.config.environments[environment]) return refused('unknown_environment', `No environment named ${environment}`);
+    // Refused before any release is read: logged as a /rollback of this service in this environment.
+    const refuse = (stores: Stores, code: Refusal['code'], message: string) =>
+      this.refuseOutsideRelease(stores, 'manual_rollback', actor, { code, message }, this.clock.now(), { service, environment, ...(request.toInfraSetId ? { toInfraSetId: request.toInfraSetId } : {}) });
+    if (!this.config.services[service]) return refuse(this.store, 'unknown_service', `No service named ${service}`);
+    if (!this.config.environments[environment]) return refuse(this.store, 'unknown_environment', `No environment named ${environment}`);
     const allowed = mayRollBack(this.config, actor, environment, service);
-    if (!allowed.ok) return { kind: 'refused', ...allowed.refusal };
+    if (!allowed.ok) return refuse(this.store, allowed.refusal.code, allowed.refusal.message);
     const busy = (await this.store.releases.active()).find((row) => row.state.plan.environments.some((env) => env.environment === environment && env.changes.some((change) => change.service === service)));
     if (busy && request.toInfraSetId) {
-      return refused('environment_busy', `Release ${busy.id} is moving ${service} in ${environment}: /rollback ${service} without \`to\` rolls the release back, or use its Roll back button`);
+      return refuse(this.store, 'environment_busy', `Release ${busy.id} is moving ${service} in ${environment}: /rollback ${service} without \`to\` rolls the release back, or use its Roll back button`);
     }
     if (busy) {
       // Half a release restored is still half-shipped: the whole release rolls back, as its card
@@ -615,11 +617,11 @@ export class StoredReleaseService implements ReleaseService {
       if (request.toInfraSetId) {
         target = await tx.infraSets.get(request.toInfraSetId);
         if (!target || target.service !== service || target.environment !== environment || !['warm', 'ready'].includes(target.state)) {
-          return refused('unknown_infra_set', `${request.toInfraSetId} is not a warm infra-set of ${service} in ${environment}`);
+          return refuse(tx, 'unknown_infra_set', `${request.toInfraSetId} is not a warm infra-set of ${service} in ${environment}`);
         }
       } else {
         target = lastKnownGood((await tx.infraSets.warm(service, environment)).map((row) => ({ ...row, warmedAt: (row.warmedAt ?? row.createdAt).toISOString() })));
-        if (!target) return refused('no_warm_infra_set', `No warm infra-set of ${service} in ${environment} to roll back to`);
+        if (!target) return refuse(tx, 'no_warm_infra_set', `No warm infra-set of ${service} in ${environment} to roll back to`);
       }
       // Every infra-set that still exists is named, the others at 0: kept running, no requests.
       const weights: Record<string, number> = { [target.id]: 100 };

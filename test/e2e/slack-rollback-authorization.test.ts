@@ -1,7 +1,9 @@
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
 import type { ReleaseStatus } from '../../src/domain/release/types.js';
 import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
+import { releaseEvents } from '../../src/store/schema/index.js';
 import { drive } from '../support/fakes/engine-harness.js';
 import { exampleShopConfig } from '../support/fakes/example-config.js';
 import { PEOPLE } from '../support/slack-app-harness.js';
@@ -11,7 +13,7 @@ import { useSlackEngine } from '../support/slack-engine.js';
 /**
  * Who may roll back, through signed Slack requests to the real app on the engine: the owning team
  * and every approver group — also in staging, which has no `approvals` block — by button and by
- * `/rollback`; a refusal names the action refused; and an Approve from someone who may not approve
+ * `/rollback`; a refusal names the action refused and is in the audit history; and an Approve from someone who may not approve
  * says only that, whatever state the release is in.
  */
 describe('roll back and approve authorization, from Slack', () => {
@@ -79,6 +81,24 @@ describe('roll back and approve authorization, from Slack', () => {
 
     expect(await rollbackCommand(PEOPLE.carol, 'checkout in staging')).toContain(`Rolling back release \`${id}\``);
     await driveTo(id, (status) => status === 'rolled_back');
+  }, 90_000);
+
+  it('a /rollback refused to someone who may not roll back is in the audit log and in /release history, who, what and why', async () => {
+    // Nothing ships checkout: the refusal names no release, only what was asked.
+    const callsBefore = world.engine.ports.traffic.calls.length;
+    const outsider = await rollbackCommand(PEOPLE.mallory, 'checkout in production');
+    expect(outsider).toContain(`<@${PEOPLE.mallory}> may not roll back checkout in production`);
+    await world.engine.engine.runUntilIdle();
+    expect(world.engine.ports.traffic.calls).toHaveLength(callsBefore);
+
+    const [refusal] = await world.database.db.select().from(releaseEvents).where(eq(releaseEvents.kind, 'refusal'));
+    expect(refusal).toMatchObject({ releaseId: null, type: 'manual_rollback', actor: PEOPLE.mallory, message: expect.stringContaining('only the owning team (checkout) or an approver may') });
+    expect(refusal?.data).toMatchObject({ code: 'not_authorized', service: 'checkout', environment: 'production' });
+
+    const history = await answerTo(PEOPLE.alice, () => world.harness.slack.sendCommand(PEOPLE.alice, '/release', 'history checkout', 'deploys'));
+    expect(history).toContain(`<@${PEOPLE.mallory}> was refused checkout in production (\`not_authorized\`)`);
+    expect(history).toContain(`<@${PEOPLE.mallory}> may not roll back checkout in production: only the owning team (checkout) or an approver may`);
+    expect(world.harness.slack.violations).toEqual([]);
   }, 90_000);
 
   it('the owning team rolls back too', async () => {
