@@ -16,7 +16,7 @@ import type { OutboxLane } from '../ports/outbox.js';
 import { ReleaseVersionConflict, type AcceptedDecision, type DueCursor, type ReleaseRecord, type WorldRecords, type WorldScope } from '../ports/release-store.js';
 import type { Store, Stores } from '../ports/store.js';
 import type { VersionSetSnapshot } from '../ports/version-set-store.js';
-import type { VersionHistory } from '../domain/release/what-ships.js';
+import type { VersionHistory, VersionRecord } from '../domain/release/what-ships.js';
 import type { CardSnapshot } from '../ports/release-cards.js';
 import type { CommandResult, EnvironmentOutcome, FreezeView, InfraSetView, LineStopView, LockView, ManualRollbackResult, PlanPreview, ReleaseCommand, ReleaseService } from './release-service-api.js';
 import { freezeList, lineStopOf } from './freeze-list.js';
@@ -554,7 +554,8 @@ export class StoredReleaseService implements ReleaseService {
   }
 
   private async supersede({ actor, releaseId, service, version }: ReleaseCommand<'supersede'>): Promise<Outcome> {
-    const asked = (versionSetId: number) => ({ type: 'supersede', actor, service, version, versionSetId }) as const;
+    // Who asks and a refusal's log line need no history; the decision does.
+    const asked = (versionSetId: number, history: readonly VersionRecord[] = []) => ({ type: 'supersede', actor, service, version, versionSetId, history }) as const;
     let known: ReleaseRecord | undefined;
     const settled = await this.retryOnConflict(releaseId, async (): Promise<Outcome> => {
       const now = this.clock.now();
@@ -569,9 +570,10 @@ export class StoredReleaseService implements ReleaseService {
         return await this.transaction(async (tx, after) => {
           // Serialised with deploy decisions: the mint and the busy checks of a /deploy are not raced.
           await tx.environments.lockDeploys();
-          const base = await tx.versionSets.byId(row.state.plan.versionSetId);
+          // The fix's history is read before its mint: a version only this mint holds has no merge to list.
+          const { set: base, history } = await tx.versionSets.withHistory({ id: row.state.plan.versionSetId }, [service]);
           const minted = await tx.versionSets.mintWithVersion({ base, service, version, source: 'supersede' });
-          const input = asked(minted.id);
+          const input = asked(minted.id, history[service] ?? []);
           const facts = await this.world(tx, this.scopeOf(row), now);
           const decision = decide(row.state, input, now, { config: this.config, facts });
           // Undo the mint; the refusal is logged outside the rolled-back transaction.

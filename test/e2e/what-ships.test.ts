@@ -4,7 +4,7 @@ import { mintVersionSet } from '../../src/store/repos/drizzle-version-set-store.
 import { and, eq } from 'drizzle-orm';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
 import { infraSets, mergeQueueEntries, releaseEvents } from '../../src/store/schema/index.js';
-import { seedServing } from '../support/fakes/engine-harness.js';
+import { drive, seedServing } from '../support/fakes/engine-harness.js';
 import { exampleShopConfig } from '../support/fakes/example-config.js';
 import { PEOPLE } from '../support/slack-app-harness.js';
 import { eventually } from '../support/slack-wait.js';
@@ -15,7 +15,8 @@ const SHA_13 = 'b13b13b13b13b13b13b13b13b13b13b13b13b13b';
 
 /**
  * The card's "What ships", through the real Slack surface: a version set the merge queue minted
- * lists, per service, the pull requests between what serves and what ships, with their links.
+ * lists, per service, the pull requests between what serves and what ships, with their links — also
+ * for a fix that superseded what a release was shipping.
  */
 describe('what ships, with its links; no silent downgrade', () => {
   const config = exampleShopConfig();
@@ -88,6 +89,26 @@ describe('what ships, with its links; no silent downgrade', () => {
     expect(ships).toContain('<https://github.com/acme/checkout/pull/12|#12 Cart keeps coupons   across tabs>');
     expect(ships.indexOf('/pull/13')).toBeLessThan(ships.indexOf('/pull/12'));
     expect(ships).not.toContain('downgrade');
+    expect(world.harness.slack.violations).toEqual([]);
+  }, 60_000);
+
+  it('after a supersede, lists the merged pull requests of the fix, not only a compare link', async () => {
+    const shipped = await merge(12, 'Cart keeps coupons', SHA_12);
+    const id = await deploy(`set ${shipped} to staging`);
+    expect(await drive(world.engine, async () => (await world.engine.engine.releases.status(id))?.status === 'running')).toBe(true);
+    expect(whatShips(await cardOf(id))).toContain('<https://github.com/acme/checkout/pull/12|#12 Cart keeps coupons>');
+
+    // The fix merges while the release bakes, and rolls forward in its place.
+    await merge(13, 'Retry payments on 503', SHA_13);
+    const superseded = await world.engine.engine.releases.act({ verb: 'supersede', actor: { userId: PEOPLE.alice, userGroupIds: [] }, releaseId: id, service: 'checkout', version: SHA_13 });
+    expect(superseded.kind).toBe('accepted');
+    const ships = await eventually('the card showing the fix', async () => {
+      const shown = whatShips(await cardOf(id));
+      return shown.includes(SHA_13) ? shown : undefined;
+    });
+    expect(ships).toContain(`\`checkout\` \`v1\` → *${SHA_13}* · <https://github.com/acme/checkout/compare/v1...${SHA_13}|compare>`);
+    // Staging still serves v1: the fix ships both merges over it, newest first.
+    expect(ships).toContain('<https://github.com/acme/checkout/pull/13|#13 Retry payments on 503> · <https://github.com/acme/checkout/pull/12|#12 Cart keeps coupons>');
     expect(world.harness.slack.violations).toEqual([]);
   }, 60_000);
 

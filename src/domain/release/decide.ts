@@ -802,8 +802,7 @@ function supersede(draft: Draft, input: Extract<ReleaseInput, { type: 'supersede
     if (plan.environment === env && inFlight && !state.discarded.includes(change.toInfraSetId)) state.discarded.push(change.toInfraSetId);
     change.toVersion = input.version;
     change.toInfraSetId = fresh;
-    // The fix's links from what is known here: the compare view, and which way it goes.
-    change.shipment = shipmentOf({ from: change.fromVersion, to: input.version, repo: draft.config.services[input.service]?.repo ?? null, history: [], versionSetId: input.versionSetId });
+    change.shipment = fixShipment(draft, input, change.fromVersion);
   }
   state.plan.steps = state.plan.steps.map((step) => {
     if (step.kind === 'watch') {
@@ -818,7 +817,7 @@ function supersede(draft: Draft, input: Extract<ReleaseInput, { type: 'supersede
     const fresh = renamed.get(step.infraSetId);
     return fresh && step.service === input.service ? { ...step, infraSetId: fresh, version: input.version } : step;
   });
-  const inserted: PlanStep[] = earlierEnvironmentSteps(draft, envIndex, input.service, input.version, revision);
+  const inserted: PlanStep[] = earlierEnvironmentSteps(draft, envIndex, input, revision);
   if (inFlight && state.cursor > provisionIndex) {
     // Roll forward from the current stage: mint the fix, then redo the stage the old version was in.
     const current = state.plan.steps[state.cursor]!;
@@ -838,12 +837,18 @@ function supersede(draft: Draft, input: Extract<ReleaseInput, { type: 'supersede
   return null;
 }
 
+/** What the fix ships over `from`, as a plan's changes say it: which way it goes, and the pull requests and commits in between. */
+function fixShipment(draft: Draft, input: Extract<ReleaseInput, { type: 'supersede' }>, from: string | null) {
+  return shipmentOf({ from, to: input.version, repo: draft.config.services[input.service]?.repo ?? null, history: input.history, versionSetId: input.versionSetId });
+}
+
 /**
  * A fix must converge where the release already went before it reaches the current environment
  * (the `requires` rule holds for it too): steps for it in each earlier environment that does not
  * serve it yet, with that environment's plan updated so the card and a rollback know of them.
  */
-function earlierEnvironmentSteps(draft: Draft, envIndex: number, service: string, version: string, revision: number): PlanStep[] {
+function earlierEnvironmentSteps(draft: Draft, envIndex: number, input: Extract<ReleaseInput, { type: 'supersede' }>, revision: number): PlanStep[] {
+  const { service, version } = input;
   const state = draft.state;
   const steps: PlanStep[] = [];
   for (const name of state.plan.path.slice(0, envIndex)) {
@@ -858,7 +863,7 @@ function earlierEnvironmentSteps(draft: Draft, envIndex: number, service: string
       else state.plan.environments.splice(later, 0, envPlan);
     }
     const infraSetId = infraSetIdFor(state.id, name, service, revision);
-    const change = { service, fromVersion: serving?.version ?? null, fromInfraSetId: serving?.infraSetId ?? null, toVersion: version, toInfraSetId: infraSetId };
+    const change = { service, fromVersion: serving?.version ?? null, fromInfraSetId: serving?.infraSetId ?? null, toVersion: version, toInfraSetId: infraSetId, shipment: fixShipment(draft, input, serving?.version ?? null) };
     const existing = envPlan.changes.findIndex((entry) => entry.service === service);
     if (existing === -1) envPlan.changes.push(change);
     else {

@@ -4,7 +4,7 @@ import type { CheckEvidenceDetail, HealthReading, Verdict } from '../../ports/he
 import type { InfraOutcome } from '../../ports/infra.js';
 import type { TrafficOutcome, Weights } from '../../ports/traffic.js';
 import type { Downgrade, DowngradeConfirmation } from './downgrade.js';
-import type { Shipment } from './what-ships.js';
+import type { Shipment, VersionRecord } from './what-ships.js';
 
 /**
  * The release engine's vocabulary. Everything here is plain JSON-friendly data (times are ISO
@@ -326,7 +326,8 @@ export type ReleaseInput =
   | { type: 'promote'; actor: Actor }
   | { type: 'rollback'; actor: Actor; reason?: string }
   | { type: 'abort'; actor: Actor }
-  | { type: 'supersede'; actor: Actor; service: string; version: string; versionSetId: number }
+  /** `history`: the service's versions as the version sets know them, oldest first (what the fix's "What ships" lists). */
+  | { type: 'supersede'; actor: Actor; service: string; version: string; versionSetId: number; history: readonly VersionRecord[] }
   | { type: 'provisioned'; token: string; outcome: InfraOutcome }
   | { type: 'traffic_applied'; token: string; outcome: TrafficOutcome }
   | { type: 'health_reading'; token: string; reading: HealthReading };

@@ -93,18 +93,18 @@ describe('refusals', () => {
     ['an outsider promoting', baking, { type: 'promote', actor: frank }, 'not_authorized'],
     ['an outsider rolling back', baking, { type: 'rollback', actor: frank }, 'not_authorized'],
     ['an outsider aborting', baking, { type: 'abort', actor: frank }, 'not_authorized'],
-    ['an outsider superseding', baking, { type: 'supersede', actor: frank, service: 'checkout', version: 'v3', versionSetId: 8 }, 'not_authorized'],
-    ['superseding a service not shipped', baking, { type: 'supersede', actor: alice, service: 'web', version: 'v3', versionSetId: 8 }, 'not_in_release'],
+    ['an outsider superseding', baking, { type: 'supersede', actor: frank, service: 'checkout', version: 'v3', versionSetId: 8, history: [] }, 'not_authorized'],
+    ['superseding a service not shipped', baking, { type: 'supersede', actor: alice, service: 'web', version: 'v3', versionSetId: 8, history: [] }, 'not_in_release'],
     ['rolling back twice', rollingBackState, { type: 'rollback', actor: alice }, 'invalid_input'],
     ['pausing a rollback', rollingBackState, { type: 'pause', actor: alice }, 'release_finished'],
-    ['superseding during a rollback', rollingBackState, { type: 'supersede', actor: alice, service: 'checkout', version: 'v3', versionSetId: 8 }, 'invalid_input'],
+    ['superseding during a rollback', rollingBackState, { type: 'supersede', actor: alice, service: 'checkout', version: 'v3', versionSetId: 8, history: [] }, 'invalid_input'],
     ['approving a finished release', finishedState, { type: 'approve', actor: carol }, 'release_finished'],
     ['pausing a finished release', finishedState, { type: 'pause', actor: alice }, 'release_finished'],
     ['resuming a finished release', finishedState, { type: 'resume', actor: alice }, 'release_finished'],
     ['promoting a finished release', finishedState, { type: 'promote', actor: alice }, 'release_finished'],
     ['rolling back a finished release', finishedState, { type: 'rollback', actor: alice }, 'release_finished'],
     ['aborting a finished release', finishedState, { type: 'abort', actor: alice }, 'release_finished'],
-    ['superseding a finished release', finishedState, { type: 'supersede', actor: alice, service: 'checkout', version: 'v3', versionSetId: 8 }, 'release_finished'],
+    ['superseding a finished release', finishedState, { type: 'supersede', actor: alice, service: 'checkout', version: 'v3', versionSetId: 8, history: [] }, 'release_finished'],
   ];
   it.each(cases)('refuses %s', (_name, state, input, code, ctx) => {
     const decision = decide(state(), input, T0, ctx ?? context());
@@ -117,7 +117,7 @@ describe('refusals', () => {
     // payments converges first, then checkout: once the cursor is past payments' finalize, payments is done.
     let state = started(ctx, { checkout: 'v2', payments: 'v2' });
     state = { ...state, cursor: state.plan.steps.findIndex((s) => s.service === 'checkout'), phase: { kind: 'waiting', since: T0.toISOString(), blockedBy: [] } };
-    expect(decide(state, { type: 'supersede', actor: alice, service: 'payments', version: 'v3', versionSetId: 9 }, T0, ctx)).toMatchObject({ kind: 'refused', code: 'not_in_flight' });
+    expect(decide(state, { type: 'supersede', actor: alice, service: 'payments', version: 'v3', versionSetId: 9, history: [] }, T0, ctx)).toMatchObject({ kind: 'refused', code: 'not_in_flight' });
   });
 });
 
@@ -130,7 +130,7 @@ describe('who may give an input: one check, before anything about the release', 
     ['promoting', { type: 'promote', actor: frank }],
     ['rolling back', { type: 'rollback', actor: frank }],
     ['aborting', { type: 'abort', actor: frank }],
-    ['superseding', { type: 'supersede', actor: frank, service: 'checkout', version: 'v3', versionSetId: 8 }],
+    ['superseding', { type: 'supersede', actor: frank, service: 'checkout', version: 'v3', versionSetId: 8, history: [] }],
     ['stopping the line', { type: 'pause', actor: alice, lineStop: 1 }],
   ];
   const states: Array<[string, () => ReleaseState]> = [
@@ -360,7 +360,7 @@ describe('transitions', () => {
   });
 
   it('supersede ships the fix through staging first, then redoes the current stage with a fresh infra-set', () => {
-    const decision = step(baking(), { type: 'supersede', actor: alice, service: 'checkout', version: 'v2.1', versionSetId: 8 });
+    const decision = step(baking(), { type: 'supersede', actor: alice, service: 'checkout', version: 'v2.1', versionSetId: 8, history: [] });
     expect(decision.state.discarded).toContain('is-r1-production-checkout');
     expect(decision.state.plan.versionSetId).toBe(8);
     expect(effectOf(decision, 'provision')).toMatchObject({ environment: 'staging', version: 'v2.1', infraSetId: 'is-r1-staging-checkout-s1' });
@@ -373,6 +373,35 @@ describe('transitions', () => {
     expect(effectOf(provisioning, 'provision')).toMatchObject({ environment: 'production', infraSetId: 'is-r1-production-checkout-s1' });
     const next = step(provisioning.state, { type: 'provisioned', token: token(provisioning.state), outcome: { kind: 'done' } }, T0, ctx);
     expect(effectOf(next, 'set_weights').weights).toEqual({ 'is-r1-production-checkout-s1': 1, 'is-prod-v1': 99 });
+  });
+});
+
+describe('supersede: what the fix ships', () => {
+  const merged = (version: string, firstSetId: number, pullNumber: number | null, title: string | null = null) => ({ version, firstSetId, commitSha: version, pullNumber, repo: 'acme/checkout', title });
+
+  it('lists the merged pull requests and commits between what serves and the fix, in every environment it goes to', () => {
+    const history = [
+      { version: 'v1', firstSetId: 1, commitSha: null, pullNumber: null, repo: null, title: null },
+      { version: 'v2', firstSetId: 2, commitSha: null, pullNumber: null, repo: null, title: null },
+      merged('c0ffee1', 4, 12, 'Cart keeps coupons'),
+      merged('c0ffee2', 5, null),
+      merged('c0ffee3', 6, 13, 'Retry payments on 503'),
+      merged('c0ffee9', 9, 14, 'Not in the fix'),
+    ];
+    const decision = step(baking(), { type: 'supersede', actor: alice, service: 'checkout', version: 'c0ffee3', versionSetId: 8, history });
+    // Staging serves v2 and production v1: both get the fix's pull requests and the bare commit.
+    for (const [environment, serving] of [['staging', 'v2'], ['production', 'v1']] as const) {
+      const change = decision.state.plan.environments.find((plan) => plan.environment === environment)!.changes.find((candidate) => candidate.service === 'checkout')!;
+      expect(change.shipment, environment).toMatchObject({
+        direction: 'upgrade',
+        compareUrl: `https://github.com/acme/checkout/compare/${serving}...c0ffee3`,
+        pulls: [
+          { number: 13, title: 'Retry payments on 503', url: 'https://github.com/acme/checkout/pull/13' },
+          { number: 12, title: 'Cart keeps coupons', url: 'https://github.com/acme/checkout/pull/12' },
+        ],
+        commits: [{ sha: 'c0ffee2', url: 'https://github.com/acme/checkout/commit/c0ffee2' }],
+      });
+    }
   });
 });
 
@@ -621,7 +650,7 @@ describe('irreversible versions', () => {
     const ctx = irreversible();
     let state = reading(baking(ctx), 'fail', at(1), ctx).state;
     state = reading(state, 'fail', at(2), ctx).state;
-    const fixed = step(state, { type: 'supersede', actor: alice, service: 'checkout', version: 'v3', versionSetId: 8 }, at(3), ctx);
+    const fixed = step(state, { type: 'supersede', actor: alice, service: 'checkout', version: 'v3', versionSetId: 8, history: [] }, at(3), ctx);
     expect(fixed.events.map((event) => event.type)).toContain('superseded');
     expect(fixed.state.phase.kind).not.toBe('rolling_back');
   });
