@@ -5,7 +5,7 @@ import { createInfra } from '../adapters/infra/create-infra.js';
 import { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics.js';
 import { createTraffic } from '../adapters/traffic/create-traffic.js';
 import type { DeliveryConfig } from '../config/delivery-schema.js';
-import { datadogBaseUrl, isSandbox, type Env } from '../config/env.js';
+import { datadogBaseUrl, githubWebUrl, isSandbox, type Env } from '../config/env.js';
 import type { Annotations } from '../ports/annotations.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Infra } from '../ports/infra.js';
@@ -98,6 +98,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   if (!env.SLACK_BOT_TOKEN) throw new Error('SLACK_BOT_TOKEN is not set (SANDBOX=1 runs the local sandbox instead)');
   const clock = options.clock ?? systemClock;
   const ports = await buildPorts(options, database, clock, telemetry);
+  // Worked out once from GITHUB_API_URL: every link to GitHub (cards, the queue) points there.
+  const githubWeb = githubWebUrl(env);
   const bot = await startBot({
     config: options.config,
     database,
@@ -105,6 +107,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     logger,
     ports,
     telemetry,
+    githubWebUrl: githubWeb,
     slack: {
       botToken: env.SLACK_BOT_TOKEN,
       ...(env.SLACK_SIGNING_SECRET ? { signingSecret: env.SLACK_SIGNING_SECRET } : {}),
@@ -127,6 +130,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         slack: { botToken: env.SLACK_BOT_TOKEN!, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) },
         logger,
         telemetry,
+        githubWebUrl: githubWeb,
       }),
   });
   return {

@@ -54,6 +54,8 @@ export interface BotOptions {
   drive: { kind: 'cron'; every?: string } | { kind: 'loop'; everyMs: number };
   /** Outbox tuning; the sandbox sets `clockSpeed`, since its clock runs faster than the wall. */
   outbox?: Partial<OutboxWorkerOptions>;
+  /** Where links to GitHub point (`githubWebUrl(env)`); GitHub.com when not given. */
+  githubWebUrl?: string;
 }
 
 
@@ -88,12 +90,13 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     ports: { ...options.ports, chat, appHomes, mergeQueues },
     ...(options.outbox ? { outbox: options.outbox } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.githubWebUrl ? { githubWebUrl: options.githubWebUrl } : {}),
   });
   await engine.syncCatalog();
   const mergeQueue = options.mergeQueue?.(engine, chat, appHomes) ?? null;
   queues = mergeQueue?.mergeQueues ?? null;
   const dora = new DoraService(new DrizzleDeliveryHistory(database.db), config, clock);
-  const homePages = new AppHomeService({ readModel: new DrizzleHomeReadModel(database.db), config, clock, mergeQueue: mergeQueue ? { defaultCycleMs: DEFAULT_CYCLE_MS } : null });
+  const homePages = new AppHomeService({ readModel: new DrizzleHomeReadModel(database.db), config, clock, mergeQueue: mergeQueue ? { defaultCycleMs: DEFAULT_CYCLE_MS, ...(options.githubWebUrl ? { githubWebUrl: options.githubWebUrl } : {}) } : null });
   const requests = new DrizzleProcessedRequests(database.db);
 
   const slack = createSlackApp(

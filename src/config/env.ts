@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GITHUB_COM } from '../domain/release/what-ships.js';
 
 /**
  * The process environment, parsed once in main.ts (DESIGN.md §5 names). Every problem is reported
@@ -129,6 +130,24 @@ export function chooseRunMode(env: Env, policy: SandboxPolicy): RunMode {
       'Invalid environment:\n  - SLACK_BOT_TOKEN: not set; the bot needs its Slack bot token (xoxb-…) with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN.\n' +
       '    For the local sandbox (emulated Slack, simulated fleet) set SANDBOX=1 or run `durable-delivery sandbox`.',
   };
+}
+
+/**
+ * GitHub's web address, for links to pull requests, commits and compare views, from the API's:
+ * GitHub.com (`https://api.github.com`, or none) → `https://github.com`; a GitHub Enterprise
+ * Server (`https://ghe.example.com/api/v3`) → `https://ghe.example.com`; a GHE.com subdomain
+ * (`https://api.acme.ghe.com`) → `https://acme.ghe.com`.
+ */
+export function githubWebUrl(env: Pick<Env, 'GITHUB_API_URL'>): string {
+  if (!env.GITHUB_API_URL) return GITHUB_COM;
+  const api = new URL(env.GITHUB_API_URL);
+  const path = api.pathname.replace(/\/+$/, '');
+  // GitHub Enterprise Server serves its API under /api/v3 on the web pages' own host.
+  if (/\/api\/v3$/i.test(path)) return `${api.protocol}//${api.host}${path.slice(0, -'/api/v3'.length)}`;
+  // GitHub.com and GHE.com serve theirs on api.<the web host>.
+  if (api.hostname.startsWith('api.')) return `${api.protocol}//${api.host.slice('api.'.length)}${path}`;
+  // Anything else (a proxy, a fake): the same place.
+  return `${api.protocol}//${api.host}${path}`;
 }
 
 /** The Datadog API base URL: DD_API_URL wins, else https://api.<DD_SITE>. */

@@ -2,6 +2,7 @@ import type { DeliveryConfig } from '../config/delivery-schema.js';
 import { awaitsApprovalFrom, isMemberOfTeam, mayStopTheLine } from '../domain/release/authorization.js';
 import type { Actor, ReleaseView } from '../domain/release/types.js';
 import { toReleaseView } from '../domain/release/view.js';
+import { GITHUB_COM } from '../domain/release/what-ships.js';
 import { worldFacts } from '../domain/release/world.js';
 import { describeWindow, windowStatus } from '../domain/windows/window-status.js';
 import type { Clock } from '../ports/clock.js';
@@ -54,7 +55,8 @@ export interface AppHomeServiceOptions {
   config: DeliveryConfig;
   clock: Clock;
   /** null while the merge queue is off (App Home says so); else the cycle its estimates assume before any merge was measured. */
-  mergeQueue: { defaultCycleMs: number } | null;
+  /** `githubWebUrl`: where the queue's links point (GitHub Enterprise); GitHub.com when absent. */
+  mergeQueue: { defaultCycleMs: number; githubWebUrl?: string } | null;
 }
 
 /** Windows per environment as one line each: open now (until when) or when it next opens. */
@@ -77,7 +79,7 @@ export class AppHomeService {
   private readonly readModel: HomeReadModel;
   private readonly config: DeliveryConfig;
   private readonly clock: Clock;
-  private readonly mergeQueue: { defaultCycleMs: number } | null;
+  private readonly mergeQueue: { defaultCycleMs: number; githubWebUrl?: string } | null;
 
   constructor(options: AppHomeServiceOptions) {
     this.readModel = options.readModel;
@@ -114,7 +116,8 @@ export class AppHomeService {
     if (!this.mergeQueue) return null;
     // On without a mergeQueue section, the queue service lists no queue either.
     if (!this.config.mergeQueue || !snapshots) return [];
-    return queueViewOf(this.config.mergeQueue, snapshots, this.mergeQueue.defaultCycleMs, now).queues.flatMap((queue) => queue.entries);
+    const links = { defaultCycleMs: this.mergeQueue.defaultCycleMs, githubWebUrl: this.mergeQueue.githubWebUrl ?? GITHUB_COM };
+    return queueViewOf(this.config.mergeQueue, snapshots, links, now).queues.flatMap((queue) => queue.entries);
   }
 
   /** The Home `viewer` sees, from facts read once for every viewer. */

@@ -14,6 +14,7 @@ import type { VersionSets } from '../ports/version-sets.js';
 import type { Catalog } from '../ports/catalog.js';
 import { OUTBOX_LANES, type OutboxLane } from '../ports/outbox.js';
 import type { Store } from '../ports/store.js';
+import { GITHUB_COM } from '../domain/release/what-ships.js';
 import { StoredDeliveryStatus } from './delivery-status-service.js';
 import { OutboxWorker, defaultOutboxOptions, type OutboxWorkerOptions } from './outbox-worker.js';
 import { StoredReleaseService, type ReleaseService } from './release-service.js';
@@ -50,6 +51,8 @@ export interface EngineParts {
   runLanesAtOnce?: boolean;
   /** Where counts and timings go (/metrics); none when not given. */
   telemetry?: Telemetry;
+  /** Where the cards' links to GitHub point (`githubWebUrl(env)`); GitHub.com when not given. */
+  githubWebUrl?: string;
 }
 
 export interface Engine {
@@ -117,7 +120,7 @@ export function buildEngine(options: EngineParts): Engine {
   };
 
   const telemetry = options.telemetry ?? noTelemetry;
-  const releases = new StoredReleaseService({ store, config, clock, kick, runLanesAtOnce: options.runLanesAtOnce ?? true, observer: new ReleaseObserver(telemetry, logger) });
+  const releases = new StoredReleaseService({ store, config, clock, kick, runLanesAtOnce: options.runLanesAtOnce ?? true, observer: new ReleaseObserver(telemetry, logger), githubWebUrl: options.githubWebUrl ?? GITHUB_COM });
   const worker = new OutboxWorker(store, releases, options.ports, clock, logger, { ...defaultOutboxOptions, ...options.outbox }, telemetry);
 
   const tick = async (at?: Date): Promise<number> => {

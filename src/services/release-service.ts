@@ -21,7 +21,7 @@ import type { CardSnapshot } from '../ports/release-cards.js';
 import type { CommandResult, EnvironmentOutcome, FreezeView, InfraSetView, LineStopView, LockView, ManualRollbackResult, PlanPreview, ReleaseCommand, ReleaseService } from './release-service-api.js';
 import { freezeList, lineStopOf } from './freeze-list.js';
 import type { ReleaseObserver } from './release-telemetry.js';
-import { decide } from '../domain/release/decide.js';
+import { decide, type DecideContext } from '../domain/release/decide.js';
 import type { WorldFacts } from '../domain/release/gates.js';
 import { toReleaseView } from '../domain/release/view.js';
 import { servicesConcerned, worldFacts } from '../domain/release/world.js';
@@ -97,6 +97,8 @@ export interface ReleaseServiceOptions {
   runLanesAtOnce?: boolean;
   /** Counts committed transitions for /metrics and logs each one. */
   observer: ReleaseObserver;
+  /** Where the cards' links to GitHub point: GitHub.com, or a GitHub Enterprise's host (from GITHUB_API_URL). */
+  githubWebUrl: string;
 }
 
 type Prepared =
@@ -115,9 +117,11 @@ export class StoredReleaseService implements ReleaseService {
   private readonly kick: (lane: OutboxLane) => void;
   private readonly runLanesAtOnce: boolean;
   private readonly observer: ReleaseObserver;
+  private readonly githubWebUrl: string;
 
   constructor(options: ReleaseServiceOptions) {
     this.observer = options.observer;
+    this.githubWebUrl = options.githubWebUrl;
     this.store = options.store;
     this.config = options.config;
     this.clock = options.clock;
@@ -143,6 +147,11 @@ export class StoredReleaseService implements ReleaseService {
   /** Runs `lanes` as soon as the transaction commits (see `runLanesAtOnce`). */
   runAfterCommit(after: AfterCommit, lanes: readonly OutboxLane[]): void {
     if (this.runLanesAtOnce && lanes.length > 0) after(() => lanes.forEach((lane) => this.kick(lane)));
+  }
+
+  /** What every decision is given besides the state and the input. */
+  private decideContext(facts: WorldFacts): DecideContext {
+    return { config: this.config, facts, githubWebUrl: this.githubWebUrl };
   }
 
   /** What the gates of `scope` see at `now`. */
@@ -221,7 +230,7 @@ export class StoredReleaseService implements ReleaseService {
 
   /** Applies one input to a release whose row `tx` holds locked, with the facts its gates see. */
   private async applyLocked(tx: Stores, row: ReleaseRecord, input: ReleaseInput, now: Date, after: AfterCommit, facts: WorldFacts): Promise<ApplyResult> {
-    const decision = decide(row.state, input, now, { config: this.config, facts });
+    const decision = decide(row.state, input, now, this.decideContext(facts));
     if (decision.kind === 'refused') {
       await this.logRefusal(tx, row, input, decision, now);
       return { kind: 'refused', code: decision.code, message: decision.message, row };
@@ -279,7 +288,7 @@ export class StoredReleaseService implements ReleaseService {
     // One read of the world serves the plan, the start and the view of the new release.
     const world = await db.releases.world({ environments: Object.keys(this.config.environments) }, this.clock.now());
     const facts = worldFacts(this.config, world, Object.keys(this.config.environments), this.clock.now());
-    const planned = planRelease({ releaseId, config: this.config, versionSetId, versions, environment, serving: facts.serving, history, ...(scope ? { scope } : {}) });
+    const planned = planRelease({ releaseId, config: this.config, versionSetId, versions, environment, serving: facts.serving, history, githubWebUrl: this.githubWebUrl, ...(scope ? { scope } : {}) });
     if (!planned.ok) return planned;
     const targetPlan = planned.plan.environments.find((env) => env.environment === environment);
     const shipped = [...new Set(planned.plan.environments.flatMap((env) => env.changes.map((change) => change.service)))];
@@ -431,7 +440,7 @@ export class StoredReleaseService implements ReleaseService {
         if (downgrades.confirmation) plan.downgradeConfirmed = downgrades.confirmation;
         const state = newReleaseState({ id, requester: request.actor, plan, now, target: request.target });
         const facts = worldFacts(this.config, prepared.world, plan.path, now);
-        const decision = startRelease(state, now, { config: this.config, facts });
+        const decision = startRelease(state, now, this.decideContext(facts));
         if (decision.kind !== 'accepted') throw new Refused(decision);
         if (downgrades.event) decision.events.unshift(downgrades.event);
         const saved = await tx.releases.insert({ environment: request.environment, requester: request.actor.userId }, decision, { input: 'deploy', actor: request.actor.userId, now });
@@ -509,7 +518,7 @@ export class StoredReleaseService implements ReleaseService {
       const denied = await this.authorize(row, input, now);
       if (denied) return denied;
       const facts = await this.world(this.store, this.scopeOf(row), now);
-      const decision = decide(row.state, input, now, { config: this.config, facts });
+      const decision = decide(row.state, input, now, this.decideContext(facts));
       if (decision.kind === 'refused') {
         await this.logRefusal(this.store, row, input, decision, now);
         return decision;
@@ -575,7 +584,7 @@ export class StoredReleaseService implements ReleaseService {
           const minted = await tx.versionSets.mintWithVersion({ base, service, version, source: 'supersede' });
           const input = asked(minted.id, history[service] ?? []);
           const facts = await this.world(tx, this.scopeOf(row), now);
-          const decision = decide(row.state, input, now, { config: this.config, facts });
+          const decision = decide(row.state, input, now, this.decideContext(facts));
           // Undo the mint; the refusal is logged outside the rolled-back transaction.
           if (decision.kind === 'refused') throw new Refused(decision);
           const committed = await this.commit(tx, row, input, decision, now, after, facts);

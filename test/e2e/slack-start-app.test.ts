@@ -11,7 +11,8 @@ import { eventually } from '../support/slack-wait.js';
 /**
  * The production composition (startApp, as `npm start` runs it with Slack tokens) against the
  * Slack emulator through SLACK_API_URL: the bot answers on /slack/events next to /healthz, posts a
- * release's card from its outbox, and refuses unsigned or wrongly dated requests.
+ * release's card from its outbox (linking GitHub where GITHUB_API_URL says it is), and refuses
+ * unsigned or wrongly dated requests.
  */
 describe('the app as started in production, against the Slack emulator', () => {
   let database: Database;
@@ -22,7 +23,8 @@ describe('the app as started in production, against the Slack emulator', () => {
     database = await pgliteKind.open();
     slack = new SlackEmulator({ signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, strict: true, users: [{ id: PEOPLE.alice, name: 'alice' }], channels: [{ name: 'deploys' }] });
     await slack.start();
-    const env = parseEnv({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+    // A GitHub Enterprise Server: the card's links go to its web host, not to github.com.
+    const env = parseEnv({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, GITHUB_API_URL: 'https://ghe.example.com/api/v3', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
     app = await startApp({ env, config: exampleConfig(), logger: pino({ level: 'silent' }), database });
     slack.setAppUrl(`${app.url}/slack/events`);
   });
@@ -38,12 +40,16 @@ describe('the app as started in production, against the Slack emulator', () => {
     expect(response.status).toBe(200);
   });
 
-  it('plans a deploy from a slash command and posts its card in the deploy channel', async () => {
+  it('plans a deploy from a slash command and posts its card in the deploy channel, its links on the GitHub Enterprise host', async () => {
     await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v9.9.9 to staging', 'deploys');
     const answer = await eventually('the ephemeral answer', () => slack.ephemeralsFor(PEOPLE.alice).find((ephemeral) => ephemeral.text.includes('planned')));
     const id = /Release `([\w-]+)`/.exec(answer.text)?.[1];
     expect(id).toBeDefined();
-    await eventually('the card', () => slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `)), 20_000);
+    const card = await eventually('the card', () => slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `)), 20_000);
+    const shown = JSON.stringify(card.blocks);
+    // Nothing serves checkout in staging yet: What ships links the source of what ships.
+    expect(shown).toContain('<https://ghe.example.com/acme/checkout/tree/v9.9.9|source>');
+    expect(shown).not.toContain('github.com');
     expect(slack.violations).toEqual([]);
   });
 

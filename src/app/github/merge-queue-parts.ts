@@ -44,6 +44,8 @@ export interface MergeQueueWiring {
   tickEveryMs?: number;
   /** App Home shows the queue: re-published for recent viewers when it changes. */
   appHomes?: AppHomes;
+  /** Where links to pull requests point (`githubWebUrl(env)`); GitHub.com when not given. */
+  githubWebUrl?: string;
 }
 
 /**
@@ -76,6 +78,7 @@ export function mergeQueueParts(wiring: MergeQueueWiring): MergeQueueParts | nul
     clock: wiring.clock,
     config,
     logger: logger.child({ component: 'merge-queue' }),
+    ...(wiring.githubWebUrl ? { githubWebUrl: wiring.githubWebUrl } : {}),
   });
   const loops = new MergeQueueLoops(queue, wiring.clock, logger, { tickEveryMs: wiring.tickEveryMs ?? 5_000, reconcileEveryMs: queueConfig.reconcileIntervalSeconds * 1000 });
   const routes = env.GITHUB_WEBHOOK_SECRET ? [githubWebhookRoute({ secret: env.GITHUB_WEBHOOK_SECRET, inbox: queue, onRecorded: () => loops.wake(), logger })] : [];

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { and, eq, gt } from 'drizzle-orm';
+import { githubWebUrl } from '../../config/env.js';
 import { formatConfigErrors, loadDeliveryConfig } from '../../config/load-delivery-config.js';
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import { planDowngrades } from '../../domain/release/downgrade.js';
@@ -72,6 +73,7 @@ export async function planCommand(args: string[], context: CliContext): Promise<
     history: input.history,
     // An ad-hoc set is planned from the config alone: what serves is not known, so nothing is called a first deploy.
     servingKnown: parsed.spec.kind === 'set',
+    githubWebUrl: githubWebUrl(context.env),
   });
   if (!planned.ok) {
     if (values.json) context.out(JSON.stringify({ ok: false, refusal: planned.refusal }, null, 2));

@@ -9,7 +9,7 @@ import { currentEnvironment, currentStep } from './cursor.js';
 import { gatesFor, type WorldFacts } from './gates.js';
 import { infraSetIdFor } from './plan.js';
 import { rollbackOrder } from './rollback-order.js';
-import { shipmentOf } from './what-ships.js';
+import { GITHUB_COM, shipmentOf } from './what-ships.js';
 import type {
   Actor,
   Decision,
@@ -43,6 +43,8 @@ import type {
 export interface DecideContext {
   config: DeliveryConfig;
   facts: WorldFacts;
+  /** Where links to GitHub point (a supersede's "What ships"): GitHub Enterprise's host; GitHub.com when absent. */
+  githubWebUrl?: string;
 }
 
 /** Rechecks closed gates at least this often (a freeze lifted or a lock released is not an input). */
@@ -839,7 +841,7 @@ function supersede(draft: Draft, input: Extract<ReleaseInput, { type: 'supersede
 
 /** What the fix ships over `from`, as a plan's changes say it: which way it goes, and the pull requests and commits in between. */
 function fixShipment(draft: Draft, input: Extract<ReleaseInput, { type: 'supersede' }>, from: string | null) {
-  return shipmentOf({ from, to: input.version, repo: draft.config.services[input.service]?.repo ?? null, history: input.history, versionSetId: input.versionSetId });
+  return shipmentOf({ from, to: input.version, repo: draft.config.services[input.service]?.repo ?? null, history: input.history, versionSetId: input.versionSetId, githubWebUrl: draft.context.githubWebUrl ?? GITHUB_COM });
 }
 
 /**

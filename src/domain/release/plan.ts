@@ -3,7 +3,7 @@ import { formatDuration } from '../../config/duration.js';
 import { assessSufficiency } from '../health/sufficiency.js';
 import { dependencyOrder } from '../version-set/dependency-order.js';
 import { firstDeployRefusal, firstDeployWarning } from './first-deploy.js';
-import { shipmentOf, type VersionHistory } from './what-ships.js';
+import { GITHUB_COM, shipmentOf, type VersionHistory } from './what-ships.js';
 import type { EnvironmentPlan, PlanStep, PlannedStage, ReleasePlan, Refusal, ServiceChange } from './types.js';
 
 /**
@@ -32,6 +32,8 @@ export interface PlanInput {
   history?: VersionHistory;
   /** False when `serving` is not known (a plan from the config alone): no change is then called a first deploy. */
   servingKnown?: boolean;
+  /** Where the plan's links to GitHub point (GitHub Enterprise); GitHub.com when absent. */
+  githubWebUrl?: string;
 }
 
 export type PlanResult = { ok: true; plan: ReleasePlan } | { ok: false; refusal: Refusal };
@@ -92,6 +94,7 @@ export function planRelease(input: PlanInput): PlanResult {
           repo: config.services[service]?.repo ?? null,
           history: input.history?.[service] ?? [],
           versionSetId: input.versionSetId,
+          githubWebUrl: input.githubWebUrl ?? GITHUB_COM,
         }),
       }));
     if (changes.length === 0) continue;

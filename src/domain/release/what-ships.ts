@@ -49,8 +49,8 @@ export interface Shipment {
   changedSinceSet: boolean;
 }
 
-/** GitHub's web address (the API may be GitHub Enterprise; links go to github.com like the merge queue's). */
-const GITHUB = 'https://github.com';
+/** GitHub.com's web address: links go there unless GITHUB_API_URL names a GitHub Enterprise (see `githubWebUrl`). */
+export const GITHUB_COM = 'https://github.com';
 
 function refOf(record: VersionRecord | undefined, version: string): string {
   return record?.commitSha ?? version;
@@ -82,16 +82,19 @@ export interface ShipmentInput {
   history: readonly VersionRecord[];
   /** The version set being shipped (0 before one is minted). */
   versionSetId: number;
+  /** Where GitHub's web pages are: GITHUB_COM, or a GitHub Enterprise's own host. */
+  githubWebUrl: string;
 }
 
 export function shipmentOf(input: ShipmentInput): Shipment {
   const { from, to, history } = input;
+  const web = input.githubWebUrl.replace(/\/+$/, '');
   const toRecord = history.find((record) => record.version === to);
   if (from === null) {
     return {
       direction: 'new',
       orderedBy: null,
-      compareUrl: input.repo ? `${GITHUB}/${input.repo}/tree/${encodeURIComponent(refOf(toRecord, to))}` : null,
+      compareUrl: input.repo ? `${web}/${input.repo}/tree/${encodeURIComponent(refOf(toRecord, to))}` : null,
       pulls: [],
       commits: [],
       changedSinceSet: false,
@@ -108,16 +111,16 @@ export function shipmentOf(input: ShipmentInput): Shipment {
   for (const record of between) {
     const repo = record.repo ?? input.repo;
     if (record.pullNumber !== null && repo) {
-      if (!pulls.some((pull) => pull.number === record.pullNumber)) pulls.push({ number: record.pullNumber, title: record.title, url: `${GITHUB}/${repo}/pull/${record.pullNumber}` });
+      if (!pulls.some((pull) => pull.number === record.pullNumber)) pulls.push({ number: record.pullNumber, title: record.title, url: `${web}/${repo}/pull/${record.pullNumber}` });
     } else if (record.commitSha && repo) {
-      commits.push({ sha: record.commitSha, url: `${GITHUB}/${repo}/commit/${record.commitSha}` });
+      commits.push({ sha: record.commitSha, url: `${web}/${repo}/commit/${record.commitSha}` });
     }
   }
   const [base, head] = direction === 'downgrade' ? [refOf(toRecord, to), refOf(fromRecord, from)] : [refOf(fromRecord, from), refOf(toRecord, to)];
   return {
     direction,
     orderedBy,
-    compareUrl: input.repo ? `${GITHUB}/${input.repo}/compare/${encodeURIComponent(base)}...${encodeURIComponent(head)}` : null,
+    compareUrl: input.repo ? `${web}/${input.repo}/compare/${encodeURIComponent(base)}...${encodeURIComponent(head)}` : null,
     pulls,
     commits,
     changedSinceSet: input.versionSetId > 0 && fromRecord !== undefined && fromRecord.firstSetId > input.versionSetId,

@@ -9,6 +9,7 @@ import type { MergeQueueNotice, QueueEffect } from '../../domain/merge-queue/eff
 import { decidePause, type PauseState } from '../../domain/merge-queue/pause.js';
 import type { ChecksSummary, EjectReason, EntryState, PullSnapshot, QueuePolicy } from '../../domain/merge-queue/types.js';
 import type { QueueWebhookEvent } from '../../domain/merge-queue/webhook-event.js';
+import { GITHUB_COM } from '../../domain/release/what-ships.js';
 import type { Clock } from '../../ports/clock.js';
 import type { DeliveryStatus } from '../../ports/delivery-status.js';
 import type { MergeQueueStore, QueueBatchRecord, QueueEntryRecord, QueueSnapshot } from '../../ports/merge-queue-store.js';
@@ -60,6 +61,8 @@ export interface MergeQueueServiceDeps {
   config: DeliveryConfig;
   logger?: Logger;
   options?: MergeQueueServiceOptions;
+  /** Where links to pull requests point: GitHub Enterprise's host (`githubWebUrl(env)`); GitHub.com when absent. */
+  githubWebUrl?: string;
 }
 
 const DEFAULTS = {
@@ -124,6 +127,22 @@ export class MergeQueueService {
 
   private log(): Logger | undefined {
     return this.deps.logger;
+  }
+
+  private get githubWebUrl(): string {
+    return this.deps.githubWebUrl ?? GITHUB_COM;
+  }
+
+  private noticeBase(entry: QueueEntryRecord) {
+    return {
+      repo: entry.repo,
+      pullNumber: entry.pullNumber,
+      title: entry.title,
+      url: pullUrl(this.githubWebUrl, entry.repo, entry.pullNumber),
+      author: entry.author,
+      requestedBy: entry.requestedBy,
+      source: entry.source,
+    };
   }
 
   // ---------------------------------------------------------------- entering and leaving
@@ -236,7 +255,7 @@ export class MergeQueueService {
         recentCycleDurationsMs: await this.store.recentCycleDurationsMs(queue.repo, queue.baseBranch),
       });
     }
-    return queueViewOf(config, snapshots, this.opts.defaultCycleMs, now);
+    return queueViewOf(config, snapshots, { defaultCycleMs: this.opts.defaultCycleMs, githubWebUrl: this.githubWebUrl }, now);
   }
 
   private async positionOf(entry: QueueEntryRecord): Promise<number> {
@@ -634,7 +653,7 @@ export class MergeQueueService {
     const effects: QueueEffect[] = [];
     if (config.removeLabelOnMerge) effects.push({ kind: 'remove_label', repo: entry.repo, pullNumber: entry.pullNumber, label: config.label });
     effects.push(
-      { kind: 'notify', notice: { kind: 'merged', ...noticeBase(entry), mergeCommitSha, versionSetIds } },
+      { kind: 'notify', notice: { kind: 'merged', ...this.noticeBase(entry), mergeCommitSha, versionSetIds } },
       queueChanged(entry.repo, entry.baseBranch),
     );
     const merged = await this.store.transition(
@@ -746,7 +765,7 @@ export class MergeQueueService {
         { kind: 'remove_label', repo: entry.repo, pullNumber: entry.pullNumber, label: config.label },
       );
     }
-    effects.push({ kind: 'notify', notice: { kind: 'ejected', ...noticeBase(entry), reason } }, queueChanged(entry.repo, entry.baseBranch));
+    effects.push({ kind: 'notify', notice: { kind: 'ejected', ...this.noticeBase(entry), reason } }, queueChanged(entry.repo, entry.baseBranch));
     await this.store.transition(
       entry,
       { status: 'ejected', ejectCode: reason.code, ejectMessage: reason.message, finishedAt: now, batchId: null, detail: `ejected: ${reason.message}` },
@@ -1034,17 +1053,6 @@ function queueChanged(repo: string, baseBranch: string): QueueEffect {
   return { kind: 'notify', notice: { kind: 'queue_changed', repo, baseBranch } };
 }
 
-function noticeBase(entry: QueueEntryRecord) {
-  return {
-    repo: entry.repo,
-    pullNumber: entry.pullNumber,
-    title: entry.title,
-    url: pullUrl(entry.repo, entry.pullNumber),
-    author: entry.author,
-    requestedBy: entry.requestedBy,
-    source: entry.source,
-  };
-}
 
 /** The ejection says how many attempts of the checks failed when some were re-runs. */
 function withAttempts(reason: EjectReason, attempts: number): EjectReason {

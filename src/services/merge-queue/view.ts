@@ -51,15 +51,17 @@ export function isBatching(config: MergeQueueConfig): boolean {
   return config.batchSize > 1 || config.speculativeBatches > 1;
 }
 
-export function pullUrl(repo: string, pullNumber: number): string {
-  return `https://github.com/${repo}/pull/${pullNumber}`;
+/** `githubWebUrl`: GitHub.com, or a GitHub Enterprise's host (`githubWebUrl(env)`). */
+export function pullUrl(githubWebUrl: string, repo: string, pullNumber: number): string {
+  return `${githubWebUrl.replace(/\/+$/, '')}/${repo}/pull/${pullNumber}`;
 }
 
 /**
  * The queues as /queue and App Home show them, from what is stored: positions, estimated merge
  * times (none while a queue holds), and only the queues with entries or a reason to hold.
  */
-export function queueViewOf(config: MergeQueueConfig, snapshots: readonly QueueSnapshot[], defaultCycleMs: number, now: Date): QueueView {
+export function queueViewOf(config: MergeQueueConfig, snapshots: readonly QueueSnapshot[], links: { defaultCycleMs: number; githubWebUrl: string }, now: Date): QueueView {
+  const { defaultCycleMs, githubWebUrl } = links;
   const queues: QueueViewQueue[] = snapshots.map(({ queue, entries, recentCycleDurationsMs }) => {
     const paused = queue.pausedCode ? { code: queue.pausedCode, message: queue.pausedMessage ?? queue.pausedCode } : null;
     const unreachable = queue.unreachableReason ? { reason: queue.unreachableReason, since: queue.unreachableSince ?? now } : null;
@@ -79,7 +81,7 @@ export function queueViewOf(config: MergeQueueConfig, snapshots: readonly QueueS
         pullNumber: entry.pullNumber,
         title: entry.title,
         author: entry.author,
-        url: pullUrl(entry.repo, entry.pullNumber),
+        url: pullUrl(githubWebUrl, entry.repo, entry.pullNumber),
         requestedBy: entry.requestedBy,
         source: entry.source,
         state: entry.status,

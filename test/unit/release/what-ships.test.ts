@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, shipmentOf, type VersionRecord } from '../../../src/domain/release/what-ships.js';
+import { compareVersions, GITHUB_COM, shipmentOf, type VersionRecord } from '../../../src/domain/release/what-ships.js';
 
 const record = (version: string, firstSetId: number, extra: Partial<VersionRecord> = {}): VersionRecord => ({
   version,
@@ -31,7 +31,7 @@ describe('what ships', () => {
   });
 
   it('lists pull requests and bare commits in between, newest first, with a compare link', () => {
-    const shipment = shipmentOf({ from: 'v1', to: 'bbbbbbb2', repo: 'acme/pay', history, versionSetId: 3 });
+    const shipment = shipmentOf({ from: 'v1', to: 'bbbbbbb2', repo: 'acme/pay', history, versionSetId: 3, githubWebUrl: GITHUB_COM });
     expect(shipment).toMatchObject({
       direction: 'upgrade',
       compareUrl: 'https://github.com/acme/pay/compare/v1...bbbbbbb2',
@@ -42,14 +42,22 @@ describe('what ships', () => {
   });
 
   it('a downgrade lists what it takes back out and compares the other way; a service moved on since the set is marked', () => {
-    const shipment = shipmentOf({ from: 'bbbbbbb2', to: 'v1', repo: 'acme/pay', history, versionSetId: 1 });
+    const shipment = shipmentOf({ from: 'bbbbbbb2', to: 'v1', repo: 'acme/pay', history, versionSetId: 1, githubWebUrl: GITHUB_COM });
     expect(shipment.direction).toBe('downgrade');
     expect(shipment.compareUrl).toBe('https://github.com/acme/pay/compare/v1...bbbbbbb2');
     expect(shipment.pulls.map((pull) => pull.number)).toEqual([7]);
     expect(shipment.changedSinceSet).toBe(true);
   });
 
+  it('links a GitHub Enterprise host when given one', () => {
+    const shipment = shipmentOf({ from: 'v1', to: 'bbbbbbb2', repo: 'acme/pay', history, versionSetId: 3, githubWebUrl: 'https://ghe.example.com/' });
+    expect(shipment.compareUrl).toBe('https://ghe.example.com/acme/pay/compare/v1...bbbbbbb2');
+    expect(shipment.pulls[0]?.url).toBe('https://ghe.example.com/acme/pay/pull/7');
+    expect(shipment.commits[0]?.url).toBe('https://ghe.example.com/acme/pay/commit/bbbbbbb2');
+    expect(shipmentOf({ from: null, to: 'v1', repo: 'acme/pay', history, versionSetId: 1, githubWebUrl: 'https://ghe.example.com' }).compareUrl).toBe('https://ghe.example.com/acme/pay/tree/v1');
+  });
+
   it('a first deploy links the source of what ships', () => {
-    expect(shipmentOf({ from: null, to: 'v1', repo: 'acme/pay', history, versionSetId: 1 })).toMatchObject({ direction: 'new', compareUrl: 'https://github.com/acme/pay/tree/v1', changedSinceSet: false });
+    expect(shipmentOf({ from: null, to: 'v1', repo: 'acme/pay', history, versionSetId: 1, githubWebUrl: GITHUB_COM })).toMatchObject({ direction: 'new', compareUrl: 'https://github.com/acme/pay/tree/v1', changedSinceSet: false });
   });
 });
