@@ -77,7 +77,7 @@ describe('the watch window after 100%, and irreversible versions, driven from Sl
     expect(slack.violations).toEqual([]);
   }, 120_000);
 
-  it('an irreversible version says so on the card, holds on a failing canary instead of rolling back, and rolls back on a confirmed Roll back', async () => {
+  it('an irreversible version says so on the card, holds on a failing canary instead of rolling back, and rolls back on a Roll back whose confirm says what it cannot undo', async () => {
     const { slack } = world.harness;
     config.services.checkout!.irreversible = ['v3'];
     try {
@@ -100,6 +100,15 @@ describe('the watch window after 100%, and irreversible versions, driven from Sl
       expect(await statusOf(id)).toBe('held');
       expect(world.engine.ports.traffic.history('checkout', 'production').at(-1)).toMatchObject({ [`is-${id}-production-checkout`]: 1 });
       expect(slack.messages('team-checkout').map((message) => message.text).join('\n')).toContain('is irreversible, so it does not roll back by itself');
+
+      // The Roll back button's confirm dialog says what rolling back cannot undo.
+      const rollbackButton = (cardOf(id).blocks as Array<{ type: string; elements?: Array<{ action_id: string; confirm?: { text: { text: string } } }> }>)
+        .filter((block) => block.type === 'actions')
+        .flatMap((block) => block.elements ?? [])
+        .find((element) => element.action_id === ActionIds.rollback);
+      expect(rollbackButton?.confirm?.text.text).toBe(
+        ":warning: *Cannot be undone:* checkout@v3 is irreversible. Rolling back sends checkout's traffic back to v1, but whatever v3 already changed (a migration, say) stays as it is: v1 runs on top of it.",
+      );
 
       // The Roll back button (behind its confirm dialog) does move traffic back.
       const before = slack.ephemeralsFor(PEOPLE.bob).length;

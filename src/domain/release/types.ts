@@ -438,6 +438,8 @@ export interface ReleaseView {
   paused: PauseRecord | null;
   /** The release takes services back to older versions: who confirmed it, and when. */
   downgradeConfirmed?: DowngradeConfirmation;
+  /** Versions it ships that moving traffic back cannot undo (the config's `irreversible`); absent when none. */
+  irreversible?: Array<{ service: string; version: string }>;
   /** Held for a human, where and since when (null unless the status is `held`). */
   held: (HoldRecord & { environment: string; service: string; stage: string; weight: number }) | null;
   health: HealthSnapshot | null;

@@ -114,6 +114,7 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
     summary: summarize(state, now),
     paused: state.paused,
     ...(state.plan.downgradeConfirmed ? { downgradeConfirmed: state.plan.downgradeConfirmed } : {}),
+    ...irreversibleView(state),
     held: heldView(state),
     health: state.lastHealth,
     watch: watchView(state),
@@ -124,6 +125,18 @@ export function toReleaseView(state: ReleaseState, meta: ViewMeta, config: Deliv
     allowedActions: allowedActions(state),
     outcome: state.phase.kind === 'finished' ? { kind: state.phase.outcome, at: state.phase.at, reason: state.phase.reason } : null,
   };
+}
+
+/** Each irreversible service@version the release ships, once, whichever environments it goes to. */
+function irreversibleView(state: ReleaseState): Pick<ReleaseView, 'irreversible'> {
+  const shipped = new Map<string, { service: string; version: string }>();
+  for (const envPlan of state.plan.environments) {
+    for (const service of envPlan.irreversible ?? []) {
+      const change = envPlan.changes.find((candidate) => candidate.service === service);
+      if (change) shipped.set(`${service}@${change.toVersion}`, { service, version: change.toVersion });
+    }
+  }
+  return shipped.size > 0 ? { irreversible: [...shipped.values()] } : {};
 }
 
 function watchSecondsOf(state: ReleaseState, environment: string): { watchSeconds?: number } {

@@ -49,6 +49,25 @@ describe('release card', () => {
     expect(done.text).toContain('Succeeded');
   });
 
+  it('the Roll back confirm names an irreversible version and what rolling back means for it, within Slack’s limits', () => {
+    const confirmOf = (view: ReleaseView) => {
+      const card = renderReleaseCard(view);
+      expect(checkMessageBlocks(card.blocks)).toEqual([]);
+      const text = (buttons(card.blocks).find((button) => button.action_id === ActionIds.rollback)!.confirm as { text: { text: string } }).text.text;
+      expect(text.length).toBeLessThanOrEqual(300);
+      return text;
+    };
+    expect(confirmOf(sampleReleaseView())).toContain('returns to the last-known-good infra-sets');
+    const from = sampleReleaseView().changes[0]!;
+    expect(confirmOf(sampleReleaseView({ irreversible: [{ service: from.service, version: from.to }] }))).toBe(
+      `:warning: *Cannot be undone:* ${from.service}@${from.to} is irreversible. Rolling back sends ${from.service}'s traffic back to ${from.from}, but whatever ${from.to} already changed (a migration, say) stays as it is: ${from.from} runs on top of it.`,
+    );
+    const several = confirmOf(sampleReleaseView({ irreversible: [{ service: 'checkout', version: 'v9' }, { service: 'payments', version: 'v3' }] }));
+    expect(several).toContain('checkout@v9, payments@v3 are irreversible');
+    const long = confirmOf(sampleReleaseView({ irreversible: [{ service: `svc-${'x'.repeat(80)}`, version: `v${'9'.repeat(80)}` }] }));
+    expect(long).toContain(':warning: *Cannot be undone:* svc-');
+  });
+
   it('carries the release id and card version in every button value', () => {
     for (const button of buttons(renderReleaseCard(sampleReleaseView()).blocks)) {
       expect(JSON.parse(String(button.value))).toEqual({ r: 'rel-0001', v: 7 });

@@ -279,6 +279,28 @@ function renderRollbackOrder(view: ReleaseView): string {
   return fitLines(lines);
 }
 
+/**
+ * What the Roll back confirm says. With an irreversible version shipped, it says what cannot be
+ * undone instead: traffic goes back, what the version already changed (a migration, say) does not.
+ * Names are shortened so it fits Slack's 300 characters.
+ */
+export function rollbackConfirmText(view: ReleaseView, services: string): string {
+  const irreversible = view.irreversible ?? [];
+  const [only] = irreversible;
+  if (!only) return `Traffic for ${clip(services, 120)} returns to the last-known-good infra-sets, in the order shown on the card.`;
+  const short = (text: string) => escapeMrkdwn(clip(text, 40));
+  let consequence: string;
+  if (irreversible.length === 1) {
+    const from = view.changes.find((change) => change.service === only.service)?.from;
+    const back = from ? `sends ${short(only.service)}'s traffic back to ${short(from)}` : `takes ${short(only.service)}'s traffic away (nothing served before)`;
+    consequence = `Rolling back ${back}, but whatever ${short(only.version)} already changed (a migration, say) stays as it is${from ? `: ${short(from)} runs on top of it` : ''}.`;
+  } else {
+    consequence = 'Rolling back sends their traffic back to the last-known-good infra-sets, but whatever they already changed (a migration, say) stays as it is.';
+  }
+  const names = escapeMrkdwn(clip(irreversible.map((entry) => `${entry.service}@${entry.version}`).join(', '), 90));
+  return clip(`:warning: *Cannot be undone:* ${names} ${irreversible.length === 1 ? 'is' : 'are'} irreversible. ${consequence}`, LIMITS.confirmText);
+}
+
 const BUTTON_ORDER: ReleaseButtonAction[] = ['approve', 'pause', 'resume', 'promote', 'rollback', 'abort'];
 
 function renderButtons(view: ReleaseView): Button[] {
@@ -306,12 +328,7 @@ function renderButtons(view: ReleaseView): Button[] {
           text: 'Roll back',
           value,
           style: 'danger',
-          confirm: confirmDialog({
-            title: 'Roll back this release?',
-            text: `Traffic for ${clip(services, 120)} returns to the last-known-good infra-sets, in the order shown on the card.`,
-            confirm: 'Roll back',
-            danger: true,
-          }),
+          confirm: confirmDialog({ title: 'Roll back this release?', text: rollbackConfirmText(view, services), confirm: 'Roll back', danger: true }),
         });
       case 'abort':
         return button({
