@@ -83,6 +83,17 @@ export type ReleaseCommand<V extends ReleaseVerb = ReleaseVerb> = { [K in V]: { 
 /** What a command answers, by its verb. */
 export type CommandResult<C extends ReleaseCommand> = Verbs[C['verb']]['answers'];
 
+/** One handler per verb, each answering its verb's result: a verb left out is a type error. */
+export type CommandHandlers = { [V in ReleaseVerb]: (command: ReleaseCommand<V>) => Promise<Verbs[V]['answers']> };
+
+/** Runs `command` through the handler of its verb. */
+export function dispatchCommand<C extends ReleaseCommand>(handlers: CommandHandlers, command: C): Promise<CommandResult<C>> {
+  // Sound: `handlers[command.verb]` is the handler of this very verb (CommandHandlers pairs them), which
+  // TypeScript cannot follow through the correlated union.
+  const handler = handlers[command.verb] as (command: C) => Promise<CommandResult<C>>;
+  return handler(command);
+}
+
 export interface ReleaseService {
   /** Every mutating input: one command in, the answer its verb gives out. */
   act<C extends ReleaseCommand>(command: C): Promise<CommandResult<C>>;

@@ -18,7 +18,7 @@ import type { Store, Stores } from '../ports/store.js';
 import type { VersionSetSnapshot } from '../ports/version-set-store.js';
 import type { VersionHistory, VersionRecord } from '../domain/release/what-ships.js';
 import type { CardSnapshot } from '../ports/release-cards.js';
-import type { CommandResult, EnvironmentOutcome, FreezeView, InfraSetView, LineStopView, LockView, ManualRollbackResult, PlanPreview, ReleaseCommand, ReleaseService } from './release-service-api.js';
+import { dispatchCommand, type CommandHandlers, type CommandResult, type EnvironmentOutcome, type FreezeView, type InfraSetView, type LineStopView, type LockView, type ManualRollbackResult, type PlanPreview, type ReleaseCommand, type ReleaseService } from './release-service-api.js';
 import { freezeList, lineStopOf } from './freeze-list.js';
 import type { ReleaseObserver } from './release-telemetry.js';
 import { decide, type DecideContext } from '../domain/release/decide.js';
@@ -367,46 +367,27 @@ export class StoredReleaseService implements ReleaseService {
 
   // ── The one entry point of every mutating input ──────────────────────────────────────────
 
-  act<C extends ReleaseCommand>(command: C): Promise<CommandResult<C>> {
-    // Sound: each case of `run` answers with its verb's own result type (see the methods' signatures).
-    return this.run(command) as Promise<CommandResult<C>>;
-  }
+  /** Each verb's unit of work; `act` runs a command through its verb's. */
+  private readonly handlers: CommandHandlers = {
+    deploy: (command) => this.deploy(command),
+    approve: (command) => this.operate(command.releaseId, { type: 'approve', actor: command.actor }),
+    pause: (command) => this.operate(command.releaseId, { type: 'pause', actor: command.actor }),
+    resume: (command) => this.operate(command.releaseId, { type: 'resume', actor: command.actor }),
+    promote: (command) => this.operate(command.releaseId, { type: 'promote', actor: command.actor }),
+    rollback: (command) => this.operate(command.releaseId, command.reason ? { type: 'rollback', actor: command.actor, reason: command.reason } : { type: 'rollback', actor: command.actor }),
+    abort: (command) => this.operate(command.releaseId, { type: 'abort', actor: command.actor }),
+    supersede: (command) => this.supersede(command),
+    manual_rollback: (command) => this.manualRollback(command),
+    freeze: (command) => this.freeze(command),
+    unfreeze: (command) => this.unfreeze(command),
+    freeze_all: (command) => this.freezeAll(command),
+    unfreeze_all: (command) => this.unfreezeAll(command),
+    lock: (command) => this.lock(command),
+    unlock: (command) => this.unlock(command),
+  };
 
-  private run(command: ReleaseCommand): Promise<CommandResult<ReleaseCommand>> {
-    switch (command.verb) {
-      case 'deploy':
-        return this.deploy(command);
-      case 'approve':
-        return this.operate(command.releaseId, { type: 'approve', actor: command.actor });
-      case 'pause':
-        return this.operate(command.releaseId, { type: 'pause', actor: command.actor });
-      case 'resume':
-        return this.operate(command.releaseId, { type: 'resume', actor: command.actor });
-      case 'promote':
-        return this.operate(command.releaseId, { type: 'promote', actor: command.actor });
-      case 'rollback':
-        return this.operate(command.releaseId, command.reason ? { type: 'rollback', actor: command.actor, reason: command.reason } : { type: 'rollback', actor: command.actor });
-      case 'abort':
-        return this.operate(command.releaseId, { type: 'abort', actor: command.actor });
-      case 'supersede':
-        return this.supersede(command);
-      case 'manual_rollback':
-        return this.manualRollback(command);
-      case 'freeze':
-        return this.freeze(command);
-      case 'unfreeze':
-        return this.unfreeze(command);
-      case 'freeze_all':
-        return this.freezeAll(command);
-      case 'unfreeze_all':
-        return this.unfreezeAll(command);
-      case 'lock':
-        return this.lock(command);
-      case 'unlock':
-        return this.unlock(command);
-      default:
-        return assertNever(command, 'release command');
-    }
+  act<C extends ReleaseCommand>(command: C): Promise<CommandResult<C>> {
+    return dispatchCommand(this.handlers, command);
   }
 
   // ── Deploy ────────────────────────────────────────────────────────────────────────────────

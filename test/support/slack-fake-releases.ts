@@ -1,9 +1,8 @@
 import type { DeliveryConfig } from '../../src/config/delivery-schema.js';
 import { mayApprove, mayDeploy, mayGovern, mayOperate } from '../../src/domain/release/authorization.js';
-import { assertNever } from '../../src/domain/assert-never.js';
 import type { DeployRequest, Outcome, OperatorAction, ReleaseStatus, ReleaseView } from '../../src/domain/release/types.js';
 import type { Chat, MessageRef } from '../../src/ports/chat.js';
-import type { CommandResult, EnvironmentOutcome, FreezeView, ReleaseActionRequest, ReleaseCommand, ReleaseService, ReleaseVerb } from '../../src/services/release-service-api.js';
+import { dispatchCommand, type CommandHandlers, type CommandResult, type EnvironmentOutcome, type FreezeView, type ReleaseActionRequest, type ReleaseCommand, type ReleaseService, type ReleaseVerb } from '../../src/services/release-service-api.js';
 
 /**
  * A small in-memory ReleaseService for testing the Slack surface on its own: the real config's
@@ -29,43 +28,29 @@ export class FakeReleaseService implements ReleaseService {
     private readonly now: () => Date,
   ) {}
 
+  readonly #notFaked = () => Promise.resolve({ kind: 'refused', code: 'invalid_input', message: 'not faked' } as const);
+  readonly #handlers: CommandHandlers = {
+    deploy: (command) => this.deploy(command),
+    approve: (command) => this.approve(command),
+    pause: (command) => this.pause(command),
+    resume: (command) => this.resume(command),
+    promote: (command) => this.promote(command),
+    rollback: (command) => this.rollback(command),
+    abort: (command) => this.abort(command),
+    manual_rollback: (command) => this.manualRollback(command),
+    freeze: (command) => this.freeze(command),
+    unfreeze: (command) => this.unfreeze(command),
+    supersede: this.#notFaked,
+    freeze_all: this.#notFaked,
+    unfreeze_all: this.#notFaked,
+    lock: this.#notFaked,
+    unlock: this.#notFaked,
+  };
+
   act<C extends ReleaseCommand>(command: C): Promise<CommandResult<C>> {
-    // Sound: each case answers with its verb's own result type, as the engine's `act` does.
-    return this.run(command) as Promise<CommandResult<C>>;
+    return dispatchCommand(this.#handlers, command);
   }
 
-  private run(command: ReleaseCommand): Promise<CommandResult<ReleaseCommand>> {
-    switch (command.verb) {
-      case 'deploy':
-        return this.deploy(command);
-      case 'approve':
-        return this.approve(command);
-      case 'pause':
-        return this.pause(command);
-      case 'resume':
-        return this.resume(command);
-      case 'promote':
-        return this.promote(command);
-      case 'rollback':
-        return this.rollback(command);
-      case 'abort':
-        return this.abort(command);
-      case 'manual_rollback':
-        return this.manualRollback(command);
-      case 'freeze':
-        return this.freeze(command);
-      case 'unfreeze':
-        return this.unfreeze(command);
-      case 'supersede':
-      case 'freeze_all':
-      case 'unfreeze_all':
-      case 'lock':
-      case 'unlock':
-        return Promise.resolve({ kind: 'refused', code: 'invalid_input', message: 'not faked' });
-      default:
-        return assertNever(command, 'release command');
-    }
-  }
 
   private async deploy(request: DeployRequest): Promise<Outcome> {
     this.calls.push({ verb: 'deploy', userId: request.actor.userId });
