@@ -175,8 +175,13 @@ describe('what ships, with its links; no silent downgrade', () => {
     expect((await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v2 to production', 'deploys')).status).toBe(200);
     const asked = await eventually('the downgrade question', () => slack.ephemeralsFor(PEOPLE.alice)[before]);
     expect(asked.text).toContain('Deploying checkout@v2 downgrades checkout v3 → v2 in staging, production');
+    const answered = slack.ephemeralsFor(PEOPLE.alice).length;
     await slack.clickButton(PEOPLE.alice, asked, ActionIds.deployDowngrade);
-    await eventually('the release', async () => (await world.engine.engine.releases.listActive()).length === 1);
+    // The click's own answer comes after the release is saved: wait for it, or it could take the place
+    // the history's answer is looked for in.
+    const started = await eventually('the answer to the confirmed downgrade', () => slack.ephemeralsFor(PEOPLE.alice)[answered]);
+    expect(started.text).toMatch(/Release `[\w-]+` planned/);
+    expect(await world.engine.engine.releases.listActive()).toHaveLength(1);
 
     const historyAsked = slack.ephemeralsFor(PEOPLE.alice).length;
     expect((await slack.sendCommand(PEOPLE.alice, '/release', 'history checkout', 'deploys')).status).toBe(200);
