@@ -4,7 +4,7 @@ import { lastKnownGood } from '../domain/infra-set/keep-warm.js';
 import { assertNever } from '../domain/assert-never.js';
 import { mayActOn, mayDeploy, mayGovern, mayRollBack } from '../domain/release/authorization.js';
 import { LINE_STOP_ENVIRONMENT, lineRestartNotice, lineStopNotice } from '../domain/release/line-stop.js';
-import { newReleaseState, startRelease } from '../domain/release/decide.js';
+import { alreadyShips, newReleaseState, startRelease } from '../domain/release/decide.js';
 import { admitDowngrades, describeDowngrade, planDowngrades } from '../domain/release/downgrade.js';
 import { planRelease } from '../domain/release/plan.js';
 import { changeMarks } from '../domain/release/what-ships.js';
@@ -556,6 +556,8 @@ export class StoredReleaseService implements ReleaseService {
       const denied = await this.authorize(row, asked(row.versionSetId), now);
       if (denied) return denied;
       if (!(service in row.state.plan.versions)) return refused('not_in_release', `${service} is not shipped by release ${releaseId}`);
+      // The same fix again (a second submit, a retyped command) answers with the release as it is: nothing is minted or redone.
+      if (alreadyShips(row.state, service, version)) return { kind: 'accepted', view: await this.viewOf(this.store, row, now), existing: true };
       try {
         return await this.transaction(async (tx, after) => {
           // Serialised with deploy decisions: the mint and the busy checks of a /deploy are not raced.

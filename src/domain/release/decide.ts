@@ -781,13 +781,30 @@ function watchReading(draft: Draft, phase: Extract<Phase, { kind: 'watching' }>,
   startRollback(draft, `late rollback: ${entry.service} failed health in ${step.environment} during the watch window ${entry.consecutiveFails}× in a row (${failing.join('; ') || 'fail'})`, 'rolled_back');
 }
 
+/** The environments a supersede of `service` changes: from the current one on, those that ship it. */
+function supersededEnvironments(state: ReleaseState, service: string) {
+  const envIndex = state.plan.path.indexOf(currentEnvironment(state));
+  return state.plan.environments.filter((plan) => state.plan.path.indexOf(plan.environment) >= envIndex && plan.changes.some((c) => c.service === service));
+}
+
+/**
+ * Whether superseding `service` with `version` would change nothing: the release is in flight and
+ * already ships that version of it wherever a supersede would put it (the same fix submitted twice,
+ * a command typed again, the version it was deployed with).
+ */
+export function alreadyShips(state: ReleaseState, service: string, version: string): boolean {
+  if (state.phase.kind === 'finished' || state.phase.kind === 'rolling_back') return false;
+  const affected = supersededEnvironments(state, service);
+  return affected.length > 0 && affected.every((plan) => plan.changes.find((change) => change.service === service)?.toVersion === version);
+}
+
 function supersede(draft: Draft, input: Extract<ReleaseInput, { type: 'supersede' }>): Refusal | null {
   const state = draft.state;
   if (state.phase.kind === 'finished') return refusal('release_finished', `Release ${state.id} has finished`);
   if (state.phase.kind === 'rolling_back') return refusal('invalid_input', `Release ${state.id} is rolling back`);
   const env = currentEnvironment(state);
   const envIndex = state.plan.path.indexOf(env);
-  const affected = state.plan.environments.filter((plan) => state.plan.path.indexOf(plan.environment) >= envIndex && plan.changes.some((c) => c.service === input.service));
+  const affected = supersededEnvironments(state, input.service);
   if (affected.length === 0) return refusal('not_in_release', `${input.service} is not (or no longer) shipped by release ${state.id}`);
   const finalizeIndex = state.plan.steps.findIndex((step) => step.kind === 'finalize' && step.environment === env && step.service === input.service);
   if (finalizeIndex !== -1 && finalizeIndex < state.cursor) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mayActOn } from '../../../src/domain/release/authorization.js';
-import { decide, newReleaseState, nextTickAt, releaseStatus, startRelease, type DecideContext } from '../../../src/domain/release/decide.js';
+import { alreadyShips, decide, newReleaseState, nextTickAt, releaseStatus, startRelease, type DecideContext } from '../../../src/domain/release/decide.js';
 import type { EnvironmentFacts, WorldFacts } from '../../../src/domain/release/gates.js';
 import { planRelease } from '../../../src/domain/release/plan.js';
 import type { Actor, Decision, ReleaseEffect, ReleaseInput, ReleaseState } from '../../../src/domain/release/types.js';
@@ -373,6 +373,19 @@ describe('transitions', () => {
     expect(effectOf(provisioning, 'provision')).toMatchObject({ environment: 'production', infraSetId: 'is-r1-production-checkout-s1' });
     const next = step(provisioning.state, { type: 'provisioned', token: token(provisioning.state), outcome: { kind: 'done' } }, T0, ctx);
     expect(effectOf(next, 'set_weights').weights).toEqual({ 'is-r1-production-checkout-s1': 1, 'is-prod-v1': 99 });
+  });
+});
+
+describe('supersede: the same fix twice', () => {
+  it('knows when a release in flight already ships that version of the service, and never once it is over', () => {
+    const state = baking();
+    expect(alreadyShips(state, 'checkout', 'v2')).toBe(true);
+    expect(alreadyShips(state, 'checkout', 'v2.1')).toBe(false);
+    expect(alreadyShips(state, 'web', 'v2')).toBe(false);
+    const fixed = step(state, { type: 'supersede', actor: alice, service: 'checkout', version: 'v2.1', versionSetId: 8, history: [] }).state;
+    expect(alreadyShips(fixed, 'checkout', 'v2.1')).toBe(true);
+    const aborted = step(fixed, { type: 'abort', actor: alice }).state;
+    expect(alreadyShips(aborted, 'checkout', 'v2.1')).toBe(false);
   });
 });
 

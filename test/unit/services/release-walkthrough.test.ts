@@ -419,6 +419,10 @@ describe('operator inputs', () => {
     expect(await h.engine.releases.act({ verb: 'supersede', actor: alice, releaseId: id, service: 'web', version: 'v9' })).toMatchObject({ kind: 'refused', code: 'not_in_release' });
     const view = accepted(await h.engine.releases.act({ verb: 'supersede', actor: alice, releaseId: id, service: 'checkout', version: 'v2.1' }));
     expect(view.versionSetId).toBeGreaterThan(before.versionSetId);
+    // The same fix again (a second submit, a retyped command) changes nothing: no set minted, no stage redone.
+    const again = await h.engine.releases.act({ verb: 'supersede', actor: alice, releaseId: id, service: 'checkout', version: 'v2.1' });
+    expect(again).toMatchObject({ kind: 'accepted', existing: true, view: { id, versionSetId: view.versionSetId } });
+    expect(h.store.auditRows(id).filter((row) => row.type.split('+').includes('superseded'))).toHaveLength(1);
     expect(view.changes).toMatchObject([{ service: 'checkout', from: 'v1', to: 'v2.1', shipment: { direction: 'upgrade', compareUrl: 'https://github.com/acme/checkout/compare/v1...v2.1' } }]);
     expect(await drive(h, async () => (await status(h, id)).status === 'succeeded')).toBe(true);
     const fix = `is-${id}-production-checkout-s1`;
