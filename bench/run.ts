@@ -6,6 +6,7 @@ import { formatColdStart, runColdStart } from './cold-start.js';
 import { formatJudgeBenchmark, runJudgeBenchmark } from './judge.js';
 import { formatMergeQueueBench, runMergeQueueBench } from './merge-queue.js';
 import { formatRollbackLatency, runRollbackLatency } from './rollback-latency.js';
+import { formatReplicaDrain, runReplicaDrain } from './replica-drain.js';
 import { formatSchedulerScale, runSchedulerScale } from './scheduler-scale.js';
 import { formatSlackBudget, runSlackBudget } from './slack-budget.js';
 import { BENCH_POSTGRES_ADMIN_URL } from './support/databases.js';
@@ -45,6 +46,13 @@ const BENCHMARKS: Benchmark[] = [
     about:
       'Cost of one engine tick (`engine.tick(now)`: claim due releases with `FOR UPDATE SKIP LOCKED`, decide, write state + event + outbox) with 100, 1,000 and 10,000 active releases, each a canary baking for its own service. Releases are copied in bulk with SQL from one driven for real; set-up is not timed. Goal: 10,000 active releases with 1% due, a tick ≤ 200 ms, on PGlite and on Postgres; cost per due release flat from 100 to 10,000.',
     run: async () => formatSchedulerScale(await runSchedulerScale()),
+  },
+  {
+    name: 'replica-drain',
+    title: 'Replica drain (1 vs. 3 replicas on Postgres)',
+    about:
+      'Goal (DESIGN.md §6, issue #12): 3 replicas on Postgres drain 1,000 due releases ≥ 2× faster than one. Each replica is a real app process (`bench/workers/product-app.ts`: `startApp`, HTTP mode, node-cron scheduler) on one scratch Postgres database; the runs alternate 1 and 3 replicas, each on a fresh database and seed. The 1,000 releases are canaries at 10% whose bake ended while they were not due (copied in bulk from one driven for real); they are made due at one instant a few seconds after every replica announced it is ready (an even second, where the 2 s beat and each replica\'s wake-up timer fire), so no process start is timed. A release\'s next step is real work through the engine: a tick claims it (`FOR UPDATE SKIP LOCKED`, 20 per transaction), decides the canary passed and writes the promotion with its event and a `set_weights` 100% outbox row; the critical lane sends that as a signed traffic webhook and, in one transaction, marks the row done and feeds the answer back to the release (its second transition). **Drained** = every release has taken that step and its traffic result is written (the last `set_weights` row finished); no release is due any more. Card posts and thread lines are left out: the Slack adapter paces them to one post per channel per second in each process, Slack\'s budget rather than work replicas can share. The traffic receiver (`bench/support/webhook-recorder.ts`) and the Slack stub run in the bench process; their CPU is shown, and is small.',
+    run: async () => formatReplicaDrain(await runReplicaDrain()),
   },
   {
     name: 'slack-budget',
