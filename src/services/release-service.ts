@@ -56,6 +56,16 @@ function describeTarget(target: DeployTarget): string {
   return target.kind === 'service' ? `${target.service}@${target.version}` : `version set #${target.versionSetId}`;
 }
 
+/**
+ * What someone whose deploy a release is in the way of can do, with the command that rolls the
+ * release forward to what they asked for, ready to copy (a supersede replaces one service at a time).
+ */
+function busyWayOut(busy: ReleaseRecord, services: readonly string[], asked: Readonly<Record<string, string>>): string {
+  const fixes = services.filter((service) => asked[service] !== undefined && asked[service] !== busy.state.plan.versions[service]).map((service) => `\`/release supersede ${busy.id} ${service}@${asked[service]}\``);
+  if (fixes.length === 0) return 'wait for it or roll it back';
+  return `wait for it, roll it back, or supersede it with what you asked for: ${fixes.join(', then ')}`;
+}
+
 function newReleaseId(): string {
   return `r${randomBytes(5).toString('hex')}`;
 }
@@ -320,13 +330,7 @@ export class StoredReleaseService implements ReleaseService {
         .filter(([service]) => busy.state.plan.environments.some((env) => env.changes.some((change) => change.service === service)))
         .map(([service, version]) => `${service}@${version}`)
         .join(', ');
-      return {
-        ok: false,
-        refusal: {
-          code: 'environment_busy',
-          message: `Release ${busy.id} (${ships} → ${busy.environment}, requested by <@${busy.requester}>, ${busy.status}) is already shipping ${overlap(busy).join(', ')}; wait for it, supersede it or roll it back`,
-        },
-      };
+      return { ok: false, refusal: { code: 'environment_busy', message: `Release ${busy.id} (${ships} → ${busy.environment}, requested by <@${busy.requester}>, ${busy.status}) is already shipping ${overlap(busy).join(', ')}; ${busyWayOut(busy, overlap(busy), planned.plan.versions)}` } };
     }
     return { ok: true, plan: planned.plan, base, versions, mint, world };
   }

@@ -25,7 +25,7 @@ type Help = { kind: 'help' };
 export const USAGE = {
   deploy: '/deploy <service>@<version> [to <env>]  |  /deploy set <N> to <env>  |  /deploy',
   rollback: '/rollback <service> [in <env>] [to <infra-set>]',
-  release: '/release [<id> | list | history [<service>] [<env>]]',
+  release: '/release [<id> | list | history [<service>] [<env>] | supersede <id> <service>@<version>]',
   freeze: '/freeze <env> [duration] [reason]  |  /freeze all [reason]',
   unfreeze: '/unfreeze <env>  |  /unfreeze all',
   queue: '/queue [list]  |  /queue add <owner/repo>#<N>  |  /queue remove <owner/repo>#<N>',
@@ -181,7 +181,18 @@ export type ReleaseCommand =
   | { kind: 'list' }
   | { kind: 'show'; releaseId: string }
   | { kind: 'history'; service?: string; environment?: string }
+  | { kind: 'supersede'; releaseId: string; service: string; version: string }
   | CommandProblem;
+
+/** What `/release` does besides showing a release by its id; a misspelt one is suggested. */
+const RELEASE_SUBCOMMANDS = ['list', 'history', 'supersede'];
+
+const releaseId = z.string().regex(/^[\w-]+$/);
+
+/** The command that rolls `releaseId` forward with `service@version`, as a user types it. */
+export function supersedeCommandText(releaseId: string, service: string, version: string): string {
+  return `/release supersede ${releaseId} ${service}@${version}`;
+}
 
 /** `history [<service>] [<env>]`, either order: each word must be a known service or environment. */
 function parseHistory(words: string[], names: KnownNames): ReleaseCommand {
@@ -206,13 +217,47 @@ function parseHistory(words: string[], names: KnownNames): ReleaseCommand {
   return { kind: 'history', ...(service ? { service } : {}), ...(environment ? { environment } : {}) };
 }
 
+/** `supersede <id> [with] <service>@<version>`: the fix that replaces what the release ships of that service. */
+function parseSupersede(words: string[], names: KnownNames): ReleaseCommand {
+  const usage = USAGE.release;
+  const example = supersedeCommandText('<release-id>', names.services[0] ?? 'checkout', 'v1.4.2');
+  const [id, ...rest] = words;
+  if (!id || !releaseId.safeParse(id).success) return bad(`\`/release supersede\` needs the release and the fix, e.g. \`${example}\`.`, usage);
+  const [target, ...extra] = rest[0]?.toLowerCase() === 'with' ? rest.slice(1) : rest;
+  if (!target) return bad(`Say which fix rolls \`${id}\` forward: \`${supersedeCommandText(id, names.services[0] ?? 'checkout', 'v1.4.2')}\`.`, usage);
+  const parsed = serviceAtVersion.safeParse(target);
+  if (!parsed.success) {
+    const name = target.split('@')[0] ?? '';
+    if (names.services.includes(name)) return bad(`Which version of \`${name}\` is the fix? Write \`${name}@<version>\`.`, usage);
+    if (serviceName.safeParse(name).success) return unknown('service', name, names, usage);
+    return bad(`\`${target}\` is not \`<service>@<version>\`.`, usage);
+  }
+  if (extra.length > 0) return bad(`Unexpected \`${extra.join(' ')}\` after the fix: one \`<service>@<version>\` at a time.`, usage);
+  const [, service = '', version = ''] = parsed.data.match(/^([^@]+)@(.+)$/) ?? [];
+  return checkService(service, names, usage) ?? { kind: 'supersede', releaseId: id, service, version };
+}
+
 export function parseRelease(text: string, names: KnownNames): ReleaseCommand {
   const tokens = tokenize(text);
   if (isHelp(tokens)) return { kind: 'help' };
-  if (tokens[0]?.toLowerCase() === 'history') return parseHistory(tokens.slice(1), names);
-  if (tokens.length === 0 || (tokens.length === 1 && tokens[0]?.toLowerCase() === 'list')) return { kind: 'list' };
-  if (tokens.length === 1 && /^[\w-]+$/.test(tokens[0] ?? '')) return { kind: 'show', releaseId: tokens[0] ?? '' };
-  return bad('`/release` takes one release id, or `list`.', USAGE.release);
+  const first = tokens[0]?.toLowerCase();
+  if (first === 'history') return parseHistory(tokens.slice(1), names);
+  if (first === 'supersede') return parseSupersede(tokens.slice(1), names);
+  if (tokens.length === 0 || (tokens.length === 1 && first === 'list')) return { kind: 'list' };
+  if (first === 'list') return bad('`/release list` takes nothing after it.', USAGE.release);
+  if (tokens.length === 1 && releaseId.safeParse(tokens[0]).success) return { kind: 'show', releaseId: tokens[0] ?? '' };
+  // More than an id: a subcommand, perhaps misspelt (`supercede r-12 checkout@v2`).
+  const suggestion = first ? didYouMean(first, RELEASE_SUBCOMMANDS) : undefined;
+  if (suggestion) {
+    return { kind: 'problem', code: 'unknown_subcommand', message: `\`/release ${tokens[0] ?? ''}\` is not a release command.`, usage: USAGE.release, suggestion: `/release ${suggestion}` };
+  }
+  return bad('`/release` takes one release id, `list`, `history` or `supersede`.', USAGE.release);
+}
+
+/** A single word that is no release but reads like a subcommand (`/release supercede`): the subcommand it was meant to be. */
+export function releaseSubcommandLike(word: string): string | undefined {
+  const suggestion = didYouMean(word, RELEASE_SUBCOMMANDS);
+  return suggestion ? `/release ${suggestion}` : undefined;
 }
 
 // ── /freeze, /unfreeze ────────────────────────────────────────────────────────────────────────
@@ -353,11 +398,15 @@ export const HELP = {
   },
   release: {
     command: '/release',
-    summary: 'status of releases',
+    summary: 'status of releases, their history, and rolling one forward with a fix',
     forms: [
       { usage: '/release list', description: 'the active releases' },
       { usage: '/release <id>', description: 'one release\'s card' },
       { usage: '/release history [<service>] [<env>]', description: 'who did what and when: deploys, approvals, promotions, pauses, rollbacks, freezes…' },
+      {
+        usage: '/release supersede <id> [with] <service>@<version>',
+        description: 'roll forward with a fix: the version replaces what the release ships of that service, from the current stage on',
+      },
     ],
   },
   freeze: {

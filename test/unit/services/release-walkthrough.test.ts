@@ -138,7 +138,12 @@ describe('refusals at the door', () => {
     const busy = await deploy(alice, 'checkout', 'v3');
     expect(busy).toMatchObject({ kind: 'refused', code: 'environment_busy' });
     expect(busy.kind === 'refused' && busy.message).toContain(`Release ${id} (checkout@v2 → production, requested by <@U0ALICE>`);
-    expect(await deploy(bob, 'checkout', 'v2')).toMatchObject({ kind: 'refused', code: 'environment_busy' });
+    // It names the command that rolls the release in the way forward to what was asked, ready to copy.
+    expect(busy.kind === 'refused' && busy.message).toContain(`supersede it with what you asked for: \`/release supersede ${id} checkout@v3\``);
+    const same = await deploy(bob, 'checkout', 'v2');
+    expect(same).toMatchObject({ kind: 'refused', code: 'environment_busy' });
+    // Someone else asking for what it already ships has nothing to supersede it with.
+    expect(same.kind === 'refused' && same.message).toMatch(/; wait for it or roll it back$/);
     expect(await h.engine.releases.status('r-missing')).toBeUndefined();
     expect(await h.engine.releases.act({ verb: 'pause', actor: alice, releaseId: 'r-missing' })).toMatchObject({ kind: 'refused', code: 'unknown_release' });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { didYouMean, parseDeploy, parseFreeze, parseQueue, parseRelease, parseRollback, parseUnfreeze, tokenize } from '../../../src/app/slack/command-text.js';
+import { didYouMean, parseDeploy, parseFreeze, parseQueue, parseRelease, parseRollback, parseUnfreeze, releaseSubcommandLike, tokenize } from '../../../src/app/slack/command-text.js';
 
 const names = { services: ['checkout', 'inventory', 'payments', 'web'], environments: ['staging', 'production'] };
 
@@ -38,6 +38,24 @@ describe('command text', () => {
     expect(parseQueue('remove acme/api#7')).toEqual({ kind: 'remove', repo: 'acme/api', pullNumber: 7 });
     expect(parseQueue('ad acme/api#7')).toMatchObject({ kind: 'problem', suggestion: '/queue add' });
     expect(parseQueue('add acme/api')).toMatchObject({ kind: 'problem', code: 'bad_arguments' });
+  });
+
+  it('parses /release supersede, with or without `with`, and says what is wrong with the rest', () => {
+    const fix = { kind: 'supersede', releaseId: 'r-12', service: 'checkout', version: 'v1.4.1' };
+    expect(parseRelease('supersede r-12 checkout@v1.4.1', names)).toEqual(fix);
+    expect(parseRelease('supersede r-12 with checkout@v1.4.1', names)).toEqual(fix);
+    expect(parseRelease('SUPERSEDE r-12 WITH checkout@v1.4.1', names)).toEqual(fix);
+    expect(parseRelease('supersede r-12 chekout@v1.4.1', names)).toMatchObject({ kind: 'problem', code: 'unknown_service', suggestion: 'checkout' });
+    expect(parseRelease('supersede r-12 checkout', names)).toMatchObject({ kind: 'problem', code: 'bad_arguments', message: expect.stringContaining('`checkout@<version>`') });
+    expect(parseRelease('supersede r-12', names)).toMatchObject({ kind: 'problem', code: 'bad_arguments', message: expect.stringContaining('/release supersede r-12 checkout@v1.4.2') });
+    expect(parseRelease('supersede', names)).toMatchObject({ kind: 'problem', code: 'bad_arguments', usage: expect.stringContaining('supersede <id> <service>@<version>') });
+    expect(parseRelease('supersede r-12 checkout@v2 payments@v3', names)).toMatchObject({ kind: 'problem', code: 'bad_arguments', message: expect.stringContaining('one `<service>@<version>` at a time') });
+    // A misspelt subcommand is named, like /queue's.
+    expect(parseRelease('supercede r-12 checkout@v2', names)).toMatchObject({ kind: 'problem', code: 'unknown_subcommand', suggestion: '/release supersede' });
+    expect(parseRelease('histroy checkout', names)).toMatchObject({ kind: 'problem', code: 'unknown_subcommand', suggestion: '/release history' });
+    expect(parseRelease('list all', names)).toMatchObject({ kind: 'problem', code: 'bad_arguments' });
+    expect(releaseSubcommandLike('supercede')).toBe('/release supersede');
+    expect(releaseSubcommandLike('r3f9a0c1d2e')).toBeUndefined();
   });
 
   it('tokenizes quotes, including the curly ones Slack clients send', () => {

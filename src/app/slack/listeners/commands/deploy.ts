@@ -13,7 +13,8 @@ export function cardChannelOf(deps: SlackDeps, view: ReleaseView): string {
   return deps.config.environments[view.targetEnvironment]?.channel ?? '#deploys';
 }
 
-function channelMention(channel: string): string {
+/** A card channel as the answer names it: a `#name` as written, a channel id as a link. */
+export function channelMention(channel: string): string {
   return channel.startsWith('#') ? channel : `<#${channel}>`;
 }
 
