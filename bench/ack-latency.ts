@@ -7,7 +7,8 @@ import { BENCH_DEVELOPER } from './support/bench-config.js';
 import { BENCH_POSTGRES_ADMIN_URL, openScratchPostgres, postgresAvailable, type ScratchPostgres } from './support/databases.js';
 import { spawnWorker, type Spawned } from './support/processes.js';
 import { BENCH_BOT_TOKEN, BENCH_SIGNING_SECRET, signedButton, signedCommand, type SignedRequest } from './support/slack-requests.js';
-import { SlackStub } from './support/slack-stub.js';
+import { openLoop } from './support/open-loop.js';
+import { RemoteSlackStub } from './support/slack-stub.js';
 import { ms, table, verdict } from './support/stats.js';
 
 /**
@@ -49,7 +50,7 @@ export interface AckLatencyResult {
 
 type Kind = 'command' | 'button';
 
-function requestFactory(kind: Kind, stub: SlackStub, releaseIds: string[], version: number): () => SignedRequest {
+function requestFactory(kind: Kind, stub: RemoteSlackStub, releaseIds: string[], version: number): () => SignedRequest {
   let counter = 0;
   const prefix = `${process.pid}${Date.now().toString(36)}`;
   return () => {
@@ -92,13 +93,13 @@ function figures(result: Result): Figures {
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 1_500));
 
-async function measureLatency(url: string, stub: SlackStub, releaseIds: string[], version: number, kind: Kind, options: Required<AckLatencyOptions>): Promise<Figures> {
-  const result = figures(await load(url, requestFactory(kind, stub, releaseIds, version), { connections: 10, seconds: options.latencySeconds, rate: options.rate }));
+async function measureLatency(url: string, stub: RemoteSlackStub, releaseIds: string[], version: number, kind: Kind, options: Required<AckLatencyOptions>): Promise<Figures> {
+  const { p50, p99, p99_9, requests, non2xx, errors } = await openLoop(url, '/slack/events', requestFactory(kind, stub, releaseIds, version), { rate: options.rate, seconds: options.latencySeconds });
   await settle();
-  return result;
+  return { p50, p99, p99_9, requests, non2xx, errors };
 }
 
-async function measureMaxRate(url: string, stub: SlackStub, releaseIds: string[], version: number, kind: Kind, options: Required<AckLatencyOptions>): Promise<number> {
+async function measureMaxRate(url: string, stub: RemoteSlackStub, releaseIds: string[], version: number, kind: Kind, options: Required<AckLatencyOptions>): Promise<number> {
   const result = await load(url, requestFactory(kind, stub, releaseIds, version), { connections: 20, seconds: options.maxRateSeconds });
   await settle();
   return result['2xx'] / result.duration;
@@ -110,17 +111,18 @@ async function measureMaxRate(url: string, stub: SlackStub, releaseIds: string[]
  * turned away "busy" answers in its ack. The backlog is bounded when the app drains within seconds
  * of the load stopping.
  */
-async function measureProcessed(url: string, stub: SlackStub, releaseIds: string[], version: number, offered: number, seconds: number): Promise<Processed> {
-  const before = stub.counts.get('response_url') ?? 0;
+async function measureProcessed(url: string, stub: RemoteSlackStub, releaseIds: string[], version: number, offered: number, seconds: number): Promise<Processed> {
+  const answered = async () => (await stub.counts()).get('response_url') ?? 0;
+  const before = await answered();
   const started = process.hrtime.bigint();
   const result = await load(url, requestFactory('command', stub, releaseIds, version), { connections: 64, seconds, rate: offered });
   const loadEnded = process.hrtime.bigint();
   // Drain: wait until no answer arrives for 1 s (bounded at 30 s).
-  let last = stub.counts.get('response_url') ?? 0;
+  let last = await answered();
   let quietSince = process.hrtime.bigint();
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const now = stub.counts.get('response_url') ?? 0;
+    const now = await answered();
     if (now !== last) {
       last = now;
       quietSince = process.hrtime.bigint();
@@ -155,12 +157,14 @@ export async function runAckLatency(input: AckLatencyOptions = {}): Promise<AckL
     databases: input.databases ?? ['pglite', 'postgres'],
     pairs: input.pairs ?? 3,
   };
-  const stub = new SlackStub();
-  await stub.start();
   const dataDir = mkdtempSync(join(tmpdir(), 'dd-bench-ack-'));
   const spawned: Array<Spawned<unknown>> = [];
   const scratches: ScratchPostgres[] = [];
   try {
+    // Slack in a process of its own: the products' answers must not load the client that times them.
+    const stubProcess = await spawnWorker<{ url: string }>('bench/workers/slack-stub.ts', {});
+    spawned.push(stubProcess);
+    const stub = new RemoteSlackStub(stubProcess.ready.url);
     const bare = await spawnWorker<{ url: string }>('bench/workers/bare-bolt.ts', {
       BENCH_BOT_TOKEN,
       BENCH_SIGNING_SECRET,
@@ -230,7 +234,6 @@ export async function runAckLatency(input: AckLatencyOptions = {}): Promise<AckL
   } finally {
     for (const child of spawned.reverse()) await child.stop().catch(() => {});
     for (const scratch of scratches) await scratch.close().catch(() => {});
-    await stub.down();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -240,7 +243,7 @@ export function formatAckLatency(result: AckLatencyResult): string {
   const label = (name: string) => (name === 'bare' ? 'bare Bolt (floor)' : `Durable Delivery on ${name === 'pglite' ? 'PGlite (default)' : 'Postgres'}`);
   const what = (kind: Kind) => (kind === 'command' ? 'slash command' : 'button click');
   const lines = [
-    `${options.pairs} rounds; in each, for slash commands then clicks: the floor, each product, the floor again (${options.rate} req/s for ${options.latencySeconds} s each, autocannon, 10 connections, latency corrected for coordinated omission), ${options.activeReleases.toLocaleString('en-US')} active releases in each product's store. Every app runs as its own process for the whole run. p99 per run (p50 in brackets); the floor of a round is the worse of its two floor runs; "requests" well under ${options.rate * options.latencySeconds} means the app could not keep up:`,
+    `${options.pairs} rounds; in each, for slash commands then clicks: the floor, each product, the floor again (${options.rate} req/s for ${options.latencySeconds} s each, open loop: one request due every ${(1000 / options.rate).toFixed(0)} ms and sent when due whatever came back, up to 64 kept-alive connections, latency from when it was due to its answer), ${options.activeReleases.toLocaleString('en-US')} active releases in each product's store. Every app, and the Slack stub that takes the products' answers, runs as its own process for the whole run. p99 per run (p50 in brackets); the floor of a round is the worse of its two floor runs; "requests" well under ${options.rate * options.latencySeconds} means the app could not keep up:`,
     '',
   ];
   const header = ['round (1-min load avg)', 'request', ...apps.map(label), 'bare Bolt again'];
