@@ -1,6 +1,7 @@
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { renderNotice } from '../../adapters/slack/blocks/ephemeral.js';
+import type { ResponseUrls } from '../../adapters/slack/response-url.js';
 import { ephemeral, messageArgs } from './slack-responses.js';
 
 /** What an overloaded bot tells the person, at once and to them only; nothing was done. */
@@ -47,7 +48,7 @@ export class AdmissionGate {
 }
 
 /** Bolt global middleware admitting slash commands and button clicks through `gate`. */
-export function admission(gate: AdmissionGate, logger: Logger): Middleware<AnyMiddlewareArgs> {
+export function admission(gate: AdmissionGate, logger: Logger, responseUrls: ResponseUrls): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     // Events, modal submissions and anything else are rare and pass: an event is acknowledged by
     // Bolt before any listener runs, and a modal's answer has its own shape.
@@ -55,7 +56,7 @@ export function admission(gate: AdmissionGate, logger: Logger): Middleware<AnyMi
     if (!admitted) return args.next();
     if (!gate.tryEnter()) {
       logger.warn({ inFlight: gate.inFlight, turnedAway: gate.turnedAway }, 'busy: a Slack input was turned away');
-      return answerBusy(args, logger);
+      return answerBusy(args, logger, responseUrls);
     }
     try {
       await args.next();
@@ -65,7 +66,7 @@ export function admission(gate: AdmissionGate, logger: Logger): Middleware<AnyMi
   };
 }
 
-async function answerBusy(args: Parameters<Middleware<AnyMiddlewareArgs>>[0], logger: Logger): Promise<void> {
+async function answerBusy(args: Parameters<Middleware<AnyMiddlewareArgs>>[0], logger: Logger, responseUrls: ResponseUrls): Promise<void> {
   const content = renderNotice(BUSY_MESSAGE);
   const cannotSay = (error: unknown) => logger.warn({ err: error }, 'could not say busy');
   if ('command' in args) {
@@ -76,7 +77,8 @@ async function answerBusy(args: Parameters<Middleware<AnyMiddlewareArgs>>[0], lo
   if (!('action' in args) || args.body.type !== 'block_actions') return;
   await args.ack();
   if (args.body.response_url) {
-    await args.respond(ephemeral(content)).catch(cannotSay);
+    // Kept-alive and without the Web API client's machinery: an overloaded bot says busy cheaply.
+    await responseUrls.post(args.body.response_url, ephemeral(content)).catch(cannotSay);
     return;
   }
   const channel = args.body.channel?.id ?? args.body.container?.channel_id;

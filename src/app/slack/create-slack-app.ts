@@ -203,7 +203,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     logger: options.logger.child({ component: 'slack' }),
   };
   const appHomes: AppHomes = deps.homeViewers ? new SlackAppHomes(slackDeps, app.client, deps.homeViewers) : { refresh: async () => {} };
-  app.use(admission(new AdmissionGate(options.maxInFlight), options.logger));
+  app.use(admission(new AdmissionGate(options.maxInFlight), options.logger, responseUrls));
   registerListeners(app, slackDeps);
   app.error(async (error) => {
     options.logger.error({ err: error }, 'unhandled error in a Slack listener');

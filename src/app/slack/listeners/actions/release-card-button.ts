@@ -4,7 +4,7 @@ import { releaseActionFromId, type ReleaseButtonAction } from '../../../../adapt
 import { renderNotice, renderProblem } from '../../../../adapters/slack/blocks/ephemeral.js';
 import type { MessageContent } from '../../../../adapters/slack/blocks/block-kit.js';
 import type { SlackDeps } from '../../slack-deps.js';
-import { jsonText, messageArgs } from '../../slack-responses.js';
+import { ephemeral, jsonText, messageArgs } from '../../slack-responses.js';
 import { claimFirst } from '../request-key.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -51,9 +51,12 @@ export function releaseCardButton(deps: SlackDeps) {
     if (!first) return;
 
     async function tell(content: MessageContent): Promise<void> {
+      const cannotSay = (error: unknown) => deps.logger.warn({ err: error }, 'could not answer a button');
+      // A card in a channel has a response_url: one kept-alive POST, no Web API call.
+      if (body.response_url) return deps.responseUrls.post(body.response_url, ephemeral(content)).catch(cannotSay);
       const channel = body.channel?.id ?? body.container?.channel_id;
       if (!channel) return;
-      await client.chat.postEphemeral({ channel, user, ...messageArgs(content) }).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not answer a button'));
+      await client.chat.postEphemeral({ channel, user, ...messageArgs(content) }).catch(cannotSay);
     }
 
     const log = deps.logger.child({ releaseId, action: kind, user });
