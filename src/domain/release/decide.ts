@@ -798,6 +798,24 @@ export function alreadyShips(state: ReleaseState, service: string, version: stri
   return affected.length > 0 && affected.every((plan) => plan.changes.find((change) => change.service === service)?.toVersion === version);
 }
 
+/** Whether `service` already converged in `environment` (its finalize step is behind the cursor): a fix there ships as a new release. */
+function convergedIn(state: ReleaseState, environment: string, service: string): boolean {
+  const finalizeIndex = state.plan.steps.findIndex((step) => step.kind === 'finalize' && step.environment === environment && step.service === service);
+  return finalizeIndex !== -1 && finalizeIndex < state.cursor;
+}
+
+/**
+ * The services a supersede would be accepted for now: the release is in flight, ships the service
+ * from its current environment on, and the service has not converged in that environment yet (in a
+ * watch window, say, the services it watches cannot be).
+ */
+export function supersedableServices(state: ReleaseState): string[] {
+  if (state.phase.kind === 'finished' || state.phase.kind === 'rolling_back') return [];
+  const environment = currentEnvironment(state);
+  const services = [...new Set(state.plan.environments.flatMap((plan) => plan.changes.map((change) => change.service)))];
+  return services.filter((service) => supersededEnvironments(state, service).length > 0 && !convergedIn(state, environment, service));
+}
+
 function supersede(draft: Draft, input: Extract<ReleaseInput, { type: 'supersede' }>): Refusal | null {
   const state = draft.state;
   if (state.phase.kind === 'finished') return refusal('release_finished', `Release ${state.id} has finished`);
@@ -806,10 +824,8 @@ function supersede(draft: Draft, input: Extract<ReleaseInput, { type: 'supersede
   const envIndex = state.plan.path.indexOf(env);
   const affected = supersededEnvironments(state, input.service);
   if (affected.length === 0) return refusal('not_in_release', `${input.service} is not (or no longer) shipped by release ${state.id}`);
+  if (convergedIn(state, env, input.service)) return refusal('not_in_flight', `${input.service} already converged in ${env}; ship the fix as a new release`);
   const finalizeIndex = state.plan.steps.findIndex((step) => step.kind === 'finalize' && step.environment === env && step.service === input.service);
-  if (finalizeIndex !== -1 && finalizeIndex < state.cursor) {
-    return refusal('not_in_flight', `${input.service} already converged in ${env}; ship the fix as a new release`);
-  }
   const revision = state.supersededBy.filter((entry) => entry.service === input.service).length + 1;
   const provisionIndex = state.plan.steps.findIndex((step) => step.kind === 'provision' && step.environment === env && step.service === input.service);
   const inFlight = provisionIndex !== -1 && provisionIndex <= state.cursor && state.cursor <= finalizeIndex;

@@ -2,7 +2,7 @@ import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import { formatDuration } from '../../config/duration.js';
 import { assertNever } from '../assert-never.js';
 import { currentEnvironment, currentStep } from './cursor.js';
-import { environmentAwaitingApproval, releaseStatus } from './decide.js';
+import { environmentAwaitingApproval, releaseStatus, supersedableServices } from './decide.js';
 import { environmentGates, type WorldFacts } from './gates.js';
 import { rollbackOrder } from './rollback-order.js';
 import type { EnvironmentView, OperatorAction, ReleaseState, ReleaseView, ServiceProgressView, StageView } from './types.js';
@@ -178,7 +178,9 @@ export function allowedActions(state: ReleaseState): OperatorAction[] {
   if (state.paused || (phase.kind === 'baking' && phase.askedHuman) || (phase.kind === 'watching' && phase.services.some((entry) => entry.held))) actions.push('resume');
   if (!state.paused) actions.push('pause');
   if (phase.kind === 'baking') actions.push('promote');
-  actions.push('rollback', 'abort', 'supersede');
+  actions.push('rollback', 'abort');
+  // Offered only where it would be accepted: once every service converged where the release is, a fix ships as a new release.
+  if (supersedableServices(state).length > 0) actions.push('supersede');
   return actions;
 }
 

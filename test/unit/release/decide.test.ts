@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mayActOn } from '../../../src/domain/release/authorization.js';
-import { alreadyShips, decide, newReleaseState, nextTickAt, releaseStatus, startRelease, type DecideContext } from '../../../src/domain/release/decide.js';
+import { alreadyShips, decide, newReleaseState, nextTickAt, releaseStatus, startRelease, supersedableServices, type DecideContext } from '../../../src/domain/release/decide.js';
 import type { EnvironmentFacts, WorldFacts } from '../../../src/domain/release/gates.js';
 import { planRelease } from '../../../src/domain/release/plan.js';
 import type { Actor, Decision, ReleaseEffect, ReleaseInput, ReleaseState } from '../../../src/domain/release/types.js';
@@ -561,6 +561,14 @@ describe('the watch window after 100%', () => {
     expect(releaseStatus(state)).toBe('running');
     // The watch starts from what the 100% stage measured of the baseline: a fresh test for the canary.
     expect(state.phase.kind === 'watching' && state.phase.services[0]!.evidence).toMatchObject({ canary: 'is-r1-production-checkout', baseline: 'is-prod-v1', weight: 100 });
+  });
+
+  it('offers no supersede in the window: the service converged, so a fix ships as a new release', () => {
+    const ctx = watched();
+    expect(supersedableServices(baking(ctx))).toEqual(['checkout']);
+    const { state } = toWatch(ctx);
+    expect(supersedableServices(state)).toEqual([]);
+    expect(decide(state, { type: 'supersede', actor: alice, service: 'checkout', version: 'v3', versionSetId: 8, history: [] }, T0, ctx)).toMatchObject({ kind: 'refused', code: 'not_in_flight' });
   });
 
   it('measures the new set against the warm previous one each interval, and succeeds when the window closes without a breach', () => {

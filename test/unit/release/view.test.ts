@@ -59,6 +59,7 @@ describe('release view', () => {
     expect(card.environments[0]!.approvals.by).toEqual([{ userId: 'U0BOB', at: T0.toISOString() }]);
     expect(card.summary).toContain('canary 1% baking, 6m left');
     expect(card.allowedActions).toContain('promote');
+    expect(card.allowedActions).toContain('supersede');
   });
 
   it('marks the failed stage and the rolled back environment', () => {
