@@ -70,7 +70,10 @@ export interface Outbox {
   enqueue(entry: OutboxEntry): Promise<void>;
   /** Reserves due entries of a lane for this replica until `leaseUntil`, in the order they should run. */
   claim(claim: OutboxClaim): Promise<ClaimedEffect[]>;
-  /** Extends the lease of entries still running here; one another replica took over is left alone. */
+  /**
+   * Extends the lease of entries still running here; one another replica took over is left alone,
+   * and one another transaction holds at that moment is left for the next renewal, never waited on.
+   */
   renew(rows: readonly { id: number; attempts: number }[], leaseUntil: Date): Promise<void>;
   /** Puts a claimed entry back for another attempt at `at`; `countAttempt: false` for a wait that was no failure. */
   retry(row: { id: number; attempts: number }, change: { at: Date; error: string; countAttempt: boolean }): Promise<void>;

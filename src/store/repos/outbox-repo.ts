@@ -106,7 +106,13 @@ export async function claimOutboxRows(db: DbOrTx, claim: { lane: OutboxLane; now
     .sort((a, b) => Number(b.firstPost) - Number(a.firstPost) || b.priority - a.priority || a.id - b.id);
 }
 
-/** Extends the lease of rows still running here; a row another replica took over is left alone. */
+/**
+ * Extends the lease of rows still running here; a row another replica took over is left alone, and
+ * so is a row another transaction holds right now (its completion being written, a card render
+ * coalescing into it): the next heartbeat renews it if it is still running. Waiting for such a row
+ * would hold the rows this statement already renewed until that transaction ends, so their own
+ * completions — of any lane — would queue behind the heartbeat.
+ */
 export async function renewOutboxLeases(db: DbOrTx, rows: readonly { id: number; attempts: number }[], leaseUntil: Date): Promise<void> {
   if (rows.length === 0) return;
   const pairs = sql.join(
@@ -115,7 +121,9 @@ export async function renewOutboxLeases(db: DbOrTx, rows: readonly { id: number;
   );
   await db.execute(
     sql`UPDATE outbox SET next_attempt_at = ${leaseUntil.toISOString()}
-        WHERE status = 'pending' AND (id, attempts) IN (${pairs})`,
+        WHERE id IN (
+          SELECT id FROM outbox WHERE status = 'pending' AND (id, attempts) IN (${pairs})
+          FOR UPDATE SKIP LOCKED)`,
   );
 }
 
