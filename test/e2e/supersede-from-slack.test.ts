@@ -1,17 +1,20 @@
 import { and, eq } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { EmulatedEphemeral, EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
+import { ActionIds, BlockIds, CallbackIds } from '../../src/adapters/slack/action-ids.js';
+import type { EmulatedEphemeral, EmulatedMessage, EmulatedView } from '../../src/sandbox/slack-emulator/index.js';
 import { mintVersionSet } from '../../src/store/repos/drizzle-version-set-store.js';
-import { releaseEvents } from '../../src/store/schema/index.js';
+import { releaseEvents, versionSets } from '../../src/store/schema/index.js';
 import { drive, seedServing } from '../support/fakes/engine-harness.js';
 import { exampleShopConfig } from '../support/fakes/example-config.js';
 import { PEOPLE } from '../support/slack-app-harness.js';
 import { useSlackEngine } from '../support/slack-engine.js';
 import { eventually } from '../support/slack-wait.js';
 
+type Json = Record<string, unknown>;
+
 /**
- * Rolling a release forward with a fix, from Slack: `/release supersede <id> <service>@<version>`
- * and the busy /deploy that names the command — signed requests
+ * Rolling a release forward with a fix, from Slack: `/release supersede <id> <service>@<version>`,
+ * the card's Roll forward… modal, and the busy /deploy that names the command — signed requests
  * against the app and the Slack emulator in strict mode, over the real engine on PGlite.
  */
 describe('supersede from Slack: roll a release forward with a fix', () => {
@@ -77,6 +80,18 @@ describe('supersede from Slack: roll a release forward with a fix', () => {
     return rows.map((row) => (row.data as { code: string }).code);
   }
 
+  async function openRollForward(user: string, card: EmulatedMessage): Promise<EmulatedView> {
+    const { slack } = world.harness;
+    const open = slack.openViews(user).length;
+    expect((await slack.clickButton(user, card, ActionIds.supersede)).status).toBe(200);
+    return eventually('the roll-forward form', () => slack.openViews(user)[open]);
+  }
+
+  function serviceElementOf(form: EmulatedView): Json {
+    const block = (form.view.blocks as Json[]).find((candidate) => candidate.block_id === BlockIds.supersedeService);
+    return block?.element as Json;
+  }
+
   it('/release supersede rolls the release forward: the card ships the fix, its thread and /release history say who did it', async () => {
     const { slack } = world.harness;
     const id = await checkoutV2Baking();
@@ -97,6 +112,45 @@ describe('supersede from Slack: roll a release forward with a fix', () => {
     // The fix is what converges: a fresh infra-set of v3 replaces the v2 one that was baking.
     expect(await drive(world.engine, async () => (await world.engine.engine.releases.status(id))?.status === 'succeeded')).toBe(true);
     expect(world.engine.ports.infra.provisioned.map((request) => request.version)).toEqual(['v2', 'v3']);
+    expect(await supersededEvents(id)).toHaveLength(1);
+    expect(slack.violations).toEqual([]);
+  }, 90_000);
+
+  it('Roll forward… opens a modal with the release’s service chosen; a bad version stays in the form; submitting it twice supersedes once', async () => {
+    const { slack } = world.harness;
+    const id = await checkoutV2Baking();
+    const form = await openRollForward(PEOPLE.alice, await cardOf(id));
+    expect(form.view.callback_id).toBe(CallbackIds.supersedeForm);
+    expect(serviceElementOf(form)).toMatchObject({ type: 'static_select', initial_option: { value: 'checkout', text: { text: 'checkout · ships v2' } } });
+
+    // Bad input stays in the form, each error next to its field: no service chosen, a version with a space.
+    await slack.submitView(PEOPLE.alice, form.id, { [ActionIds.supersedeService]: 'nope', [ActionIds.supersedeVersion]: 'v 3' });
+    expect(slack.view(form.id)?.errors).toEqual({ [BlockIds.supersedeService]: 'Choose the service the fix replaces.', [BlockIds.supersedeVersion]: expect.stringContaining('without spaces') });
+    await slack.submitView(PEOPLE.alice, form.id, { [ActionIds.supersedeVersion]: 'v 3' });
+    expect(slack.view(form.id)?.errors).toEqual({ [BlockIds.supersedeVersion]: expect.stringContaining('without spaces') });
+
+    const before = slack.ephemeralsFor(PEOPLE.alice).length;
+    const values = { [ActionIds.supersedeVersion]: 'v3' };
+    // The same submission arrives twice (a double click on Roll forward, a redelivery).
+    const responses = await Promise.all([slack.submitView(PEOPLE.alice, form.id, values), slack.submitView(PEOPLE.alice, form.id, values)]);
+    expect(responses.map((response) => response.status)).toEqual([200, 200]);
+    expect(slack.view(form.id)).toBeUndefined();
+    const answer = await eventually('the answer in the card’s channel', () => slack.ephemeralsFor(PEOPLE.alice)[before]);
+    expect(answer).toMatchObject({ via: 'chat.postEphemeral', channel: (await cardOf(id)).channel });
+    expect(answer.text).toContain(`Release \`${id}\` now ships checkout@v3`);
+    await cardShipping(id, 'v3');
+
+    // A later command is answered after the second delivery was looked at: it said nothing and did nothing.
+    await command(PEOPLE.alice, '/release', id);
+    expect(slack.ephemeralsFor(PEOPLE.alice).slice(before).filter((ephemeral) => ephemeral.text.includes('checkout@v3'))).toHaveLength(1);
+    expect(await supersededEvents(id)).toHaveLength(1);
+    const minted = await world.database.db.select().from(versionSets).where(eq(versionSets.source, 'supersede'));
+    expect(minted).toHaveLength(1);
+
+    // The same fix through a second form changes nothing either, and says so.
+    const again = await openRollForward(PEOPLE.alice, await cardOf(id));
+    const repeated = await answered(PEOPLE.alice, () => slack.submitView(PEOPLE.alice, again.id, values));
+    expect(repeated.text).toBe(`Release \`${id}\` already ships checkout@v3; nothing changed. Its card is in #deploys.`);
     expect(await supersededEvents(id)).toHaveLength(1);
     expect(slack.violations).toEqual([]);
   }, 90_000);
@@ -123,9 +177,14 @@ describe('supersede from Slack: roll a release forward with a fix', () => {
     const subcommand = await command(PEOPLE.alice, '/release', `supercede ${id} checkout@v3`);
     expect(subcommand.text).toContain('Did you mean /release supersede?');
 
+    // The modal refuses whoever may not, in the card's channel, once it has closed.
+    const form = await openRollForward(PEOPLE.mallory, await cardOf(id));
+    const refused = await answered(PEOPLE.mallory, () => slack.submitView(PEOPLE.mallory, form.id, { [ActionIds.supersedeVersion]: 'v3' }));
+    expect(refused).toMatchObject({ via: 'chat.postEphemeral', text: expect.stringContaining(`<@${PEOPLE.mallory}> may not supersede this release`) });
+
     // Nothing was superseded, and the refusals the engine saw are in the audit log.
     expect(await supersededEvents(id)).toHaveLength(0);
-    expect(await refusalCodes(id)).toEqual(['not_authorized', 'not_in_release']);
+    expect(await refusalCodes(id)).toEqual(['not_authorized', 'not_in_release', 'not_authorized']);
 
     expect(await drive(world.engine, async () => (await world.engine.engine.releases.status(id))?.status === 'succeeded')).toBe(true);
     const finished = await command(PEOPLE.alice, '/release', `supersede ${id} checkout@v3`);

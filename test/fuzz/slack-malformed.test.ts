@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActionIds, CallbackIds } from '../../src/adapters/slack/action-ids.js';
+import { ActionIds, BlockIds, CallbackIds } from '../../src/adapters/slack/action-ids.js';
 import { createEngine, type Engine } from '../../src/app/create-engine.js';
 import { queryRows, type Database } from '../../src/store/db.js';
 import { pgliteKind } from '../support/databases.js';
@@ -98,13 +98,18 @@ function viewSubmission(): fc.Arbitrary<unknown> {
     broken,
     fc.constant({ [`deploy_service_block`]: { [ActionIds.deployService]: null } }),
     fc.constant({ [`deploy_version_block`]: { [ActionIds.deployVersion]: { type: 'plain_text_input', value: 42 } } }),
+    fc.constant({ [BlockIds.supersedeService]: { [ActionIds.supersedeService]: { type: 'static_select', selected_option: 'checkout' } }, [BlockIds.supersedeVersion]: { [ActionIds.supersedeVersion]: { value: ['v9'] } } }),
     fc.dictionary(fc.string({ maxLength: 20 }), fc.dictionary(fc.string({ maxLength: 20 }), fc.jsonValue(), { maxKeys: 2 }), { maxKeys: 3 }),
   );
   const view = fc.record({
     id: maybe(fc.constant('V0FUZZ')),
-    callback_id: maybe(fc.constantFrom(CallbackIds.deployForm, CallbackIds.deployConfirm, 'someone_elses_modal')),
+    callback_id: maybe(fc.constantFrom(CallbackIds.deployForm, CallbackIds.deployConfirm, CallbackIds.supersedeForm, 'someone_elses_modal')),
     hash: fc.string({ maxLength: 8 }),
-    private_metadata: fc.oneof(fc.string({ maxLength: 20 }), fc.constant(JSON.stringify({ service: 'checkout', version: 'v9', environment: 'production' }))),
+    private_metadata: fc.oneof(
+      fc.string({ maxLength: 20 }),
+      fc.constant(JSON.stringify({ service: 'checkout', version: 'v9', environment: 'production' })),
+      fc.constant(JSON.stringify({ r: 'r-fuzz', c: null, s: ['checkout'] })),
+    ),
     state: fc.oneof(broken, values.map((entries) => ({ values: entries }))),
   });
   return fc

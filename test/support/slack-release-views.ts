@@ -93,7 +93,7 @@ export function sampleReleaseView(overrides: Partial<ReleaseView> = {}): Release
         ],
       },
     ],
-    allowedActions: ['pause', 'promote', 'rollback', 'abort'],
+    allowedActions: ['pause', 'promote', 'rollback', 'abort', 'supersede'],
     outcome: null,
     ...overrides,
   };

@@ -9,6 +9,10 @@ export const ActionIds = {
   promote: 'release_promote',
   rollback: 'release_rollback',
   abort: 'release_abort',
+  /** The card's "Roll forward…": opens the supersede modal (it acts only once the modal is submitted). */
+  supersede: 'release_supersede',
+  supersedeService: 'supersede_service',
+  supersedeVersion: 'supersede_version',
   deployService: 'deploy_service',
   deployVersion: 'deploy_version',
   deployEnvironment: 'deploy_environment',
@@ -40,6 +44,8 @@ export const CallbackIds = {
   deployConfirm: 'deploy_confirm',
   /** The verdict evidence modal (read-only). */
   verdictEvidence: 'verdict_evidence',
+  /** The card's "Roll forward…" modal: choose the service, type the fix's version; submitting supersedes. */
+  supersedeForm: 'supersede_form',
 } as const;
 
 export const BlockIds = {
@@ -47,4 +53,6 @@ export const BlockIds = {
   deployVersion: 'deploy_version_block',
   deployEnvironment: 'deploy_environment_block',
   cardActions: 'release_actions',
+  supersedeService: 'supersede_service_block',
+  supersedeVersion: 'supersede_version_block',
 } as const;

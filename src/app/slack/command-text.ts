@@ -405,7 +405,7 @@ export const HELP = {
       { usage: '/release history [<service>] [<env>]', description: 'who did what and when: deploys, approvals, promotions, pauses, rollbacks, freezes…' },
       {
         usage: '/release supersede <id> [with] <service>@<version>',
-        description: 'roll forward with a fix: the version replaces what the release ships of that service, from the current stage on',
+        description: 'roll forward with a fix: the version replaces what the release ships of that service, from the current stage on (the card\'s Roll forward… button does the same)',
       },
     ],
   },

@@ -432,7 +432,7 @@ function holdIrreversible(draft: Draft, phase: Extract<Phase, { kind: 'baking' }
     draft,
     [step.environment],
     [step.service],
-    `🛑 Release ${draft.state.id}: ${step.service}@${step.version} fails health in ${step.environment} (${failing.join('; ') || 'fail'}) but is irreversible, so it does not roll back by itself. It holds at ${step.weight}%: ship a fix to roll forward, or press Roll back and confirm.`,
+    `🛑 Release ${draft.state.id}: ${step.service}@${step.version} fails health in ${step.environment} (${failing.join('; ') || 'fail'}) but is irreversible, so it does not roll back by itself. It holds at ${step.weight}%: ship a fix to roll forward (${howToRollForward(draft.state.id, step.service)}), or press Roll back and confirm.`,
   );
   phase.hold = { since: draft.nowIso, asked, passingSince: null };
   chartStage(draft, 'held');
@@ -458,6 +458,14 @@ function chartStage(draft: Draft, outcome: StageChartOutcome): void {
     readings: phase.readings ?? [],
   });
   if (chart) draft.effect({ kind: 'chart', chart });
+}
+
+/**
+ * Where a held release's owners ship the fix from: the card's button, or the command to complete.
+ * (No `<placeholder>`: the notice is Slack text, where angle brackets are markup.)
+ */
+function howToRollForward(releaseId: string, service: string): string {
+  return `press Roll forward… on the card, or type \`/release supersede ${releaseId} ${service}@\` and the fix's version`;
 }
 
 /** Tells the environments' channels, the owning teams and the requester; answers who was told. */

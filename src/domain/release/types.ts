@@ -258,7 +258,7 @@ export interface WatchState {
   held?: HoldRecord | null;
 }
 
-/** A release held for a human: it moves only on Resume, Promote, Roll back or Abort. */
+/** A release held for a human: it moves only on Resume, Promote, Roll forward (a supersede), Roll back or Abort. */
 export interface HoldRecord {
   since: string;
   /** Channels and users that were asked to decide (`#team-checkout`, `U0ALICE`). */

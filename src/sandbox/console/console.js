@@ -580,7 +580,7 @@ $('command-form').addEventListener('submit', async (event) => {
   const text = input.value.trim();
   if (!text) return;
   if (!text.startsWith('/')) {
-    toast('Commands start with a slash: /deploy, /release, /rollback, /freeze, /queue');
+    toast('Commands start with a slash: /deploy, /release, /rollback, /freeze, /unfreeze, /queue, /dora (each answers help; /release supersede rolls a release forward)');
     return;
   }
   const channel = currentChannel();

@@ -658,6 +658,8 @@ describe('irreversible versions', () => {
     expect(failed.effects.some((effect) => effect.kind === 'set_weights')).toBe(false);
     expect(failed.events.map((event) => event.type)).toContain('held_irreversible');
     expect(failed.effects).toContainEqual(expect.objectContaining({ kind: 'notify', channel: '#team-checkout', text: expect.stringContaining('is irreversible, so it does not roll back by itself') }));
+    // It says how to ship the fix: the card's button, or the command to complete.
+    expect(failed.effects).toContainEqual(expect.objectContaining({ kind: 'notify', text: expect.stringContaining('press Roll forward… on the card, or type `/release supersede r1 checkout@` and the fix\'s version') }));
     // More failing readings keep it held: still no traffic moves.
     const again = reading(state, 'fail', at(3), ctx);
     expect(again.effects.some((effect) => effect.kind === 'set_weights')).toBe(false);

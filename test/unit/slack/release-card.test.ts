@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ActionIds } from '../../../src/adapters/slack/action-ids.js';
+import { ActionIds, BlockIds, CallbackIds } from '../../../src/adapters/slack/action-ids.js';
 import { renderAppHome } from '../../../src/adapters/slack/blocks/app-home.js';
-import { renderDeployForm, renderDeployPlanning, renderDeployPreview } from '../../../src/adapters/slack/blocks/deploy-modal.js';
+import { renderDeployForm, renderDeployPlanning, renderDeployPreview, type ModalView } from '../../../src/adapters/slack/blocks/deploy-modal.js';
 import { renderHelp, renderProblem } from '../../../src/adapters/slack/blocks/ephemeral.js';
 import { renderReleaseCard } from '../../../src/adapters/slack/blocks/release-card.js';
 import { renderReleaseList } from '../../../src/adapters/slack/blocks/release-list.js';
+import { renderSupersedeForm } from '../../../src/adapters/slack/blocks/supersede-modal.js';
 import type { ReleaseView } from '../../../src/domain/release/types.js';
 import { checkMessageBlocks, checkView } from '../../../src/sandbox/slack-emulator/index.js';
 import { HELP } from '../../../src/app/slack/command-text.js';
@@ -36,8 +37,10 @@ describe('release card', () => {
 
   it('offers only the buttons that fit the state, with confirm dialogs on the destructive ones', () => {
     const running = buttons(renderReleaseCard(sampleReleaseView()).blocks);
-    expect(running.map((button) => button.action_id)).toEqual([ActionIds.pause, ActionIds.promote, ActionIds.rollback, ActionIds.abort]);
-    for (const destructive of running.filter((button) => button.action_id !== ActionIds.pause)) expect(destructive.confirm).toBeDefined();
+    expect(running.map((button) => button.action_id)).toEqual([ActionIds.pause, ActionIds.promote, ActionIds.supersede, ActionIds.rollback, ActionIds.abort]);
+    // Roll forward… only opens a modal: submitting it is the confirmation.
+    for (const destructive of running.filter((button) => button.action_id !== ActionIds.pause && button.action_id !== ActionIds.supersede)) expect(destructive.confirm).toBeDefined();
+    expect(running.find((button) => button.action_id === ActionIds.supersede)).toMatchObject({ text: { text: 'Roll forward…' } });
     const waiting = buttons(renderReleaseCard(sampleReleaseView({ status: 'waiting', allowedActions: ['approve', 'abort'] })).blocks);
     expect(waiting.map((button) => button.action_id)).toEqual([ActionIds.approve, ActionIds.abort]);
     const paused = buttons(renderReleaseCard(sampleReleaseView({ status: 'paused', paused: { by: 'U0BOB', at: '2026-11-23T14:13:00.000Z' }, allowedActions: ['resume', 'rollback'] })).blocks);
@@ -68,10 +71,22 @@ describe('release card', () => {
     expect(long).toContain(':warning: *Cannot be undone:* svc-');
   });
 
-  it('carries the release id and card version in every button value', () => {
-    for (const button of buttons(renderReleaseCard(sampleReleaseView()).blocks)) {
+  it('carries the release id and card version in every button value; Roll forward… carries what the release ships instead', () => {
+    const all = buttons(renderReleaseCard(sampleReleaseView()).blocks);
+    for (const button of all.filter((candidate) => candidate.action_id !== ActionIds.supersede)) {
       expect(JSON.parse(String(button.value))).toEqual({ r: 'rel-0001', v: 7 });
     }
+    const rollForward = all.find((button) => button.action_id === ActionIds.supersede)!;
+    expect(JSON.parse(String(rollForward.value))).toEqual({ r: 'rel-0001', s: { payments: 'v2.1.0', checkout: 'v1.4.2' } });
+  });
+
+  it('shows Roll forward… only when the release can be superseded, and leaves the services out of its value past Slack’s 2,000 characters', () => {
+    expect(buttons(renderReleaseCard(sampleReleaseView({ allowedActions: ['pause', 'rollback'] })).blocks).map((button) => button.action_id)).not.toContain(ActionIds.supersede);
+    const many = Array.from({ length: 80 }, (_, index) => ({ service: `service-number-${index}`, from: 'v1.0.0', to: 'v1.0.1' }));
+    const card = renderReleaseCard(sampleReleaseView({ changes: many }));
+    expect(checkMessageBlocks(card.blocks)).toEqual([]);
+    const rollForward = buttons(card.blocks).find((button) => button.action_id === ActionIds.supersede)!;
+    expect(JSON.parse(String(rollForward.value))).toEqual({ r: 'rel-0001' });
   });
 
   it('renders waiting, failed, holding and rolled-back stages', () => {
@@ -117,6 +132,7 @@ describe('other surfaces', () => {
   it('renders help, problems and the release list within limits', () => {
     for (const content of [
       renderHelp(HELP.deploy),
+      renderHelp(HELP.release),
       renderProblem({ code: 'unknown_service', message: 'There is no service called `chekout`.', suggestion: 'checkout', usage: '/deploy <service>@<version>' }),
       renderReleaseList([sampleReleaseView(), sampleReleaseView({ id: 'rel-0002' })]),
       renderReleaseList([]),
@@ -137,6 +153,29 @@ describe('other surfaces', () => {
     const many = renderDeployForm({ services: Array.from({ length: 150 }, (_, index) => `s${index}`), environments: ['staging'] });
     expect(checkView(many)).toEqual([]);
     expect(JSON.stringify(many)).toContain('plain_text_input');
+  });
+
+  it('renders the roll-forward modal as a valid view: the release\'s services to choose from (the only one preselected), the version typed', () => {
+    const elementOf = (form: ModalView, blockId: string) => (form.blocks.find((block) => block.block_id === blockId) as Json).element as Json;
+    const one = renderSupersedeForm({ releaseId: 'rel-0001', ships: { checkout: 'v1.4.2' }, channel: 'C0DEPLOYS' });
+    expect(checkView(one)).toEqual([]);
+    expect(one).toMatchObject({ callback_id: CallbackIds.supersedeForm, title: { text: 'Roll forward' }, submit: { text: 'Roll forward' } });
+    expect(elementOf(one, BlockIds.supersedeService)).toMatchObject({ type: 'static_select', action_id: ActionIds.supersedeService, initial_option: { value: 'checkout', text: { text: 'checkout · ships v1.4.2' } } });
+    expect(elementOf(one, BlockIds.supersedeVersion)).toMatchObject({ type: 'plain_text_input', action_id: ActionIds.supersedeVersion });
+    expect(JSON.parse(one.private_metadata ?? '')).toEqual({ r: 'rel-0001', c: 'C0DEPLOYS', s: ['checkout'] });
+
+    const two = renderSupersedeForm({ releaseId: 'rel-0001', ships: { payments: 'v2.1.0', checkout: 'v1.4.2' }, channel: null });
+    expect(checkView(two)).toEqual([]);
+    expect(elementOf(two, BlockIds.supersedeService).initial_option).toBeUndefined();
+    expect((elementOf(two, BlockIds.supersedeService).options as Json[]).map((option) => option.value)).toEqual(['payments', 'checkout']);
+
+    // The card could not carry the services, or a select could not list them all: the name is typed.
+    for (const ships of [{}, Object.fromEntries(Array.from({ length: 120 }, (_, index) => [`s${index}`, 'v1']))]) {
+      const typed = renderSupersedeForm({ releaseId: 'rel-0001', ships, channel: 'C0DEPLOYS' });
+      expect(checkView(typed)).toEqual([]);
+      expect(elementOf(typed, BlockIds.supersedeService).type).toBe('plain_text_input');
+      expect(JSON.parse(typed.private_metadata ?? '')).toEqual({ r: 'rel-0001', c: 'C0DEPLOYS' });
+    }
   });
 
   it('renders the mentions the engine wrote, and nothing else a user typed, as mrkdwn', () => {

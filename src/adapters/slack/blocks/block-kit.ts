@@ -62,6 +62,8 @@ export const LIMITS = {
   optionValue: 150,
   selectOptions: 100,
   viewTitle: 24,
+  inputLabel: 2000,
+  placeholder: 150,
   privateMetadata: 3000,
   contextElements: 10,
 } as const;

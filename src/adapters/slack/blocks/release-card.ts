@@ -10,7 +10,7 @@ import type {
 } from '../../../domain/release/types.js';
 import { assertNever } from '../../../domain/assert-never.js';
 import { minutesToDecideText } from '../../../domain/health/judge.js';
-import { ActionIds, BlockIds, type ReleaseButtonAction } from '../action-ids.js';
+import { ActionIds, BlockIds } from '../action-ids.js';
 import {
   LIMITS,
   button,
@@ -49,6 +49,22 @@ export function encodeButtonValue(value: CardButtonValue): string {
   return JSON.stringify({ r: value.releaseId, v: value.version });
 }
 
+/**
+ * What "Roll forward…" carries: the release and what it ships of each service, so the modal opens
+ * at once from the click (its trigger lives three seconds), with nothing read first.
+ */
+export interface SupersedeButtonValue {
+  releaseId: string;
+  /** service → the version the release ships of it now. */
+  ships: Record<string, string>;
+}
+
+export function encodeSupersedeValue(value: SupersedeButtonValue): string {
+  const full = JSON.stringify({ r: value.releaseId, s: value.ships });
+  // Past Slack's limit the services are left out (cutting the JSON would break it): the modal then asks for the name.
+  return full.length <= LIMITS.buttonValue ? full : JSON.stringify({ r: value.releaseId });
+}
+
 const STATUS_LABEL: Record<ReleaseStatus, string> = {
   waiting: ':hourglass_flowing_sand: Waiting',
   running: ':arrows_counterclockwise: Running',
@@ -82,7 +98,7 @@ export function renderReleaseCard(view: ReleaseView): MessageContent {
     statusLines.push(
       held.passingSince
         ? `:large_green_circle: Health passing again since ${slackDate(held.passingSince)} — press *Resume* to go on`
-        : 'It moves only when someone presses *Resume*, *Promote*, *Roll back* or *Abort*.',
+        : 'It moves only when someone presses *Resume*, *Promote*, *Roll forward…*, *Roll back* or *Abort*.',
     );
   }
   if (view.downgradeConfirmed) {
@@ -301,7 +317,8 @@ export function rollbackConfirmText(view: ReleaseView, services: string): string
   return clip(`:warning: *Cannot be undone:* ${names} ${irreversible.length === 1 ? 'is' : 'are'} irreversible. ${consequence}`, LIMITS.confirmText);
 }
 
-const BUTTON_ORDER: ReleaseButtonAction[] = ['approve', 'pause', 'resume', 'promote', 'rollback', 'abort'];
+/** Roll forward sits next to Roll back: the two ways out of a release that went wrong. */
+const BUTTON_ORDER: OperatorAction[] = ['approve', 'pause', 'resume', 'promote', 'supersede', 'rollback', 'abort'];
 
 function renderButtons(view: ReleaseView): Button[] {
   const allowed = new Set<OperatorAction>(view.allowedActions);
@@ -321,6 +338,13 @@ function renderButtons(view: ReleaseView): Button[] {
           text: 'Promote',
           value,
           confirm: confirmDialog({ title: 'Skip the rest of the bake?', text: `The current stage of ${clip(services, 120)} moves on without waiting out its bake time.`, confirm: 'Promote' }),
+        });
+      case 'supersede':
+        // No confirm dialog: the modal it opens is the confirmation, and nothing happens until it is submitted.
+        return button({
+          actionId: ActionIds.supersede,
+          text: 'Roll forward…',
+          value: encodeSupersedeValue({ releaseId: view.id, ships: Object.fromEntries(view.changes.map((change) => [change.service, change.to])) }),
         });
       case 'rollback':
         return button({

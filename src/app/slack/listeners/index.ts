@@ -5,6 +5,7 @@ import { auditHistoryOlder } from './actions/audit-history-older.js';
 import { deployDowngradeButton } from './actions/deploy-downgrade-button.js';
 import { lineStopButton } from './actions/line-stop-button.js';
 import { releaseCardButton } from './actions/release-card-button.js';
+import { supersedeButton } from './actions/supersede-button.js';
 import { verdictDetailsButton } from './actions/verdict-details-button.js';
 import { deployCommand } from './commands/deploy.js';
 import { doraCommand } from './commands/dora.js';
@@ -16,6 +17,7 @@ import { unfreezeCommand } from './commands/unfreeze.js';
 import { appHomeOpened } from './events/app-home-opened.js';
 import { deployConfirmed } from './views/deploy-confirm.js';
 import { deployFormSubmitted } from './views/deploy-form.js';
+import { supersedeFormSubmitted } from './views/supersede-form.js';
 import { registerUnknownListeners } from './unknown.js';
 
 /** The slash commands by name: registered with Bolt, and handled again after a crash (durable-command.ts). */
@@ -39,6 +41,8 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   const buttonIds = new RegExp(`^(${releaseButtonActionIds.join('|')})$`);
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: buttonIds }, releaseCardButton(deps));
 
+  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ActionIds.supersede }, supersedeButton(deps));
+
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ActionIds.historyOlder }, auditHistoryOlder(deps));
 
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ActionIds.verdictDetails }, verdictDetailsButton(deps));
@@ -49,6 +53,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
 
   app.view(CallbackIds.deployForm, deployFormSubmitted(deps));
   app.view(CallbackIds.deployConfirm, deployConfirmed(deps));
+  app.view(CallbackIds.supersedeForm, supersedeFormSubmitted(deps));
 
   app.event('app_home_opened', appHomeOpened(deps));
 

@@ -4,8 +4,8 @@ import { renderNotice } from '../../../adapters/slack/blocks/ephemeral.js';
 import type { SlackDeps } from '../slack-deps.js';
 import { ephemeral, messageArgs } from '../slack-responses.js';
 
-/** Slack sends these when a person edits the deploy modal's inputs; nothing is to be done until the submission. */
-const MODAL_INPUT_IDS: readonly string[] = [ActionIds.deployService, ActionIds.deployVersion, ActionIds.deployEnvironment];
+/** Slack sends these when a person edits a modal's inputs; nothing is to be done until the submission. */
+const MODAL_INPUT_IDS: readonly string[] = [ActionIds.deployService, ActionIds.deployVersion, ActionIds.deployEnvironment, ActionIds.supersedeService, ActionIds.supersedeVersion];
 
 /** Matches none of `ids`: Bolt runs every listener whose constraint matches, so these must exclude the known ones. */
 function noneOf(ids: readonly string[]): RegExp {

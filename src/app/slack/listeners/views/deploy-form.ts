@@ -1,27 +1,12 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import { z } from 'zod';
 import { ActionIds, BlockIds } from '../../../../adapters/slack/action-ids.js';
 import { renderDeployForm, renderDeployPlanning, renderDeployPreview } from '../../../../adapters/slack/blocks/deploy-modal.js';
 import { didYouMean } from '../../command-text.js';
 import { knownNames, type SlackDeps } from '../../slack-deps.js';
 import { slackView } from '../../slack-responses.js';
+import { read, stateValues, versionText } from './view-state.js';
 
 type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
-
-/** One input's state as Slack echoes it; anything else a forged or broken payload holds reads as empty. */
-const stateValue = z.looseObject({
-  value: z.string().nullish().catch(undefined),
-  selected_option: z.looseObject({ value: z.string() }).nullish().catch(undefined),
-});
-const stateValues = z.record(z.string(), z.record(z.string(), z.unknown()).catch({})).catch({});
-
-function read(values: z.infer<typeof stateValues>, blockId: string, actionId: string): string {
-  const entry = stateValue.safeParse(values[blockId]?.[actionId]);
-  if (!entry.success) return '';
-  return (entry.data.selected_option?.value ?? entry.data.value ?? '').trim();
-}
-
-const versionText = z.string().regex(/^[\w.+\-/:]+$/, 'A version is a tag or SHA without spaces, e.g. v1.4.2');
 
 /**
  * The /deploy form's submission: names are checked at once (errors next to the field); otherwise the
