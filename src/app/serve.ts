@@ -2,9 +2,9 @@ import { Registry } from 'prom-client';
 import { PrometheusTelemetry } from '../adapters/prometheus/delivery-telemetry.js';
 import { chooseRunMode, parseEnvOrReport, type SandboxPolicy } from '../config/env.js';
 import { formatConfigErrors, loadDeliveryConfig } from '../config/load-delivery-config.js';
+import { databaseOptionsFromEnv, openDatabase } from '../store/db.js';
 import { createLogger } from './logger.js';
 import { installProcessGuards } from './process-guards.js';
-import { startApp } from './start-app.js';
 
 /**
  * Runs the server from the process environment (src/main.ts, `durable-delivery sandbox`): parses
@@ -26,14 +26,22 @@ export async function serve(source: Readonly<Record<string, string | undefined>>
   const telemetry = new PrometheusTelemetry(new Registry());
   installProcessGuards(logger, telemetry);
 
+  // The database opens first: the embedded one opens in its own thread while this one reads the
+  // config and loads the rest of the app, so a start costs the longer of the two, not their sum.
+  const opening = openDatabase(databaseOptionsFromEnv(env));
   const loaded = loadDeliveryConfig(env.DELIVERY_CONFIG);
   if (!loaded.ok) {
     report(formatConfigErrors(loaded));
+    await opening.then((database) => database.close()).catch(() => {});
     return 1;
   }
+  const [{ startApp }, database] = await Promise.all([import('./start-app.js'), opening]);
 
   // Webhook routers name the variable holding their HMAC secret (`secretEnv`); it is looked up in `source`.
-  const app = await startApp({ env, config: loaded.config, logger, secrets: source, telemetry });
+  const app = await startApp({ env, config: loaded.config, logger, secrets: source, telemetry, database }).catch(async (error: unknown) => {
+    await database.close().catch(() => {});
+    throw error;
+  });
   logger.info({ url: app.url, mode: app.mode, config: loaded.path, database: app.database.driver }, 'durable delivery is up');
   if (app.mode === 'sandbox') {
     process.stdout.write(`\n  Durable Delivery sandbox: open ${app.url} in a browser.\n\n`);
@@ -47,6 +55,7 @@ export async function serve(source: Readonly<Record<string, string | undefined>>
     const forceExit = setTimeout(() => process.exit(1), 15_000);
     forceExit.unref();
     await app.stop();
+    await database.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
