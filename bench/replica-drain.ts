@@ -382,6 +382,17 @@ export function formatReplicaDrain(result: ReplicaDrainResult): string {
   );
   lines.push(`- Exactly once in every run (each release promoted once and its traffic result fed back once, one set_weights row per release, every key at the receiver and none it was not asked for, nothing left due): ${exact ? '**yes**' : '**no**'}.`);
   lines.push(`- Goal: ${many} replicas drain ${n} due releases ≥ 2× faster than one: median ratio ${ratio.toFixed(2)}× → ${verdict(allDrained && exact && ratio >= 2)}.`);
+  if (!(ratio >= 2) && single.length > 0 && several.length > 0) {
+    const busy = result.runs.filter((run) => run.cpu.machine !== null).map((run) => (100 * run.cpu.machine!) / (run.cpu.windowSeconds * result.cores));
+    const loads = result.runs.map((run) => run.loadAverage);
+    const replicaOnlyPerRelease = median(single.map((run) => (run.cpu.replicas * 1000) / result.releases));
+    const severalPerRelease = median(several.map((run) => cpuPerReleaseMs(run, result.releases)));
+    // Cores for a 2× ratio when one replica's event loop bounds its run and the others' work spreads evenly.
+    const coresNeeded = Math.ceil((2 * severalPerRelease) / replicaOnlyPerRelease);
+    lines.push(
+      `- Why not here: the replicas and Postgres share ${result.cores} cores. The whole machine was ${busy.length ? `${Math.round(Math.min(...busy))}–${Math.round(Math.max(...busy))}%` : 'n/a'} busy in the drain windows (1-minute load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}, other work included)${busy.length && Math.min(...busy) >= 95 ? ', so more replicas could only take CPU from one another and from Postgres' : '; where it was not saturated, something besides CPU held the drain too'}, and ${many} replicas spent ${severalPerRelease.toFixed(1)} ms of CPU per release against ${median(single.map((run) => cpuPerReleaseMs(run, result.releases))).toFixed(1)} ms for one. At these costs a 2× ratio needs about ${coresNeeded} cores (2 × ${severalPerRelease.toFixed(1)} ms per release with ${many} replicas / ${replicaOnlyPerRelease.toFixed(1)} ms, one replica's own CPU per release, which bounds a 1-replica run on its one event loop).`,
+    );
+  }
   return lines.join('\n');
 }
 
