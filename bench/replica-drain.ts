@@ -390,10 +390,17 @@ export function formatReplicaDrain(result: ReplicaDrainResult): string {
     // Cores for a 2× ratio when one replica's event loop bounds its run and the others' work spreads evenly.
     const coresNeeded = Math.ceil((2 * severalPerRelease) / replicaOnlyPerRelease);
     lines.push(
-      `- Why not here: the replicas and Postgres share ${result.cores} cores. The whole machine was ${busy.length ? `${Math.round(Math.min(...busy))}–${Math.round(Math.max(...busy))}%` : 'n/a'} busy in the drain windows (1-minute load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}, other work included)${busy.length && Math.min(...busy) >= 95 ? ', so more replicas could only take CPU from one another and from Postgres' : '; where it was not saturated, something besides CPU held the drain too'}, and ${many} replicas spent ${severalPerRelease.toFixed(1)} ms of CPU per release against ${median(single.map((run) => cpuPerReleaseMs(run, result.releases))).toFixed(1)} ms for one. At these costs a 2× ratio needs about ${coresNeeded} cores (2 × ${severalPerRelease.toFixed(1)} ms per release with ${many} replicas / ${replicaOnlyPerRelease.toFixed(1)} ms, one replica's own CPU per release, which bounds a 1-replica run on its one event loop).`,
+      `- Why not here: the replicas and Postgres share ${result.cores} cores. The whole machine was ${range(busy.map((value) => `${Math.round(value)}%`))} busy in the drain windows (1-minute load ${range(loads.map((value) => value.toFixed(1)))}, other work included)${busy.length && Math.min(...busy) >= 95 ? ', so more replicas could only take CPU from one another and from Postgres' : '; where it was not saturated, something besides CPU held the drain too'}, and ${many} replicas spent ${severalPerRelease.toFixed(1)} ms of CPU per release against ${median(single.map((run) => cpuPerReleaseMs(run, result.releases))).toFixed(1)} ms for one. At these costs a 2× ratio needs about ${coresNeeded} cores (2 × ${severalPerRelease.toFixed(1)} ms per release with ${many} replicas / ${replicaOnlyPerRelease.toFixed(1)} ms, one replica's own CPU per release, which bounds a 1-replica run on its one event loop).`,
     );
   }
   return lines.join('\n');
+}
+
+/** "a–b" from the smallest to the largest of formatted figures (numeric order), or "a" when they are all the same. */
+function range(figures: readonly string[]): string {
+  if (figures.length === 0) return 'n/a';
+  const sorted = [...figures].sort((a, b) => parseFloat(a) - parseFloat(b));
+  return sorted[0] === sorted.at(-1) ? sorted[0]! : `${sorted[0]}–${sorted.at(-1)}`;
 }
 
 /** Milliseconds of CPU (replicas and Postgres) one release cost in a run. */
