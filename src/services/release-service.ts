@@ -559,7 +559,12 @@ export class StoredReleaseService implements ReleaseService {
       // Before the deploy lock: the input's version set is not minted yet, and who asks does not depend on it.
       const denied = await this.authorize(row, asked(row.versionSetId), now);
       if (denied) return denied;
-      if (!(service in row.state.plan.versions)) return refused('not_in_release', `${service} is not shipped by release ${releaseId}`);
+      if (!(service in row.state.plan.versions)) {
+        // Refused before any decision, and audited like every refusal of an input on a release.
+        const refusal = { code: 'not_in_release', message: `${service} is not shipped by release ${releaseId}` } as const;
+        await this.logRefusal(this.store, row, asked(row.versionSetId), refusal, now);
+        return { kind: 'refused', ...refusal };
+      }
       // The same fix again (a second submit, a retyped command) answers with the release as it is: nothing is minted or redone.
       if (alreadyShips(row.state, service, version)) return { kind: 'accepted', view: await this.viewOf(this.store, row, now), existing: true };
       try {

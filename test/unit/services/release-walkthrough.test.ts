@@ -422,6 +422,12 @@ describe('operator inputs', () => {
     expect(await drive(h, canaryBaking(h, id))).toBe(true);
     const before = await status(h, id);
     expect(await h.engine.releases.act({ verb: 'supersede', actor: alice, releaseId: id, service: 'web', version: 'v9' })).toMatchObject({ kind: 'refused', code: 'not_in_release' });
+    // A service not even in the release's version set is refused before any decision, and audited all the same.
+    expect(await h.engine.releases.act({ verb: 'supersede', actor: alice, releaseId: id, service: 'ledger', version: 'v9' })).toMatchObject({ kind: 'refused', code: 'not_in_release' });
+    expect(h.store.auditRows(id).filter((row) => row.kind === 'refusal').map((row) => [row.actor, (row.data as { code: string }).code])).toEqual([
+      [alice.userId, 'not_in_release'],
+      [alice.userId, 'not_in_release'],
+    ]);
     const view = accepted(await h.engine.releases.act({ verb: 'supersede', actor: alice, releaseId: id, service: 'checkout', version: 'v2.1' }));
     expect(view.versionSetId).toBeGreaterThan(before.versionSetId);
     // The same fix again (a second submit, a retyped command) changes nothing: no set minted, no stage redone.
