@@ -121,28 +121,28 @@ function sectionMarkers(name: string): { begin: string; end: string } {
   return { begin: `<!-- bench:${name}:begin -->`, end: `<!-- bench:${name}:end -->` };
 }
 
-/** Replaces (or appends) one benchmark's section, keeping every other section and the order of BENCHMARKS. */
+/**
+ * Replaces one benchmark's section in place, between its markers, and leaves every other line of the
+ * file as it was (hand-written sections included). A section not there yet goes before the first
+ * section that follows it in the order of BENCHMARKS, or at the end.
+ */
 function writeSection(name: string, body: string): void {
-  const existing = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : '';
-  const sections = new Map<string, string>();
-  const extra: string[] = [];
-  for (const bench of [...BENCHMARKS.map((entry) => entry.name), ...STATIC_SECTIONS]) {
-    const { begin, end } = sectionMarkers(bench);
-    const from = existing.indexOf(begin);
-    const to = existing.indexOf(end);
-    if (from >= 0 && to > from) sections.set(bench, existing.slice(from, to + end.length));
-  }
+  const existing = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : `${HEADER}\n`;
   const { begin, end } = sectionMarkers(name);
-  sections.set(name, `${begin}\n${body.trim()}\n${end}`);
+  const section = `${begin}\n${body.trim()}\n${end}`;
+  const from = existing.indexOf(begin);
+  const to = existing.indexOf(end);
+  if (from >= 0 && to > from) {
+    writeFileSync(BENCHMARKS_MD, existing.slice(0, from) + section + existing.slice(to + end.length));
+    return;
+  }
   const order = [...BENCHMARKS.map((entry) => entry.name), ...STATIC_SECTIONS];
-  for (const bench of order) if (sections.has(bench)) extra.push(sections.get(bench)!);
-  writeFileSync(BENCHMARKS_MD, `${HEADER}\n${extra.join('\n\n')}\n`);
+  const later = order.slice(order.indexOf(name) + 1).map((next) => existing.indexOf(sectionMarkers(next).begin)).find((at) => at >= 0);
+  const text = later === undefined ? `${existing.trimEnd()}\n\n${section}\n` : `${existing.slice(0, later)}${section}\n\n${existing.slice(later)}`;
+  writeFileSync(BENCHMARKS_MD, text);
 }
 
-/**
- * Sections a bench run must keep: counts from a test (statements per input), the hand-run fault
- * suite, and the missed goals.
- */
+/** Sections no benchmark here writes (counts from a test, the hand-run fault suite, the missed goals): new sections go before them. */
 const STATIC_SECTIONS = ['statements-per-input', 'faults', 'missed-goals'];
 
 async function main(): Promise<void> {
