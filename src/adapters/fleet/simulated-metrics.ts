@@ -22,10 +22,14 @@ export class SimulatedMetrics implements Metrics {
   ) {}
 
   async measure(query: string, window: MetricWindow): Promise<Measurement> {
+    // A real source answers as I/O, a turn of the event loop later; so does this one, or a health
+    // batch over many canaries would run as one long task and hold every Slack ack behind it.
+    await new Promise((resolve) => setImmediate(resolve));
     if (!this.fleet.metricsReachable) {
       return { kind: 'error', reason: 'simulated metrics source unreachable (game day)' };
     }
-    const parsed = parseSimulatedQuery(query, this.fleet.infraSets().map((infraSet) => infraSet.infraSetId));
+    const fleet = this.fleet;
+    const parsed = parseSimulatedQuery(query, { has: (id) => fleet.infraSet(id) !== undefined, ids: () => fleet.infraSets().map((infraSet) => infraSet.infraSetId) });
     if (parsed.kind === 'unrecognised') return { kind: 'error', reason: parsed.reason };
     const infraSet = this.fleet.infraSet(parsed.infraSetId);
     if (!infraSet) return { kind: 'error', reason: `no infra-set ${parsed.infraSetId}` };

@@ -19,8 +19,14 @@ export type SimulatedQuery =
 /** Tag syntaxes naming an infra-set: Datadog `infra_set:x`, Prometheus `infra_set="x"`, and variants. */
 const INFRA_SET_TAG = /\binfra[_-]?set(?:_id)?\s*(?::|=~?|==)\s*"?([\w.@:/-]+?)"?(?=[\s,}\])]|$)/i;
 
-export function parseSimulatedQuery(query: string, knownInfraSetIds: Iterable<string>): SimulatedQuery {
-  const infraSetId = findInfraSet(query, [...knownInfraSetIds]);
+/** The fleet's infra-sets as the parser needs them: a lookup for a tagged id, every id for an untagged query. */
+export interface KnownInfraSets {
+  has(infraSetId: string): boolean;
+  ids(): Iterable<string>;
+}
+
+export function parseSimulatedQuery(query: string, known: KnownInfraSets | Iterable<string>): SimulatedQuery {
+  const infraSetId = findInfraSet(query, isLookup(known) ? known : new Set(known));
   if (!infraSetId) return { kind: 'unrecognised', reason: `the query names no infra-set of the simulated fleet: ${query}` };
   // Classify on the text without the infra-set id, so an id like "errors-api-v2" cannot pose as a signal.
   const text = query.split(infraSetId).join(' ').toLowerCase();
@@ -30,11 +36,20 @@ export function parseSimulatedQuery(query: string, knownInfraSetIds: Iterable<st
   return { kind: 'query', infraSetId, signal, perSecond };
 }
 
-function findInfraSet(query: string, known: string[]): string | undefined {
+function isLookup(known: KnownInfraSets | Iterable<string>): known is KnownInfraSets {
+  return typeof (known as Partial<KnownInfraSets>).ids === 'function';
+}
+
+/**
+ * A tagged id is looked up, not searched for: a probe asks this for every check of every baking
+ * canary, and a fleet of thousands of infra-sets made each query a scan and a sort of them all.
+ */
+function findInfraSet(query: string, known: KnownInfraSets | Set<string>): string | undefined {
   const tagged = INFRA_SET_TAG.exec(query)?.[1];
-  if (tagged && known.includes(tagged)) return tagged;
+  if (tagged && known.has(tagged)) return tagged;
   // Longest first, so "checkout-v2-b" wins over "checkout-v2".
-  return known.sort((a, b) => b.length - a.length).find((id) => query.includes(id));
+  const ids = [...(known instanceof Set ? known : known.ids())];
+  return ids.sort((a, b) => b.length - a.length).find((id) => query.includes(id));
 }
 
 function classify(text: string): SimulatedSignal | undefined {
