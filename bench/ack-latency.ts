@@ -7,7 +7,7 @@ import { BENCH_DEVELOPER } from './support/bench-config.js';
 import { BENCH_POSTGRES_ADMIN_URL, openScratchPostgres, postgresAvailable, type ScratchPostgres } from './support/databases.js';
 import { spawnWorker, type Spawned } from './support/processes.js';
 import { BENCH_BOT_TOKEN, BENCH_SIGNING_SECRET, signedButton, signedCommand, type SignedRequest } from './support/slack-requests.js';
-import { openLoop } from './support/open-loop.js';
+import { openLoop, type OpenLoopResult } from './support/open-loop.js';
 import { RemoteSlackStub } from './support/slack-stub.js';
 import { ms, table, verdict } from './support/stats.js';
 
@@ -29,14 +29,8 @@ export interface AckLatencyOptions {
   pairs?: number;
 }
 
-interface Figures {
-  p50: number;
-  p99: number;
-  p99_9: number;
-  requests: number;
-  non2xx: number;
-  errors: number;
-}
+/** One latency run: the open loop's figures, without the latencies themselves. */
+type Figures = Omit<OpenLoopResult, 'latencies'>;
 
 
 export interface AckLatencyResult {
@@ -87,16 +81,12 @@ async function load(url: string, next: () => SignedRequest, options: { connectio
   });
 }
 
-function figures(result: Result): Figures {
-  return { p50: result.latency.p50, p99: result.latency.p99, p99_9: result.latency.p99_9, requests: result.requests.total, non2xx: result.non2xx, errors: result.errors + result.timeouts };
-}
-
 const settle = () => new Promise((resolve) => setTimeout(resolve, 1_500));
 
 async function measureLatency(url: string, stub: RemoteSlackStub, releaseIds: string[], version: number, kind: Kind, options: Required<AckLatencyOptions>): Promise<Figures> {
-  const { p50, p99, p99_9, requests, non2xx, errors } = await openLoop(url, '/slack/events', requestFactory(kind, stub, releaseIds, version), { rate: options.rate, seconds: options.latencySeconds });
+  const { latencies: _latencies, ...result } = await openLoop(url, '/slack/events', requestFactory(kind, stub, releaseIds, version), { rate: options.rate, seconds: options.latencySeconds });
   await settle();
-  return { p50, p99, p99_9, requests, non2xx, errors };
+  return result;
 }
 
 async function measureMaxRate(url: string, stub: RemoteSlackStub, releaseIds: string[], version: number, kind: Kind, options: Required<AckLatencyOptions>): Promise<number> {

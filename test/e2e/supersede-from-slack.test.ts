@@ -7,7 +7,7 @@ import { releaseEvents, versionSets } from '../../src/store/schema/index.js';
 import { drive, seedServing } from '../support/fakes/engine-harness.js';
 import { exampleShopConfig } from '../support/fakes/example-config.js';
 import { PEOPLE } from '../support/slack-app-harness.js';
-import { useSlackEngine } from '../support/slack-engine.js';
+import { cardOf, useSlackEngine, whatShips } from '../support/slack-engine.js';
 import { eventually } from '../support/slack-wait.js';
 
 type Json = Record<string, unknown>;
@@ -51,22 +51,11 @@ describe('supersede from Slack: roll a release forward with a fix', () => {
     return id;
   }
 
-  async function cardOf(id: string): Promise<EmulatedMessage> {
-    return eventually(`the card of ${id}`, async () => {
-      await world.engine.engine.runUntilIdle();
-      return world.harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
-    });
-  }
 
-  function whatShips(card: EmulatedMessage): string {
-    const block = (card.blocks as Array<{ text?: { text?: string } }>).find((candidate) => candidate.text?.text?.startsWith('*What ships*'));
-    if (!block) throw new Error(`no What ships section in ${JSON.stringify(card.blocks)}`);
-    return block.text!.text!;
-  }
 
   const cardShipping = (id: string, version: string) =>
     eventually(`the card shipping ${version}`, async () => {
-      const card = await cardOf(id);
+      const card = await cardOf(world, id);
       return whatShips(card).includes(`*${version}*`) ? card : undefined;
     });
 
@@ -95,7 +84,7 @@ describe('supersede from Slack: roll a release forward with a fix', () => {
   it('/release supersede rolls the release forward: the card ships the fix, its thread and /release history say who did it', async () => {
     const { slack } = world.harness;
     const id = await checkoutV2Baking();
-    expect(whatShips(await cardOf(id))).toContain('`checkout` `v1` → *v2*');
+    expect(whatShips(await cardOf(world, id))).toContain('`checkout` `v1` → *v2*');
 
     const help = await command(PEOPLE.alice, '/release', 'help');
     expect(JSON.stringify(help.blocks)).toContain('`/release supersede &lt;id&gt; [with] &lt;service&gt;@&lt;version&gt;` — roll forward with a fix');
@@ -119,7 +108,7 @@ describe('supersede from Slack: roll a release forward with a fix', () => {
   it('Roll forward… opens a modal with the release’s service chosen; a bad version stays in the form; submitting it twice supersedes once', async () => {
     const { slack } = world.harness;
     const id = await checkoutV2Baking();
-    const form = await openRollForward(PEOPLE.alice, await cardOf(id));
+    const form = await openRollForward(PEOPLE.alice, await cardOf(world, id));
     expect(form.view.callback_id).toBe(CallbackIds.supersedeForm);
     expect(serviceElementOf(form)).toMatchObject({ type: 'static_select', initial_option: { value: 'checkout', text: { text: 'checkout · ships v2' } } });
 
@@ -136,7 +125,7 @@ describe('supersede from Slack: roll a release forward with a fix', () => {
     expect(responses.map((response) => response.status)).toEqual([200, 200]);
     expect(slack.view(form.id)).toBeUndefined();
     const answer = await eventually('the answer in the card’s channel', () => slack.ephemeralsFor(PEOPLE.alice)[before]);
-    expect(answer).toMatchObject({ via: 'chat.postEphemeral', channel: (await cardOf(id)).channel });
+    expect(answer).toMatchObject({ via: 'chat.postEphemeral', channel: (await cardOf(world, id)).channel });
     expect(answer.text).toContain(`Release \`${id}\` now ships checkout@v3`);
     await cardShipping(id, 'v3');
 
@@ -148,7 +137,7 @@ describe('supersede from Slack: roll a release forward with a fix', () => {
     expect(minted).toHaveLength(1);
 
     // The same fix through a second form changes nothing either, and says so.
-    const again = await openRollForward(PEOPLE.alice, await cardOf(id));
+    const again = await openRollForward(PEOPLE.alice, await cardOf(world, id));
     const repeated = await answered(PEOPLE.alice, () => slack.submitView(PEOPLE.alice, again.id, values));
     expect(repeated.text).toBe(`Release \`${id}\` already ships checkout@v3; nothing changed. Its card is in #deploys.`);
     expect(await supersededEvents(id)).toHaveLength(1);
@@ -178,7 +167,7 @@ describe('supersede from Slack: roll a release forward with a fix', () => {
     expect(subcommand.text).toContain('Did you mean /release supersede?');
 
     // The modal refuses whoever may not, in the card's channel, once it has closed.
-    const form = await openRollForward(PEOPLE.mallory, await cardOf(id));
+    const form = await openRollForward(PEOPLE.mallory, await cardOf(world, id));
     const refused = await answered(PEOPLE.mallory, () => slack.submitView(PEOPLE.mallory, form.id, { [ActionIds.supersedeVersion]: 'v3' }));
     expect(refused).toMatchObject({ via: 'chat.postEphemeral', text: expect.stringContaining(`<@${PEOPLE.mallory}> may not supersede this release`) });
 

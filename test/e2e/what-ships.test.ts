@@ -1,5 +1,4 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
 import { mintVersionSet } from '../../src/store/repos/drizzle-version-set-store.js';
 import { and, eq } from 'drizzle-orm';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
@@ -8,7 +7,7 @@ import { drive, seedServing } from '../support/fakes/engine-harness.js';
 import { exampleShopConfig } from '../support/fakes/example-config.js';
 import { PEOPLE } from '../support/slack-app-harness.js';
 import { eventually } from '../support/slack-wait.js';
-import { useSlackEngine } from '../support/slack-engine.js';
+import { cardOf, useSlackEngine, whatShips } from '../support/slack-engine.js';
 
 const SHA_12 = 'a12a12a12a12a12a12a12a12a12a12a12a12a12a';
 const SHA_13 = 'b13b13b13b13b13b13b13b13b13b13b13b13b13b';
@@ -63,25 +62,13 @@ describe('what ships, with its links; no silent downgrade', () => {
     return id;
   }
 
-  async function cardOf(id: string): Promise<EmulatedMessage> {
-    return eventually(`the card of ${id}`, async () => {
-      await world.engine.engine.runUntilIdle();
-      return world.harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
-    });
-  }
 
-  function whatShips(card: EmulatedMessage): string {
-    const blocks = card.blocks as Array<{ text?: { text?: string } }>;
-    const block = blocks.find((candidate) => candidate.text?.text?.startsWith('*What ships*'));
-    if (!block) throw new Error(`no What ships section in ${JSON.stringify(card.blocks)}`);
-    return block.text!.text!;
-  }
 
   it('lists the merged pull requests between the serving and the shipped version, newest first, with a compare link', async () => {
     await merge(12, 'Cart keeps coupons | across tabs', SHA_12);
     const set = await merge(13, 'Retry <payments> on 503', SHA_13);
     const id = await deploy(`set ${set} to production`);
-    const ships = whatShips(await cardOf(id));
+    const ships = whatShips(await cardOf(world, id));
 
     expect(ships).toContain(`\`checkout\` \`v1\` → *${SHA_13}*`);
     expect(ships).toContain(`<https://github.com/acme/checkout/compare/v1...${SHA_13}|compare>`);
@@ -96,14 +83,14 @@ describe('what ships, with its links; no silent downgrade', () => {
     const shipped = await merge(12, 'Cart keeps coupons', SHA_12);
     const id = await deploy(`set ${shipped} to staging`);
     expect(await drive(world.engine, async () => (await world.engine.engine.releases.status(id))?.status === 'running')).toBe(true);
-    expect(whatShips(await cardOf(id))).toContain('<https://github.com/acme/checkout/pull/12|#12 Cart keeps coupons>');
+    expect(whatShips(await cardOf(world, id))).toContain('<https://github.com/acme/checkout/pull/12|#12 Cart keeps coupons>');
 
     // The fix merges while the release bakes, and rolls forward in its place.
     await merge(13, 'Retry payments on 503', SHA_13);
     const superseded = await world.engine.engine.releases.act({ verb: 'supersede', actor: { userId: PEOPLE.alice, userGroupIds: [] }, releaseId: id, service: 'checkout', version: SHA_13 });
     expect(superseded.kind).toBe('accepted');
     const ships = await eventually('the card showing the fix', async () => {
-      const shown = whatShips(await cardOf(id));
+      const shown = whatShips(await cardOf(world, id));
       return shown.includes(SHA_13) ? shown : undefined;
     });
     expect(ships).toContain(`\`checkout\` \`v1\` → *${SHA_13}* · <https://github.com/acme/checkout/compare/v1...${SHA_13}|compare>`);
@@ -114,7 +101,7 @@ describe('what ships, with its links; no silent downgrade', () => {
 
   it('a single-service deploy of a tag links the compare view of the two tags', async () => {
     const id = await deploy('checkout@v2 to staging');
-    const ships = whatShips(await cardOf(id));
+    const ships = whatShips(await cardOf(world, id));
     expect(ships).toContain('`checkout` `v1` → *v2* · <https://github.com/acme/checkout/compare/v1...v2|compare>');
     expect(world.harness.slack.violations).toEqual([]);
   }, 60_000);
@@ -150,7 +137,7 @@ describe('what ships, with its links; no silent downgrade', () => {
     expect(id, started.text).toBeDefined();
 
     // The card says it is a downgrade, who confirmed it, and what it takes back out.
-    const card = await cardOf(id!);
+    const card = await cardOf(world, id!);
     expect(JSON.stringify(card.blocks)).toMatch(new RegExp(`Downgrade of checkout confirmed by <@${PEOPLE.alice}> <!date\\^\\d+\\^`));
     const ships = whatShips(card);
     expect(ships).toContain(`\`checkout\` \`${SHA_12}\` → *v1* · :warning: *downgrade*`);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { mergeQueueParts, type MergeQueueParts } from '../../src/app/github/merge-queue-parts.js';
 import type { DeliveryConfig } from '../../src/config/delivery-schema.js';
+import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
 import type { AppHomes } from '../../src/ports/app-homes.js';
 import type { MergeQueues } from '../../src/ports/merge-queues.js';
 import type { Database } from '../../src/store/db.js';
@@ -10,6 +11,7 @@ import { TUESDAY_MORNING } from './fakes/example-config.js';
 import { fakePorts } from './fakes/fake-ports.js';
 import type { FakeGitHub } from './fake-github.js';
 import { BOT_TOKEN, startSlackHarness, type SlackHarness } from './slack-app-harness.js';
+import { eventually } from './slack-wait.js';
 
 /** The Slack surface over the real engine, filled in before the suite runs. */
 export interface SlackEngine {
@@ -90,4 +92,19 @@ export function useSlackEngine(config: DeliveryConfig, options: SlackEngineOptio
     if (options.serving) await seedServing(world.database.db, options.serving, world.engine.clock.now());
   });
   return world;
+}
+
+/** A release's card in #deploys, once the engine has run what is due. */
+export function cardOf(world: SlackEngine, id: string): Promise<EmulatedMessage> {
+  return eventually(`the card of ${id}`, async () => {
+    await world.engine.engine.runUntilIdle();
+    return world.harness.slack.messages('deploys').find((message) => message.text.includes(`Release ${id} `));
+  });
+}
+
+/** The text of a card's "What ships" section. */
+export function whatShips(card: EmulatedMessage): string {
+  const block = (card.blocks as Array<{ text?: { text?: string } }>).find((candidate) => candidate.text?.text?.startsWith('*What ships*'));
+  if (!block) throw new Error(`no What ships section in ${JSON.stringify(card.blocks)}`);
+  return block.text!.text!;
 }
