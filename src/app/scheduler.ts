@@ -15,8 +15,8 @@ export interface SchedulerOptions {
 /**
  * node-cron only ticks: every timer lives in the database (releases.next_tick_at,
  * outbox.next_attempt_at), so a restarted or extra replica picks up where the others are. Each lane
- * has its own task, so a slow Slack never holds up a traffic call; a tick still running when the
- * next fires is skipped rather than stacked.
+ * has its own task, so a slow Slack never holds up a traffic call; a beat that comes while a run
+ * is still going is folded into one more run after it, never stacked.
  *
  * The beat is the safety net, not the trigger: accepted inputs run their lanes in the same turn,
  * and a wake-up timer sleeps exactly until the earliest persisted timer (a health reading every
@@ -150,9 +150,12 @@ export function startScheduler(engine: Engine, logger: Logger, options: Schedule
     };
   })();
 
+  // The beat only starts a run: `guard` keeps one run per task and folds a beat that comes during a
+  // run into one more run after it. (node-cron's own noOverlap would drop that beat and print a
+  // warning to stderr every time, which under load was every two seconds.)
   const tasks: ScheduledTask[] = [
-    schedule(every, () => tick(), { name: 'durable-delivery-tick', noOverlap: true }),
-    ...OUTBOX_LANES.map((lane) => schedule(every, () => lanes[lane](), { name: `durable-delivery-outbox-${lane}`, noOverlap: true })),
+    schedule(every, () => void tick(), { name: 'durable-delivery-tick' }),
+    ...OUTBOX_LANES.map((lane) => schedule(every, () => void lanes[lane](), { name: `durable-delivery-outbox-${lane}` })),
   ];
   // Inputs handled here run their lanes at once; what they decided may be due before the beat, and
   // what the tasks found blocked may be free now.
