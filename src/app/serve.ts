@@ -26,16 +26,15 @@ export async function serve(source: Readonly<Record<string, string | undefined>>
   const telemetry = new PrometheusTelemetry(new Registry());
   installProcessGuards(logger, telemetry);
 
-  // The database opens first: the embedded one opens in its own thread while this one reads the
-  // config and loads the rest of the app, so a start costs the longer of the two, not their sum.
-  const opening = openDatabase(databaseOptionsFromEnv(env));
+  // A bad config is reported before anything is opened.
   const loaded = loadDeliveryConfig(env.DELIVERY_CONFIG);
   if (!loaded.ok) {
     report(formatConfigErrors(loaded));
-    await opening.then((database) => database.close()).catch(() => {});
     return 1;
   }
-  const [{ startApp }, database] = await Promise.all([import('./start-app.js'), opening]);
+  // The embedded database opens in its own thread while this one loads the rest of the app, so a
+  // start costs the longer of the two, not their sum.
+  const [database, { startApp }] = await Promise.all([openDatabase(databaseOptionsFromEnv(env)), import('./start-app.js')]);
 
   // Webhook routers name the variable holding their HMAC secret (`secretEnv`); it is looked up in `source`.
   const app = await startApp({ env, config: loaded.config, logger, secrets: source, telemetry, database }).catch(async (error: unknown) => {
