@@ -62,6 +62,17 @@ describe.each(testDatabaseKinds)('merge queue on $name against a fake GitHub', (
     expect(baseNeverRed()).toBe(true);
   });
 
+  it('links pull requests on the GitHub Enterprise host it is given, in /queue and in its notices', async () => {
+    const harness = queueHarness(database.db, github, queueConfig(), {}, undefined, 'https://ghe.acme.test');
+    github.openPull(REPO, { number: 4 });
+    await harness.service.enqueue({ repo: REPO, pullNumber: 4, requestedBy: 'U0ALICE', source: 'slack' });
+    await runEffects(harness.service);
+    expect((await harness.service.list()).queues[0]!.entries.map((entry) => entry.url)).toEqual([`https://ghe.acme.test/${REPO}/pull/4`]);
+    await drain(harness, github);
+    expect(harness.notifier.ofKind('merged').map((notice) => notice.url)).toEqual([`https://ghe.acme.test/${REPO}/pull/4`]);
+    expect(harness.notifier.notices.every((notice) => !('url' in notice) || String(notice.url).startsWith('https://ghe.acme.test/'))).toBe(true);
+  });
+
   it('updates a branch that is behind, waits for its checks again, then merges with the sha guard', async () => {
     const harness = queueHarness(database.db, github, queueConfig());
     github.openPull(REPO, { number: 7 });

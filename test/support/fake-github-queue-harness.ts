@@ -92,6 +92,8 @@ export function queueHarness(
   options: MergeQueueServiceOptions = {},
   /** Notices go here as well as to the recording notifier (e.g. the real Slack notifier). */
   also?: (scm: GitHubScm) => MergeQueueNotifier,
+  /** Where links to pull requests point (GitHub Enterprise); GitHub.com when absent. */
+  githubWebUrl?: string,
 ): QueueHarness {
   const clock = new ManualClock('2026-03-02T09:00:00Z');
   const versionSets = new RecordingVersionSets();
@@ -116,6 +118,7 @@ export function queueHarness(
       clock,
       config,
       options: { pollIntervalMs: 0, ...options },
+      ...(githubWebUrl ? { githubWebUrl } : {}),
     });
   return { service: build(), clock, versionSets, status, deployer, notifier, scm, config, restart: build };
 }
