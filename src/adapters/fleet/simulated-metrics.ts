@@ -22,9 +22,6 @@ export class SimulatedMetrics implements Metrics {
   ) {}
 
   async measure(query: string, window: MetricWindow): Promise<Measurement> {
-    // A real source answers as I/O, a turn of the event loop later; so does this one, or a health
-    // batch over many canaries would run as one long task and hold every Slack ack behind it.
-    await new Promise((resolve) => setImmediate(resolve));
     if (!this.fleet.metricsReachable) {
       return { kind: 'error', reason: 'simulated metrics source unreachable (game day)' };
     }
