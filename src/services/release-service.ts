@@ -74,8 +74,9 @@ function newReleaseId(): string {
 const TICK_BATCH = 20;
 
 /**
- * How many times one input on a release is tried when another transition lands between its read
- * and its save; each conflict means someone else's input (or a tick) moved the release first.
+ * How many times one input on a release is tried without a lock when another transition lands
+ * between its read and its save; each conflict means someone else's input (or a tick) moved the
+ * release first. A button or `/rollback` then tries once more holding the row; a supersede says so.
  */
 const CONFLICT_ATTEMPTS = 3;
 
@@ -84,6 +85,9 @@ type OperatorInput = Extract<ReleaseInput, { actor: Actor }>;
 
 /** One operator input settled on its release: no such release, refused, or saved (with the view it shows). */
 type Settled = { kind: 'missing' } | ({ kind: 'refused' } & Refusal) | { kind: 'accepted'; row: ReleaseRecord; view: ReleaseView };
+
+/** What an input writes besides its transition, in the same transaction (an approval's row). */
+type AlsoWrite = (tx: Stores, row: ReleaseRecord, now: Date) => Promise<void>;
 
 /** Runs a hook once the transaction has committed (e.g. kicking the lane its effects were queued in). */
 export type AfterCommit = (hook: () => void) => void;
@@ -485,46 +489,75 @@ export class StoredReleaseService implements ReleaseService {
    * another transition land in between, the save is a conflict and the whole unit runs again on a
    * fresh read, a bounded number of times. A tick claims the row it moves (FOR UPDATE SKIP LOCKED)
    * and saves under the same version check, so a click and a tick never both apply to one version.
+   * Should every attempt lose, the input is decided once more with the row locked: a busy release
+   * (health readings and ticks landing every second) still takes its operator's Resume.
    */
   private async settle(
     releaseId: string,
     input: OperatorInput,
-    options: { read?: ReleaseRecord; alsoWrite?: ((tx: Stores, row: ReleaseRecord, now: Date) => Promise<void>) | undefined } = {},
+    options: { read?: ReleaseRecord; alsoWrite?: AlsoWrite | undefined } = {},
   ): Promise<Settled> {
     // A row the caller already read serves the first attempt; a retry reads the release again.
     let unread = options.read;
-    let known: ReleaseRecord | undefined;
     const settled = await this.retryOnConflict(releaseId, async (): Promise<Settled> => {
       const now = this.clock.now();
       const row = unread ?? (await this.store.releases.get(releaseId));
       unread = undefined;
       if (!row) return { kind: 'missing' };
-      known = row;
-      const denied = await this.authorize(row, input, now);
-      if (denied) return denied;
-      const facts = await this.world(this.store, this.scopeOf(row), now);
-      const decision = decide(row.state, input, now, this.decideContext(facts));
-      if (decision.kind === 'refused') {
-        await this.logRefusal(this.store, row, input, decision, now);
-        return decision;
-      }
-      return this.transaction(async (tx, after) => {
-        const committed = await this.commit(tx, row, input, decision, now, after, facts);
-        await options.alsoWrite?.(tx, committed.row, now);
-        return { kind: 'accepted', row: committed.row, view: this.savedView(committed.row, facts, now) };
-      });
+      return this.decideOn(this.store, row, input, now, (save) => this.transaction(save), options.alsoWrite);
     });
-    return settled ?? this.changedWhileAsked(known!, input);
+    return settled ?? this.settleLocked(releaseId, input, options.alsoWrite);
   }
 
   /**
-   * Who asks, on the release row as read, before anything is locked or decided: the check `decide`
-   * starts with (one function, `mayActOn`). A refusal is logged and says nothing of the release's state.
+   * The last try of an operator input that lost every optimistic attempt: its release row locked
+   * (FOR UPDATE) for the whole unit, so no other transition can land before its save. Who asks was
+   * already allowed on an earlier read; it is checked again on the row as it now is.
    */
-  private async authorize(row: ReleaseRecord, input: OperatorInput, now: Date): Promise<({ kind: 'refused' } & Refusal) | null> {
+  private async settleLocked(releaseId: string, input: OperatorInput, alsoWrite: AlsoWrite | undefined): Promise<Settled> {
+    return this.transaction(async (tx, after) => {
+      const row = await tx.releases.lock(releaseId);
+      if (!row) return { kind: 'missing' };
+      return this.decideOn(tx, row, input, this.clock.now(), (save) => save(tx, after), alsoWrite);
+    });
+  }
+
+  /**
+   * Who asks checked on `row`, the facts its gates see and the decision, read through `reads`; a
+   * refusal logged there, an accepted decision saved (with `alsoWrite`) in the transaction `inTransaction` runs.
+   */
+  private async decideOn(
+    reads: Stores,
+    row: ReleaseRecord,
+    input: OperatorInput,
+    now: Date,
+    inTransaction: (save: (tx: Stores, after: AfterCommit) => Promise<Settled>) => Promise<Settled>,
+    alsoWrite: AlsoWrite | undefined,
+  ): Promise<Settled> {
+    const denied = await this.authorize(reads, row, input, now);
+    if (denied) return denied;
+    const facts = await this.world(reads, this.scopeOf(row), now);
+    const decision = decide(row.state, input, now, this.decideContext(facts));
+    if (decision.kind === 'refused') {
+      await this.logRefusal(reads, row, input, decision, now);
+      return decision;
+    }
+    return inTransaction(async (tx, after) => {
+      const committed = await this.commit(tx, row, input, decision, now, after, facts);
+      await alsoWrite?.(tx, committed.row, now);
+      return { kind: 'accepted', row: committed.row, view: this.savedView(committed.row, facts, now) };
+    });
+  }
+
+  /**
+   * Who asks, on the release row as read, before anything is decided (and, but for a last locked
+   * try, before anything is locked): the check `decide` starts with (one function, `mayActOn`). A
+   * refusal is logged and says nothing of the release's state.
+   */
+  private async authorize(stores: Stores, row: ReleaseRecord, input: OperatorInput, now: Date): Promise<({ kind: 'refused' } & Refusal) | null> {
     const allowed = mayActOn(this.config, row.state, input);
     if (allowed.ok) return null;
-    await this.logRefusal(this.store, row, input, allowed.refusal, now);
+    await this.logRefusal(stores, row, input, allowed.refusal, now);
     return { kind: 'refused', ...allowed.refusal };
   }
 
@@ -557,7 +590,7 @@ export class StoredReleaseService implements ReleaseService {
       if (!row) return refused('unknown_release', `No release ${releaseId}`);
       known = row;
       // Before the deploy lock: the input's version set is not minted yet, and who asks does not depend on it.
-      const denied = await this.authorize(row, asked(row.versionSetId), now);
+      const denied = await this.authorize(this.store, row, asked(row.versionSetId), now);
       if (denied) return denied;
       if (!(service in row.state.plan.versions)) {
         // Refused before any decision, and audited like every refusal of an input on a release.

@@ -71,6 +71,21 @@ function shownWeights(version: string, service = 'checkout') {
   };
 }
 
+/**
+ * Waits until the fleet panel shows `weight` for a version in production. Should it not, the error
+ * says what the card and the ephemerals read then: a refused click, a hold and a stage still baking
+ * look alike in the weight alone.
+ */
+async function reachesWeight(version: string, service: string, weight: string) {
+  try {
+    await expect.poll(productionWeight(version, service), { timeout: 120_000 }).toBe(weight);
+  } catch (error) {
+    const card = await latestCard().textContent();
+    const ephemerals = await page.locator('[data-testid="ephemeral"]').allTextContents();
+    throw new Error(`${service}@${version} is at ${await productionWeight(version, service)()}% in production, not ${weight}%. The card reads: ${card}. Ephemerals: ${JSON.stringify(ephemerals.slice(-3))}`, { cause: error });
+  }
+}
+
 declare function readWeight(service: string, version: string): string;
 
 async function recordShownWeights() {
@@ -118,7 +133,7 @@ describe('the sandbox in a browser', () => {
     await page.screenshot({ path: 'test-artifacts/release-canary-10.png' });
     // The README's picture is refreshed on demand only, so a test run leaves the tree as it was.
     if (process.env.UPDATE_README_SCREENSHOT === '1' || !existsSync(README_SCREENSHOT)) copyFileSync('test-artifacts/release-canary-10.png', README_SCREENSHOT);
-    await expect.poll(productionWeight('v2'), { timeout: 120_000 }).toBe('100');
+    await reachesWeight('v2', 'checkout', '100');
     expect(await shownWeights('v2')()).toEqual(['1', '10', '100']);
     await latestCard().getByText('Succeeded').first().waitFor({ timeout: 120_000 });
     // Traffic moved through the Gateway API router on the simulated cluster: checkout's HTTPRoute now
@@ -161,7 +176,7 @@ describe('the sandbox in a browser', () => {
     await command('/deploy web@v2 to production');
     await expect.poll(() => latestCard().locator('.block.header').textContent(), { timeout: 30_000 }).toContain('web → production');
     await approveAsBob();
-    await expect.poll(productionWeight('v2', 'web'), { timeout: 120_000 }).toBe('1');
+    await reachesWeight('v2', 'web', '1');
 
     // No measurements: never a promotion, never a rollback — the release holds and asks a human.
     await page.getByTestId('gd-metrics').click();
@@ -173,14 +188,17 @@ describe('the sandbox in a browser', () => {
     await page.getByTestId('gd-metrics').click();
     await page.getByTestId('gd-metrics').getByText('reachable').waitFor();
     // A held release moves only on Resume, pressed once.
+    const answered = page.waitForResponse((response) => response.url().endsWith('/sandbox/click') && (response.request().postData() ?? '').includes('"release_resume"'));
     await latestCard().locator('button[data-action-id="release_resume"]').click();
-    await expect.poll(productionWeight('v2', 'web'), { timeout: 120_000 }).toBe('10');
+    // The press reached the app (a click lost on a re-rendered card would fail here, not 120 s later).
+    expect((await answered).status()).toBe(200);
+    await reachesWeight('v2', 'web', '10');
 
     // Stop the bot in the middle of the 10% stage and start a new one on the same database.
     await page.getByTestId('gd-restart').click();
     await page.getByTestId('gameday-log').getByText('bot restarted').waitFor({ timeout: 120_000 });
     await page.locator('[data-testid="connection"].live').waitFor();
-    await expect.poll(productionWeight('v2', 'web'), { timeout: 120_000 }).toBe('100');
+    await reachesWeight('v2', 'web', '100');
     expect(await shownWeights('v2', 'web')()).toEqual(['1', '10', '100']);
     await latestCard().getByText('Succeeded').first().waitFor({ timeout: 120_000 });
     await latestCard().locator('a[data-testid="replies"]').click();
