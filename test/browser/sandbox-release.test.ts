@@ -180,13 +180,13 @@ describe('the sandbox in a browser', () => {
 
     // No measurements: never a promotion, never a rollback — the release holds and asks a human.
     await page.getByTestId('gd-metrics').click();
-    await page.getByTestId('gd-metrics').getByText('UNREACHABLE').waitFor();
+    await page.getByTestId('gd-metrics').getByText('Metrics: UNREACHABLE', { exact: true }).waitFor();
     await latestCard().getByText('held: health unclear, a human must decide').waitFor({ timeout: 120_000 });
     expect(await productionWeight('v2', 'web')()).toBe('1');
     await page.screenshot({ path: 'test-artifacts/gameday-metrics-unreachable.png' });
 
     await page.getByTestId('gd-metrics').click();
-    await page.getByTestId('gd-metrics').getByText('reachable').waitFor();
+    await page.getByTestId('gd-metrics').getByText('Metrics: reachable', { exact: true }).waitFor();
     // A held release moves only on Resume, pressed once.
     const answered = page.waitForResponse((response) => response.url().endsWith('/sandbox/click') && (response.request().postData() ?? '').includes('"release_resume"'));
     await latestCard().locator('button[data-action-id="release_resume"]').click();
