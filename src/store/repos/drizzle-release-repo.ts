@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, lte, notInArray, or, gt, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type DbOrTx } from '../db.js';
+import { preparedStatement } from '../prepared.js';
 import type { ReleaseEventData, ReleaseState, ReleaseStatus } from '../../domain/release/types.js';
 import type { ServingMap } from '../../domain/release/plan.js';
 import { FINISHED_STATUSES, servingMapOf, transitionEvent, weightsRecorded, type WeightsChange } from '../transition-rows.js';
@@ -17,8 +18,10 @@ export async function lockRelease(tx: DbOrTx, id: string): Promise<ReleaseRow | 
   return row;
 }
 
+const releaseById = preparedStatement((db) => db.select().from(releases).where(eq(releases.id, sql.placeholder('id'))).prepare('dd_release_by_id'));
+
 export async function getRelease(db: DbOrTx, id: string): Promise<ReleaseRow | undefined> {
-  const [row] = await db.select().from(releases).where(eq(releases.id, id));
+  const [row] = await releaseById(db).execute({ id });
   return row;
 }
 
@@ -88,13 +91,28 @@ export async function appendTransition(
   await tx.insert(releaseEvents).values({ ...event, kind: 'transition' });
 }
 
+const insertRefusal = preparedStatement((db) =>
+  db
+    .insert(releaseEvents)
+    .values({
+      releaseId: sql.placeholder('releaseId'),
+      kind: 'refusal',
+      version: sql.placeholder('version'),
+      type: sql.placeholder('type'),
+      actor: sql.placeholder('actor'),
+      message: sql.placeholder('message'),
+      data: sql.placeholder('data'),
+      at: sql.placeholder('at'),
+    })
+    .prepare('dd_insert_refusal'),
+);
+
 export async function appendRefusal(
   tx: DbOrTx,
   entry: { releaseId: string | null; version: number; input: string; actor: string | null; code: string; message: string; at: Date; data?: Record<string, unknown> },
 ): Promise<void> {
-  await tx.insert(releaseEvents).values({
+  await insertRefusal(tx).execute({
     releaseId: entry.releaseId,
-    kind: 'refusal',
     version: entry.version,
     type: entry.input,
     actor: entry.actor,

@@ -1,19 +1,26 @@
-import { and, eq, gt, isNotNull, isNull, lt } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db.js';
+import { preparedStatement } from '../prepared.js';
 import { processedRequests } from '../schema/requests.js';
 
 export type { ProcessedRequests, RequestSource, StoredCommand, UnhandledCommand } from '../../ports/processed-requests.js';
 import type { ProcessedRequests, RequestSource, StoredCommand, UnhandledCommand } from '../../ports/processed-requests.js';
 
+/** Every button click's first statement. */
+const claimKey = preparedStatement((db) =>
+  db
+    .insert(processedRequests)
+    .values({ key: sql.placeholder('key'), source: sql.placeholder('source'), receivedAt: sql.placeholder('at') })
+    .onConflictDoNothing()
+    .returning({ key: processedRequests.key })
+    .prepare('dd_claim_request'),
+);
+
 export class DrizzleProcessedRequests implements ProcessedRequests {
   constructor(private readonly db: DbOrTx) {}
 
   async claim(key: string, source: RequestSource, at: Date): Promise<boolean> {
-    const inserted = await this.db
-      .insert(processedRequests)
-      .values({ key, source, receivedAt: at })
-      .onConflictDoNothing()
-      .returning({ key: processedRequests.key });
+    const inserted = await claimKey(this.db).execute({ key, source, at });
     return inserted.length === 1;
   }
 
