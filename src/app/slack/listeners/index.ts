@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { ActionIds, CallbackIds, releaseButtonActionIds } from '../../../adapters/slack/action-ids.js';
 import type { SlackDeps } from '../slack-deps.js';
 import { auditHistoryOlder } from './actions/audit-history-older.js';
@@ -12,13 +12,14 @@ import { doraCommand } from './commands/dora.js';
 import { freezeCommand } from './commands/freeze.js';
 import { queueCommand } from './commands/queue.js';
 import { releaseCommand } from './commands/release.js';
+import type { CommandArgs } from './commands/run-command.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { unfreezeCommand } from './commands/unfreeze.js';
 import { appHomeOpened } from './events/app-home-opened.js';
 import { deployConfirmed } from './views/deploy-confirm.js';
 import { deployFormSubmitted } from './views/deploy-form.js';
 import { supersedeFormSubmitted } from './views/supersede-form.js';
-import { registerUnknownListeners } from './unknown.js';
+import { MODAL_INPUT_IDS, unknownListeners } from './unknown.js';
 
 /** The slash commands by name: registered with Bolt, and handled again after a crash (durable-command.ts). */
 export function commandListeners(deps: SlackDeps) {
@@ -33,29 +34,39 @@ export function commandListeners(deps: SlackDeps) {
   };
 }
 
-/** Every Slack listener, registered in one place. */
+type ButtonListener = (args: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs) => Promise<void>;
+type ViewListener = (args: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs) => Promise<void>;
+
+/**
+ * Every Slack listener, in one place. Bolt runs the middleware chain of every registered listener
+ * for every request, matching or not, so each kind of payload has one Bolt listener that routes by
+ * name here: the same listener answers as when each was registered with its own constraint.
+ */
 export function registerListeners(app: App, deps: SlackDeps): void {
-  const commands = commandListeners(deps);
-  for (const [name, listener] of Object.entries(commands)) app.command(name, listener);
+  const commands: Record<string, (args: CommandArgs) => Promise<void>> = commandListeners(deps);
+  const unknown = unknownListeners(deps, { commands: Object.keys(commands) });
+  app.command(/^/, (args) => (Object.hasOwn(commands, args.command.command) ? commands[args.command.command]! : unknown.command)(args));
 
-  const buttonIds = new RegExp(`^(${releaseButtonActionIds.join('|')})$`);
-  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: buttonIds }, releaseCardButton(deps));
+  const buttons = new Map<string, ButtonListener>();
+  const releaseButton = releaseCardButton(deps);
+  for (const id of releaseButtonActionIds) buttons.set(id, releaseButton);
+  buttons.set(ActionIds.supersede, supersedeButton(deps));
+  buttons.set(ActionIds.historyOlder, auditHistoryOlder(deps));
+  buttons.set(ActionIds.verdictDetails, verdictDetailsButton(deps));
+  const lineStop = lineStopButton(deps);
+  buttons.set(ActionIds.stopTheLine, lineStop);
+  buttons.set(ActionIds.restartTheLine, lineStop);
+  buttons.set(ActionIds.deployDowngrade, deployDowngradeButton(deps));
+  for (const id of MODAL_INPUT_IDS) buttons.set(id, unknown.modalInput);
+  app.action<BlockAction<ButtonAction>>({ type: 'block_actions' }, (args) => (buttons.get(args.action.action_id) ?? unknown.action)(args));
 
-  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ActionIds.supersede }, supersedeButton(deps));
-
-  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ActionIds.historyOlder }, auditHistoryOlder(deps));
-
-  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ActionIds.verdictDetails }, verdictDetailsButton(deps));
-
-  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: new RegExp(`^(${ActionIds.stopTheLine}|${ActionIds.restartTheLine})$`) }, lineStopButton(deps));
-
-  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ActionIds.deployDowngrade }, deployDowngradeButton(deps));
-
-  app.view(CallbackIds.deployForm, deployFormSubmitted(deps));
-  app.view(CallbackIds.deployConfirm, deployConfirmed(deps));
-  app.view(CallbackIds.supersedeForm, supersedeFormSubmitted(deps));
+  const views = new Map<string, ViewListener>([
+    [CallbackIds.deployForm, deployFormSubmitted(deps)],
+    [CallbackIds.deployConfirm, deployConfirmed(deps)],
+    [CallbackIds.supersedeForm, supersedeFormSubmitted(deps)],
+  ]);
+  app.view<ViewSubmitAction>({ type: 'view_submission', callback_id: /^/ }, (args) => (views.get(args.view.callback_id) ?? unknown.viewSubmission)(args));
+  app.view({ type: 'view_closed', callback_id: /^/ }, unknown.viewClosed);
 
   app.event('app_home_opened', appHomeOpened(deps));
-
-  registerUnknownListeners(app, deps, { actionIds: Object.values(ActionIds), commands: Object.keys(commands) });
 }
