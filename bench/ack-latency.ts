@@ -4,6 +4,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import { BENCH_DEVELOPER } from './support/bench-config.js';
+import { processCpuSeconds } from './support/cpu.js';
 import { BENCH_POSTGRES_ADMIN_URL, openScratchPostgres, postgresAvailable, type ScratchPostgres } from './support/databases.js';
 import { spawnWorker, type Spawned } from './support/processes.js';
 import { BENCH_BOT_TOKEN, BENCH_SIGNING_SECRET, signedButton, signedCommand, type SignedRequest } from './support/slack-requests.js';
@@ -29,8 +30,12 @@ export interface AckLatencyOptions {
   pairs?: number;
 }
 
-/** One latency run: the open loop's figures, without the latencies themselves. */
-type Figures = Omit<OpenLoopResult, 'latencies'>;
+/**
+ * One latency run: the open loop's figures, without the latencies themselves, and the app process's
+ * CPU (all its threads: PGlite's too) per request sent, from the run's start to the end of its settle
+ * (so the work after each ack counts; so does any background work of the product in that window).
+ */
+type Figures = Omit<OpenLoopResult, 'latencies'> & { cpuMsPerRequest: number | null };
 
 
 export interface AckLatencyResult {
@@ -83,10 +88,13 @@ async function load(url: string, next: () => SignedRequest, options: { connectio
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 1_500));
 
-async function measureLatency(url: string, stub: RemoteSlackStub, releaseIds: string[], version: number, kind: Kind, options: Required<AckLatencyOptions>): Promise<Figures> {
-  const { latencies: _latencies, ...result } = await openLoop(url, '/slack/events', requestFactory(kind, stub, releaseIds, version), { rate: options.rate, seconds: options.latencySeconds });
+async function measureLatency(app: App, stub: RemoteSlackStub, kind: Kind, options: Required<AckLatencyOptions>): Promise<Figures> {
+  const cpuBefore = processCpuSeconds(app.pid);
+  const { latencies: _latencies, ...result } = await openLoop(app.url, '/slack/events', requestFactory(kind, stub, app.releaseIds, app.version), { rate: options.rate, seconds: options.latencySeconds });
   await settle();
-  return result;
+  const cpuAfter = processCpuSeconds(app.pid);
+  const sent = Math.round(options.rate * options.latencySeconds);
+  return { ...result, cpuMsPerRequest: cpuBefore === null || cpuAfter === null ? null : ((cpuAfter - cpuBefore) * 1000) / sent };
 }
 
 async function measureMaxRate(url: string, stub: RemoteSlackStub, releaseIds: string[], version: number, kind: Kind, options: Required<AckLatencyOptions>): Promise<number> {
@@ -136,7 +144,7 @@ interface Processed {
   errors: number;
 }
 
-type App = { name: 'bare' | 'pglite' | 'postgres'; url: string; releaseIds: string[]; version: number };
+type App = { name: 'bare' | 'pglite' | 'postgres'; url: string; pid: number; releaseIds: string[]; version: number };
 
 export async function runAckLatency(input: AckLatencyOptions = {}): Promise<AckLatencyResult> {
   const options: Required<AckLatencyOptions> = {
@@ -161,7 +169,7 @@ export async function runAckLatency(input: AckLatencyOptions = {}): Promise<AckL
       BENCH_SLACK_API_URL: stub.apiUrl,
     });
     spawned.push(bare);
-    const apps: App[] = [{ name: 'bare', url: bare.ready.url, releaseIds: ['r0000000000'], version: 1 }];
+    const apps: App[] = [{ name: 'bare', url: bare.ready.url, pid: bare.child.pid ?? 0, releaseIds: ['r0000000000'], version: 1 }];
     // Every app stays up for the whole run, so the rounds can alternate floor and product.
     for (const kind of options.databases) {
       let scratch: ScratchPostgres | undefined;
@@ -184,7 +192,7 @@ export async function runAckLatency(input: AckLatencyOptions = {}): Promise<AckL
       spawned.push(product);
       const seeded = product.ready.seeded;
       if (!seeded || seeded.ids.length !== options.activeReleases) throw new Error(`expected ${options.activeReleases} seeded releases, got ${seeded?.ids.length ?? 0}`);
-      apps.push({ name: kind, url: product.ready.url, releaseIds: seeded.ids, version: seeded.version });
+      apps.push({ name: kind, url: product.ready.url, pid: product.child.pid ?? 0, releaseIds: seeded.ids, version: seeded.version });
     }
     // A short warm-up of each: JIT and connection pools, not measured.
     for (const app of apps) {
@@ -199,10 +207,9 @@ export async function runAckLatency(input: AckLatencyOptions = {}): Promise<AckL
       for (const kind of ['command', 'button'] as const) {
         // Floor, then each product, then the floor again: each product sits between two floor runs.
         for (const app of apps) {
-          round.figures[`${app.name}:${kind}`] = await measureLatency(app.url, stub, app.releaseIds, app.version, kind, options);
+          round.figures[`${app.name}:${kind}`] = await measureLatency(app, stub, kind, options);
         }
-        const bareApp = apps[0]!;
-        round.figures[`bare-after:${kind}`] = await measureLatency(bareApp.url, stub, bareApp.releaseIds, bareApp.version, kind, options);
+        round.figures[`bare-after:${kind}`] = await measureLatency(apps[0]!, stub, kind, options);
       }
       rounds.push(round);
     }
@@ -233,7 +240,7 @@ export function formatAckLatency(result: AckLatencyResult): string {
   const label = (name: string) => (name === 'bare' ? 'bare Bolt (floor)' : `Durable Delivery on ${name === 'pglite' ? 'PGlite (default)' : 'Postgres'}`);
   const what = (kind: Kind) => (kind === 'command' ? 'slash command' : 'button click');
   const lines = [
-    `${options.pairs} rounds; in each, for slash commands then clicks: the floor, each product, the floor again (${options.rate} req/s for ${options.latencySeconds} s each, open loop: one request due every ${(1000 / options.rate).toFixed(0)} ms and sent when due whatever came back, up to 64 kept-alive connections, latency from when it was due to its answer), ${options.activeReleases.toLocaleString('en-US')} active releases in each product's store. Every app, and the Slack stub that takes the products' answers, runs as its own process for the whole run. p99 per run (p50 in brackets); the floor of a round is the worse of its two floor runs; "requests" well under ${options.rate * options.latencySeconds} means the app could not keep up:`,
+    `${options.pairs} rounds; in each, for slash commands then clicks: the floor, each product, the floor again (${options.rate} req/s for ${options.latencySeconds} s each, open loop: one request due every ${(1000 / options.rate).toFixed(0)} ms and sent when due whatever came back, up to 64 kept-alive connections, latency from when it was due to its answer), ${options.activeReleases.toLocaleString('en-US')} active releases in each product's store. Every app, and the Slack stub that takes the products' answers, runs as its own process for the whole run. p99 per run (p50, requests and the app process's CPU per request in brackets: all its threads, from the run's start until 1.5 s after it, so the work after each ack counts); the floor of a round is the worse of its two floor runs; "requests" well under ${options.rate * options.latencySeconds} means the app could not keep up:`,
     '',
   ];
   const header = ['round (1-min load avg)', 'request', ...apps.map(label), 'bare Bolt again'];
@@ -242,7 +249,8 @@ export function formatAckLatency(result: AckLatencyResult): string {
     for (const kind of ['command', 'button'] as const) {
       const cell = (key: string) => {
         const f = round.figures[key];
-        return f ? `${ms(f.p99)} (${ms(f.p50)}; ${f.requests} req${f.non2xx + f.errors > 0 ? `, ${f.non2xx + f.errors} errors` : ''})` : 'n/a';
+        const cpu = f?.cpuMsPerRequest === null || f?.cpuMsPerRequest === undefined ? '' : `; ${f.cpuMsPerRequest.toFixed(2)} ms CPU/req`;
+        return f ? `${ms(f.p99)} (${ms(f.p50)}; ${f.requests} req${f.non2xx + f.errors > 0 ? `, ${f.non2xx + f.errors} errors` : ''}${cpu})` : 'n/a';
       };
       rows.push([`${index + 1} (${round.loadAverage.toFixed(1)})`, what(kind), ...apps.map((name) => cell(`${name}:${kind}`)), cell(`bare-after:${kind}`)]);
     }
