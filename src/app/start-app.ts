@@ -40,8 +40,11 @@ export interface StartAppOptions {
   /** Where `secretEnv` names in the config are looked up (the process environment, in main.ts). */
   secrets?: Readonly<Record<string, string | undefined>>;
   clock?: Clock;
-  /** An already open database (tests); by default DATABASE_URL or PGlite in DATA_DIR. */
-  database?: Database;
+  /**
+   * An open database (tests), or one still opening (serve, while the app's modules load);
+   * by default DATABASE_URL or PGlite in DATA_DIR. The caller closes the one it passed.
+   */
+  database?: Database | Promise<Database>;
   /** The scheduler's safety-net beat (six-field cron); tests set a very long one to see what runs without it. */
   scheduleEvery?: string;
   /** Where counters and histograms go (served on /metrics); main.ts shares it with the process guards. */
@@ -64,7 +67,7 @@ export interface RunningApp {
 export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const { env, logger } = options;
   const ownsDatabase = options.database === undefined;
-  const database = options.database ?? (await openDatabase(databaseOptionsFromEnv(env)));
+  const database = await (options.database ?? openDatabase(databaseOptionsFromEnv(env)));
   await database.migrate();
   const telemetry = options.telemetry ?? new PrometheusTelemetry(new Registry());
   const { routes: operationalOnly } = operationalRoutes(database, telemetry.registry);

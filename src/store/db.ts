@@ -1,20 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { sql, type SQL } from 'drizzle-orm';
-import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
-import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
+import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import pg from 'pg';
 import { PgliteThread } from './pglite-thread.js';
-import * as schema from './schema/index.js';
+import type * as schema from './schema/index.js';
 import { asDb, asPgliteClient, rowsOf } from '../unchecked.js';
 
 /**
  * One repository layer over two drivers: node-postgres when DATABASE_URL is set, PGlite (embedded
  * Postgres in a data directory, run in a worker thread of its own) when not. Repositories take `Db`
- * and never know which one it is.
+ * and never know which one it is. Drizzle and the drivers load only when a database is opened, the
+ * embedded one's thread already opening meanwhile: a start sends the open before they load.
  */
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -50,7 +46,14 @@ export type QueryListener = (sql: string) => void;
 
 export type DatabaseOptions =
   | { driver: 'postgres'; url: string; poolSize?: number; onQuery?: QueryListener }
-  | { driver: 'pglite'; dataDir: string | null; loadDataDir?: Blob; onQuery?: QueryListener };
+  | {
+      driver: 'pglite';
+      dataDir: string | null;
+      loadDataDir?: Blob;
+      onQuery?: QueryListener;
+      /** A thread already started (PgliteThread.start, main.ts) and not yet opened; by default a new one. */
+      thread?: PgliteThread;
+    };
 
 function queryLogger(onQuery: QueryListener | undefined): { logger: { logQuery(query: string): void } } | Record<string, never> {
   return onQuery ? { logger: { logQuery: (query: string) => onQuery(query) } } : {};
@@ -67,6 +70,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 async function openPostgres(url: string, poolSize = 10, onQuery?: QueryListener): Promise<Database> {
+  const [{ default: pg }, { drizzle: drizzleNodePg }, { migrate: migrateNodePg }, schema, { sql }] = await Promise.all([
+    import('pg'),
+    import('drizzle-orm/node-postgres'),
+    import('drizzle-orm/node-postgres/migrator'),
+    import('./schema/index.js'),
+    import('drizzle-orm'),
+  ]);
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // An idle client losing its server (a Postgres restart) must not crash the process; the pool reconnects.
   pool.on('error', () => {});
@@ -74,10 +84,12 @@ async function openPostgres(url: string, poolSize = 10, onQuery?: QueryListener)
   // rejects and the caller retries; the client's own 'error' event must not take the process down.
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = asDb(drizzleNodePg(pool, { schema, ...queryLogger(onQuery) }));
+  const applied = appliedMigrations(db, sql);
   return {
     driver: 'postgres',
     db,
     async migrate() {
+      if (await upToDate(applied)) return;
       // One client holds an advisory lock, so replicas starting together migrate one at a time.
       const client = await pool.connect();
       try {
@@ -88,39 +100,75 @@ async function openPostgres(url: string, poolSize = 10, onQuery?: QueryListener)
         client.release();
       }
     },
-    ready: () => checkReady(db),
+    ready: () => checkReady(applied),
     close: () => pool.end(),
   };
 }
 
-async function openPglite(options: { dataDir: string | null; loadDataDir?: Blob; onQuery?: QueryListener }): Promise<EmbeddedDatabase> {
+async function openPglite(options: DatabaseOptions & { driver: 'pglite' }): Promise<EmbeddedDatabase> {
   // Postgres in WASM runs on its own thread: a burst of database work never holds up an ack.
-  const thread = await PgliteThread.open(options);
+  const thread = options.thread ?? PgliteThread.start();
+  const [, { drizzle: drizzlePglite }, { migrate: migratePglite }, schema, { sql }] = await Promise.all([
+    thread.open(options),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+    import('./schema/index.js'),
+    import('drizzle-orm'),
+  ]).catch(async (error: unknown) => {
+    await thread.close().catch(() => {});
+    throw error;
+  });
   const client = drizzlePglite(asPgliteClient(thread), { schema, ...queryLogger(options.onQuery) });
   const db = asDb(client);
+  const applied = appliedMigrations(db, sql);
   return {
     driver: 'pglite',
     db,
     async migrate() {
+      if (await upToDate(applied)) return;
       await migratePglite(client, { migrationsFolder: MIGRATIONS_FOLDER });
     },
-    ready: () => checkReady(db),
+    ready: () => checkReady(applied),
     dumpDataDir: () => thread.dumpDataDir(),
     close: () => thread.close(),
   };
 }
 
-function shippedMigrationCount(): number {
-  const journal = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as { entries: unknown[] };
-  return journal.entries.length;
+/** How many migrations a database records and the newest one's folder time (drizzle's created_at, the journal's `when`). */
+interface MigrationCount {
+  count: number;
+  lastMillis: number;
 }
 
-async function checkReady(db: Db): Promise<{ ok: true } | { ok: false; reason: string }> {
+function shippedMigrations(): MigrationCount {
+  const journal = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as { entries: Array<{ when: number }> };
+  return { count: journal.entries.length, lastMillis: Math.max(0, ...journal.entries.map((entry) => entry.when)) };
+}
+
+/** Reads the migrations table in one statement (it rejects while the table does not exist). */
+function appliedMigrations(db: Db, sql: typeof import('drizzle-orm').sql): () => Promise<MigrationCount> {
+  const query = sql`SELECT count(*)::int AS applied, coalesce(max(created_at), 0) AS last FROM drizzle.__drizzle_migrations`;
+  return async () => {
+    const [row] = await queryRows<{ applied: number; last: unknown }>(db, query);
+    return { count: Number(row?.applied ?? 0), lastMillis: Number(row?.last ?? 0) };
+  };
+}
+
+/**
+ * Whether drizzle's migrator would apply nothing: it applies every shipped migration newer than the
+ * newest recorded one. A start on an up-to-date database then costs one statement, not the
+ * migrator's five round trips (schema, table, last row, an empty transaction).
+ */
+async function upToDate(applied: () => Promise<MigrationCount>): Promise<boolean> {
+  const recorded = await applied().catch(() => null);
+  return recorded !== null && recorded.lastMillis >= shippedMigrations().lastMillis;
+}
+
+async function checkReady(applied: () => Promise<MigrationCount>): Promise<{ ok: true } | { ok: false; reason: string }> {
   try {
-    const [row] = await queryRows<{ applied: number }>(db, sql`SELECT count(*)::int AS applied FROM drizzle.__drizzle_migrations`);
-    const applied = Number(row?.applied ?? 0);
-    const shipped = shippedMigrationCount();
-    return applied >= shipped ? { ok: true } : { ok: false, reason: `${applied} of ${shipped} migrations applied` };
+    const { count } = await applied();
+    const shipped = shippedMigrations().count;
+    return count >= shipped ? { ok: true } : { ok: false, reason: `${count} of ${shipped} migrations applied` };
   } catch (error) {
     return { ok: false, reason: `database unreachable or not migrated: ${(error as Error).message}` };
   }

@@ -44,16 +44,23 @@ export class PgliteThread implements PgliteConnection {
     worker.unref();
   }
 
-  static async open(options: { dataDir: string | null; loadDataDir?: Blob }): Promise<PgliteThread> {
-    const thread = new PgliteThread(startWorker());
-    const loadDataDir = options.loadDataDir ? await options.loadDataDir.arrayBuffer() : undefined;
+  /**
+   * Starts the thread, which loads PGlite at once but opens nothing until `open`: a start can begin
+   * that before it has read its config, and still open no data directory when the config is bad.
+   */
+  static start(): PgliteThread {
+    return new PgliteThread(startWorker());
+  }
+
+  /** Opens the data directory (or an in-memory database); on failure the thread is gone. */
+  async open(options: { dataDir: string | null; loadDataDir?: Blob }): Promise<void> {
     try {
-      await thread.#send({ kind: 'open', options: { dataDir: options.dataDir, ...(loadDataDir ? { loadDataDir } : {}) } }, loadDataDir ? [loadDataDir] : []);
+      const loadDataDir = options.loadDataDir ? await options.loadDataDir.arrayBuffer() : undefined;
+      await this.#send({ kind: 'open', options: { dataDir: options.dataDir, ...(loadDataDir ? { loadDataDir } : {}) } }, loadDataDir ? [loadDataDir] : []);
     } catch (error) {
-      await thread.#worker.terminate();
+      await this.#worker.terminate();
       throw error;
     }
-    return thread;
   }
 
   async query(sql: string, params: unknown[] = [], options: { rowMode?: QueryRowMode; parsers?: Record<number, unknown> } = {}): Promise<QueryResult> {
