@@ -32,6 +32,7 @@ import { RoutedInfra, RoutedTraffic } from './routed-ports.js';
 import { startBot } from './start-bot.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import { mergeQueueParts } from './github/merge-queue-parts.js';
+import { slackBotIdentity } from './slack/create-slack-app.js';
 
 export interface StartAppOptions {
   env: Env;
@@ -41,7 +42,7 @@ export interface StartAppOptions {
   secrets?: Readonly<Record<string, string | undefined>>;
   clock?: Clock;
   /**
-   * An open database (tests), or one still opening (serve, while the app's modules load);
+   * An open database (tests), or one still opening (serve: Slack's auth.test goes out meanwhile);
    * by default DATABASE_URL or PGlite in DATA_DIR. The caller closes the one it passed.
    */
   database?: Database | Promise<Database>;
@@ -67,6 +68,10 @@ export interface RunningApp {
 export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const { env, logger } = options;
   const ownsDatabase = options.database === undefined;
+  // Slack's auth.test needs no database: it goes out first, and is awaited where Bolt would make it.
+  const slackIdentity = !isSandbox(env) && env.SLACK_BOT_TOKEN ? slackBotIdentity({ botToken: env.SLACK_BOT_TOKEN, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}), logger }) : undefined;
+  // Awaited by startBot; until then a failed auth.test must not count as an unhandled rejection.
+  slackIdentity?.catch(() => {});
   const database = await (options.database ?? openDatabase(databaseOptionsFromEnv(env)));
   await database.migrate();
   const telemetry = options.telemetry ?? new PrometheusTelemetry(new Registry());
@@ -116,6 +121,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       ...(env.SLACK_SIGNING_SECRET ? { signingSecret: env.SLACK_SIGNING_SECRET } : {}),
       ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),
       ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}),
+      ...(slackIdentity ? { identity: slackIdentity } : {}),
       port: env.PORT,
       host: env.HOST,
       customRoutes: operational,

@@ -19,7 +19,7 @@ import { DrizzleHomeReadModel } from '../store/repos/drizzle-home-read-model.js'
 import { DrizzleProcessedRequests } from '../store/repos/processed-requests-repo.js';
 import { guardRoute, type HttpRoute } from './http-routes.js';
 import { startScheduler } from './scheduler.js';
-import { createSlackApp, type SlackApp } from './slack/create-slack-app.js';
+import { createSlackApp, type SlackApp, type SlackBotIdentity } from './slack/create-slack-app.js';
 import type { MergeQueueParts } from './github/merge-queue-parts.js';
 
 /**
@@ -48,6 +48,8 @@ export interface BotOptions {
     minPostIntervalMs?: number;
     /** Card updates per minute across the workspace (Slack's chat.update tier allows about 50). */
     updatesPerMinute?: number;
+    /** The bot's auth.test, sent before the database was open (slackBotIdentity); by default Bolt's own at start. */
+    identity?: Promise<SlackBotIdentity | null>;
   };
   /** The merge queue, when enabled: built on the running engine and the bot's Slack chat. */
   mergeQueue?: (engine: Engine, chat: SlackChat, appHomes: AppHomes) => MergeQueueParts | null;
@@ -98,6 +100,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
   const dora = new DoraService(new DrizzleDeliveryHistory(database.db), config, clock);
   const homePages = new AppHomeService({ readModel: new DrizzleHomeReadModel(database.db), config, clock, mergeQueue: mergeQueue ? { defaultCycleMs: DEFAULT_CYCLE_MS, ...(options.githubWebUrl ? { githubWebUrl: options.githubWebUrl } : {}) } : null });
   const requests = new DrizzleProcessedRequests(database.db);
+  const identity = await options.slack.identity;
 
   const slack = createSlackApp(
     {
@@ -110,6 +113,7 @@ export async function startBot(options: BotOptions): Promise<Bot> {
       ...(options.slack.host ? { host: options.slack.host } : {}),
       logger,
       ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+      ...(identity ? { identity } : {}),
     },
     { releases: engine.releases, mergeQueue: mergeQueue?.queue ?? null, config, audit: new DrizzleAuditLog(database.db), dora, homePages, requests, clock, homeViewers: new DrizzleAppHomeViewers(database.db) },
   );

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, type App as BoltApp, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { WebClient } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import type { AppHomes, AppHomeViewers } from '../../ports/app-homes.js';
 import type { AuditLog } from '../../ports/audit-log.js';
@@ -54,6 +54,32 @@ export interface SlackAppOptions {
   telemetry?: Telemetry;
   /** Wall-clock seconds for the future-timestamp check (Bolt's own check reads the real clock too). */
   nowSeconds?: () => number;
+  /** The bot's ids from an auth.test already made (slackBotIdentity); without them Bolt makes one at start. */
+  identity?: SlackBotIdentity;
+}
+
+export interface SlackBotIdentity {
+  botId: string;
+  botUserId: string;
+}
+
+function webClientOptions(apiUrl: string | undefined) {
+  return {
+    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+    // A 429 on a user's click is answered by Slack's own retry UI; never let the client sleep on it.
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 1, factor: 1, minTimeout: 100, maxTimeout: 500 },
+  };
+}
+
+/**
+ * The auth.test Bolt makes at start (a bad token fails the start with Slack's error), made on its
+ * own so that a start can send it while the database opens; null when Slack names no bot ids.
+ */
+export async function slackBotIdentity(options: { botToken: string; apiUrl?: string; logger: Logger }): Promise<SlackBotIdentity | null> {
+  const client = new WebClient(options.botToken, { ...webClientOptions(options.apiUrl), logger: boltLogger(options.logger) });
+  const result = await client.auth.test();
+  return result.bot_id && result.user_id ? { botId: result.bot_id, botUserId: result.user_id } : null;
 }
 
 export interface SlackAppDeps {
@@ -132,12 +158,9 @@ export function refuseFutureTimestamps(
  */
 export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): SlackApp {
   const logger = boltLogger(options.logger);
-  const clientOptions = {
-    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
-    // A 429 on a user's click is answered by Slack's own retry UI; never let the client sleep on it.
-    rejectRateLimitedCalls: true,
-    retryConfig: { retries: 1, factor: 1, minTimeout: 100, maxTimeout: 500 },
-  };
+  const clientOptions = webClientOptions(options.apiUrl);
+  // With the bot's ids known, Bolt's init makes no auth.test of its own.
+  const identity = options.identity ? { ...options.identity, tokenVerificationEnabled: false } : {};
   const customRoutes: CustomRoute[] = options.customRoutes ?? [];
   const socketMode = options.appToken !== undefined;
 
@@ -155,6 +178,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       // No listener reads context.conversation: the store would be one more step before every ack.
       convoStore: false,
       deferInitialization: true,
+      ...identity,
     });
     timeSocketAcks(app, options.telemetry ?? noTelemetry);
   } else {
@@ -181,7 +205,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       nowSeconds: options.nowSeconds ?? (() => Math.floor(Date.now() / 1000)),
       logger: options.logger,
     });
-    app = new App({ token: options.botToken, receiver, clientOptions, logger, convoStore: false, deferInitialization: true });
+    app = new App({ token: options.botToken, receiver, clientOptions, logger, convoStore: false, deferInitialization: true, ...identity });
   }
 
   const actors = new ActorResolver(app.client, userGroupIdsIn(deps.config), {
