@@ -31,7 +31,7 @@ import type { Logger } from './logger.js';
 import { RoutedInfra, RoutedTraffic } from './routed-ports.js';
 import { startBot } from './start-bot.js';
 import type { Telemetry } from '../ports/telemetry.js';
-import { mergeQueueParts } from './github/merge-queue-parts.js';
+import { githubAuthFromEnv } from '../adapters/github/auth-from-env.js';
 import { slackBotIdentity } from './slack/create-slack-app.js';
 
 export interface StartAppOptions {
@@ -72,6 +72,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const slackIdentity = !isSandbox(env) && env.SLACK_BOT_TOKEN ? slackBotIdentity({ botToken: env.SLACK_BOT_TOKEN, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}), logger }) : undefined;
   // Awaited by startBot; until then a failed auth.test must not count as an unhandled rejection.
   slackIdentity?.catch(() => {});
+  // The merge queue's wiring (Octokit and its plugins with it) loads only when the queue can run:
+  // a mergeQueue section and GitHub credentials; without them mergeQueueParts would answer null.
+  const mergeQueueLoading = !isSandbox(env) && options.config.mergeQueue && githubAuthFromEnv(env) ? import('./github/merge-queue-parts.js') : null;
   const database = await (options.database ?? openDatabase(databaseOptionsFromEnv(env)));
   await database.migrate();
   const telemetry = options.telemetry ?? new PrometheusTelemetry(new Registry());
@@ -108,6 +111,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const ports = await buildPorts(options, database, clock, telemetry);
   // Worked out once from GITHUB_API_URL: every link to GitHub (cards, the queue) points there.
   const githubWeb = githubWebUrl(env);
+  const mergeQueueWiring = await mergeQueueLoading;
   const bot = await startBot({
     config: options.config,
     database,
@@ -127,20 +131,24 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
       customRoutes: operational,
     },
     drive: { kind: 'cron', ...(options.scheduleEvery ? { every: options.scheduleEvery } : {}) },
-    mergeQueue: (engine, chat, appHomes) =>
-      mergeQueueParts({
-        appHomes,
-        env,
-        config: options.config,
-        database,
-        clock,
-        engine,
-        chat,
-        slack: { botToken: env.SLACK_BOT_TOKEN!, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) },
-        logger,
-        telemetry,
-        githubWebUrl: githubWeb,
-      }),
+    ...(mergeQueueWiring
+      ? {
+          mergeQueue: (engine, chat, appHomes) =>
+            mergeQueueWiring.mergeQueueParts({
+              appHomes,
+              env,
+              config: options.config,
+              database,
+              clock,
+              engine,
+              chat,
+              slack: { botToken: env.SLACK_BOT_TOKEN!, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) },
+              logger,
+              telemetry,
+              githubWebUrl: githubWeb,
+            }),
+        }
+      : {}),
   });
   return {
     mode: 'slack',
