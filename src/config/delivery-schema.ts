@@ -252,7 +252,11 @@ export const healthPolicySchema = z.strictObject({
   interval: durationSchema.default(60),
   /** Consecutive `fail` verdicts that roll back. */
   failAfter: z.number().int().min(1).default(2),
-  /** Consecutive `inconclusive` or `error` verdicts after which a human is asked. */
+  /**
+   * Readings in a row that cannot judge (`error`, or `inconclusive` for want of usable data) after
+   * which a human is asked. An inconclusive judge still on its way to a verdict counts only once the
+   * stage's bake is over (or, after a Resume of a hold, another bake later).
+   */
   holdAfter: z.number().int().min(1).default(3),
 });
 

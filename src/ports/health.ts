@@ -12,6 +12,11 @@ export interface CheckReading {
   values: Record<string, number | null>;
   /** How the verdict was reached, for the card's Details (absent where nothing was measured). */
   detail?: CheckEvidenceDetail;
+  /**
+   * On an inconclusive reading: it measured, and more of the same data decides it (a sequential test
+   * on its way to a boundary). Absent where nothing usable was measured or no verdict can come.
+   */
+  deciding?: true;
 }
 
 /** One side (canary or baseline) of a check's reading. */

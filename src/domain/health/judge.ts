@@ -115,6 +115,19 @@ function reading(check: string, verdict: Verdict, summary: string, values: Recor
   return detail ? { check, verdict, summary, values, detail } : { check, verdict, summary, values };
 }
 
+/** An inconclusive reading whose test is on its way to a verdict: more of the same data decides it. */
+function stillDeciding(check: string, summary: string, values: Record<string, number | null>, detail: CheckEvidenceDetail): CheckReading {
+  return { ...reading(check, 'inconclusive', summary, values, detail), deciding: true };
+}
+
+/**
+ * Whether an inconclusive stage verdict only waits for more evidence: every inconclusive check
+ * measured and is still deciding. Such a reading is not "cannot be judged" while the stage bakes.
+ */
+export function awaitsMoreEvidence(reading: { verdict: Verdict; checks: ReadonlyArray<CheckReading> }): boolean {
+  return reading.verdict === 'inconclusive' && reading.checks.every((check) => check.verdict !== 'inconclusive' || check.deciding === true);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Error rate: sequential tests on cumulative counts.
 
@@ -285,7 +298,7 @@ export function judgeErrorRate(
     return { reading: reading(check.name, 'pass', `${measured}: within bounds`, values, detail), evidence: next };
   }
   const share = Math.max(0, Math.min(99, Math.floor(progress * 100)));
-  return { reading: reading(check.name, 'inconclusive', `${measured}, ${share}% of the way to a verdict`, values, detail), evidence: next };
+  return { reading: stillDeciding(check.name, `${measured}, ${share}% of the way to a verdict`, values, detail), evidence: next };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -363,7 +376,11 @@ export function judgeLatency(
   };
   if (failed) return { reading: reading(check.name, 'fail', `${summary}: worse than allowed`, values, detail), evidence: next };
   if (judged === 0 && !open) return { reading: reading(check.name, 'inconclusive', `${summary}: no baseline to compare with and no maxMs set`, values, detail), evidence: next };
-  if (open) return { reading: reading(check.name, 'inconclusive', `${summary}: not yet significant`, values, detail), evidence: next };
+  if (open) {
+    // Above the ratio but not yet significant: more points decide. Without baseline data they cannot.
+    const text = `${summary}: not yet significant`;
+    return { reading: baselineMedian !== null ? stillDeciding(check.name, text, values, detail) : reading(check.name, 'inconclusive', text, values, detail), evidence: next };
+  }
   return { reading: reading(check.name, 'pass', `${summary}: within bounds`, values, detail), evidence: next };
 }
 

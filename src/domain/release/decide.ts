@@ -3,6 +3,7 @@ import type { HealthReading } from '../../ports/health.js';
 import type { Weights } from '../../ports/traffic.js';
 import { assertNever } from '../assert-never.js';
 import { restartedEvidence } from '../health/evidence.js';
+import { awaitsMoreEvidence } from '../health/judge.js';
 import { MAX_CHART_READINGS, stageChart, stageReadingSamples, type StageChartOutcome } from '../health/stage-chart.js';
 import { mayActOn, mayApprove } from './authorization.js';
 import { currentEnvironment, currentStep } from './cursor.js';
@@ -218,8 +219,14 @@ function applyInput(draft: Draft, input: ReleaseInput): Refusal | null {
           entry.consecutiveFails = 0;
         }
       }
-      // Resuming a release held on unclear health means "keep judging": the count starts over.
+      // Resuming a release held on unclear health means "keep judging": the count starts over, and
+      // the judge has another bake's time to reach a verdict before waiting counts as unclear.
       if (state.phase.kind === 'baking') {
+        if (state.phase.askedHuman) {
+          const step = currentStep(state);
+          const bakeMs = step?.kind === 'stage' ? step.bakeSeconds * 1000 : 0;
+          state.phase.verdictDueAt = new Date(draft.now.getTime() + bakeMs).toISOString();
+        }
         state.phase.askedHuman = false;
         state.phase.hold = null;
         state.phase.consecutiveUnclear = 0;
@@ -400,12 +407,20 @@ function healthReading(draft: Draft, token: string, reading: HealthReading): voi
     case 'inconclusive':
     case 'error': {
       phase.consecutiveFails = 0;
-      phase.consecutiveUnclear += 1;
       if (phase.hold) phase.hold.passingSince = null;
+      // A judge on its way to a verdict measured fine: at 1% a healthy canary often needs a few
+      // intervals. Only once the stage should have been decided does waiting count as unclear.
+      const deciding = awaitsMoreEvidence(reading);
+      if (deciding && draft.now.getTime() < Date.parse(phase.verdictDueAt ?? phase.bakeUntil)) {
+        phase.consecutiveUnclear = 0;
+        return;
+      }
+      phase.consecutiveUnclear += 1;
       if (phase.consecutiveUnclear >= policy.holdAfter && !phase.askedHuman) {
         phase.askedHuman = true;
-        draft.event('held', `${step.service} in ${step.environment}: ${phase.consecutiveUnclear} ${reading.verdict} readings in a row; holding for a human (promote, resume or roll back)`);
-        const asked = notifyOwners(draft, [step.environment], [step.service], `⚠️ Release ${state.id}: ${step.service} in ${step.environment} cannot be judged (${reading.verdict} ${phase.consecutiveUnclear}× in a row). It holds at ${step.weight}% until someone presses Resume, Promote, Roll back or Abort.`);
+        const why = deciding ? `no verdict yet, ${phase.consecutiveUnclear} readings past its bake` : `${reading.verdict} ${phase.consecutiveUnclear}× in a row`;
+        draft.event('held', `${step.service} in ${step.environment}: ${why}; holding for a human (promote, resume or roll back)`);
+        const asked = notifyOwners(draft, [step.environment], [step.service], `⚠️ Release ${state.id}: ${step.service} in ${step.environment} cannot be judged (${why}). It holds at ${step.weight}% until someone presses Resume, Promote, Roll back or Abort.`);
         phase.hold = { since: draft.nowIso, asked, passingSince: null };
         chartStage(draft, 'held');
       }

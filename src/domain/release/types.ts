@@ -227,6 +227,11 @@ export type Phase =
       evidence: unknown;
       consecutiveFails: number;
       consecutiveUnclear: number;
+      /**
+       * Until when a judge still deciding is waited for without counting as unclear: the bake's end,
+       * or a bake after a Resume of a hold (absent on states persisted before: the bake's end).
+       */
+      verdictDueAt?: string;
       /** The stage's latest verdict; only `pass` lets a finished bake promote. */
       lastVerdict: Verdict | null;
       /** A human was asked after `holdAfter` inconclusive/error readings in a row. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthCheckConfig } from '../../../src/config/delivery-schema.js';
-import { combineVerdicts, judgeStage, type CheckInput, type SeriesSample } from '../../../src/domain/health/judge.js';
+import { awaitsMoreEvidence, combineVerdicts, judgeStage, type CheckInput, type SeriesSample } from '../../../src/domain/health/judge.js';
 import { mannWhitneyGreater } from '../../../src/domain/health/mann-whitney.js';
 
 const errorRate: HealthCheckConfig = { name: 'errors', kind: 'error_rate', requests: 'r', errors: 'e', maxRatioToBaseline: 2 };
@@ -25,6 +25,26 @@ describe('the error-rate judge', () => {
     expect(first.verdict).toBe('inconclusive');
     expect(first.checks[0]!.summary).toMatch(/^errors 0\.67% vs baseline 0\.50% \(1\.3×\), \d+% of the way to a verdict$/);
     expect(first.checks[0]!.values.requests).toBe(1_200);
+  });
+
+  it('tells a test on its way to a verdict from a window that measured nothing usable', () => {
+    const onItsWay = stage(errorRate, counts(1_200, 8));
+    expect(onItsWay.checks[0]!.deciding).toBe(true);
+    expect(awaitsMoreEvidence(onItsWay)).toBe(true);
+    const empty = stage(errorRate, { kind: 'counts', canary: { requests: values(), errors: values() }, baseline: null });
+    expect(empty.verdict).toBe('inconclusive');
+    expect(awaitsMoreEvidence(empty)).toBe(false);
+    const noBound = judgeStage({ canary: 'c-2', baseline: null, weight: 100, windowSeconds: 60, checks: [{ check: errorRate, input: { kind: 'counts', canary: { requests: values(1_200), errors: values(8) }, baseline: null } }], evidence: null });
+    expect(noBound.checks[0]!.summary).toMatch(/no baseline to compare with and no max set/);
+    expect(awaitsMoreEvidence(noBound)).toBe(false);
+    // One check still deciding beside one that cannot judge: the stage cannot be judged.
+    const mixed = judgeStage({
+      canary: 'c-2', baseline: 'c-1', weight: 1, windowSeconds: 60,
+      checks: [{ check: errorRate, input: counts(1_200, 8) }, { check: traffic, input: { kind: 'series', canary: values(), baseline: null } }],
+      evidence: null,
+    });
+    expect(mixed.checks.map((check) => check.verdict)).toEqual(['inconclusive', 'inconclusive']);
+    expect(awaitsMoreEvidence(mixed)).toBe(false);
   });
 
   it('accumulates evidence across intervals through plain JSON until it fails a bad canary', () => {
@@ -117,6 +137,7 @@ describe('series checks', () => {
     // Six points a side cannot reach 0.1% significance; the next window's points add to them.
     const first = stage(check, input);
     expect(first.verdict).toBe('inconclusive');
+    expect(awaitsMoreEvidence(first)).toBe(true);
     const judged = stage(check, input, first.evidence);
     expect(judged.verdict).toBe('fail');
     expect(judged.checks[0]!.values.ratio).toBeCloseTo(2.05, 1);
@@ -131,7 +152,9 @@ describe('series checks', () => {
   });
 
   it('says not enough data for too few latency points', () => {
-    expect(stage(latency, { kind: 'series', canary: values(100, null, Number.NaN), baseline: values(100, 100, 100) }).verdict).toBe('inconclusive');
+    const sparse = stage(latency, { kind: 'series', canary: values(100, null, Number.NaN), baseline: values(100, 100, 100) });
+    expect(sparse.verdict).toBe('inconclusive');
+    expect(awaitsMoreEvidence(sparse)).toBe(false);
   });
 
   it('fails saturation over its max and passes under it', () => {

@@ -69,10 +69,14 @@ function baking(ctx = context()): ReleaseState {
   return step(state, { type: 'traffic_applied', token: token(state), outcome: { kind: 'applied', verified: true } }, T0, ctx).state;
 }
 
-function reading(state: ReleaseState, verdict: Verdict, now: Date, ctx = context()) {
+function reading(state: ReleaseState, verdict: Verdict, now: Date, ctx = context(), options: { deciding?: true } = {}) {
   const measured = step(state, { type: 'tick' }, now, ctx);
-  return step(measured.state, { type: 'health_reading', token: token(measured.state), reading: { verdict, checks: [{ check: 'errors', verdict, summary: verdict, values: {} }], evidence: { n: 1 } } }, now, ctx);
+  return step(measured.state, { type: 'health_reading', token: token(measured.state), reading: { verdict, checks: [{ check: 'errors', verdict, summary: verdict, values: {}, ...options }], evidence: { n: 1 } } }, now, ctx);
 }
+
+/** An inconclusive reading of a sequential test on its way to a verdict ("60% of the way"). */
+const deciding = (state: ReleaseState, now: Date) => reading(state, 'inconclusive', now, context(), { deciding: true });
+const heldEvents = (decision: ReturnType<typeof step>) => decision.events.filter((event) => event.type === 'held');
 
 const finishedState = (): ReleaseState => ({ ...started(), phase: { kind: 'finished', at: T0.toISOString(), outcome: 'succeeded', reason: null } });
 const rollingBackState = (): ReleaseState => step(baking(), { type: 'rollback', actor: alice }).state;
@@ -291,6 +295,51 @@ describe('transitions', () => {
     expect(state.phase).toMatchObject({ kind: 'baking', askedHuman: true });
     const resumed = step(state, { type: 'resume', actor: alice }, at(12));
     expect(resumed.state.phase).toMatchObject({ kind: 'baking', askedHuman: false, consecutiveUnclear: 0 });
+  });
+
+  it('a judge still deciding is waited for through the bake; past it a human is asked, and Resume gives it another bake', () => {
+    // The production canary bakes 10 minutes, measured every minute, holdAfter 3.
+    let state = baking();
+    for (let minute = 1; minute <= 9; minute += 1) {
+      const decision = deciding(state, at(minute));
+      expect(heldEvents(decision)).toEqual([]);
+      state = decision.state;
+    }
+    expect(state.phase).toMatchObject({ kind: 'baking', askedHuman: false, consecutiveUnclear: 0 });
+    expect(releaseStatus(state)).toBe('running');
+    // Past the bake still no verdict: after holdAfter such readings, a human decides.
+    const held: string[] = [];
+    for (const minute of [10, 11, 12]) {
+      const decision = deciding(state, at(minute));
+      held.push(...heldEvents(decision).map((event) => event.message));
+      state = decision.state;
+    }
+    expect(held).toEqual([expect.stringContaining('no verdict yet, 3 readings past its bake')]);
+    expect(releaseStatus(state)).toBe('held');
+    // Resumed, the judge has another bake's time: more readings on their way to a verdict hold nothing.
+    state = step(state, { type: 'resume', actor: bob }, at(12)).state;
+    for (let minute = 13; minute <= 21; minute += 1) {
+      const decision = deciding(state, at(minute));
+      expect(heldEvents(decision)).toEqual([]);
+      state = decision.state;
+    }
+    // A pass then promotes: the bake itself ended long ago.
+    const passed = reading(state, 'pass', at(22));
+    expect(passed.events.map((event) => event.type)).toContain('stage_passed');
+  });
+
+  it('readings that cannot judge count during the bake even between readings still deciding', () => {
+    let state = baking();
+    state = reading(state, 'error', at(1)).state;
+    state = deciding(state, at(2)).state;
+    // The deciding reading measured: the errors before it are no longer "in a row".
+    const held: string[] = [];
+    for (const minute of [3, 4, 5]) {
+      const decision = reading(state, minute === 4 ? 'inconclusive' : 'error', at(minute));
+      held.push(...heldEvents(decision).map((event) => event.message));
+      state = decision.state;
+    }
+    expect(held).toEqual([expect.stringContaining('error 3× in a row')]);
   });
 
   it('a held release stays held when health recovers, says since when, and moves on Resume', () => {
