@@ -2,6 +2,7 @@ import { chooseRunMode, parseEnvOrReport, type SandboxPolicy } from '../config/e
 import { formatConfigErrors, loadDeliveryConfig } from '../config/load-delivery-config.js';
 import { databaseOptionsFromEnv, openDatabase, type Database, type DatabaseOptions } from '../store/db.js';
 import type { PgliteThread } from '../store/pglite-thread.js';
+import type { StartAppOptions } from './start-app.js';
 
 /**
  * Runs the server from the process environment (src/main.ts, `durable-delivery sandbox`): parses
@@ -36,18 +37,17 @@ export async function serve(
   const opening = openMigrated(databaseOptionsFromEnv(env), started.embeddedDatabase);
   // Awaited by startApp; until then a failed open must not count as an unhandled rejection.
   opening.catch(() => {});
-  const [{ startApp }, { logger, telemetry }] = await Promise.all([import('./start-app.js'), observability(env.LOG_LEVEL ?? 'info')]).catch(
-    async (error: unknown) => {
-      await closeOnceOpen(opening);
-      throw error;
-    },
-  );
-
-  // Webhook routers name the variable holding their HMAC secret (`secretEnv`); it is looked up in `source`.
-  const app = await startApp({ env, config: loaded.config, logger, secrets: source, telemetry, database: opening }).catch(async (error: unknown) => {
+  let running: Awaited<ReturnType<typeof startWith>>;
+  try {
+    running = await startWith({ env, config: loaded.config, secrets: source, database: opening });
+  } catch (error) {
+    // The process guards are installed by now and would keep a failed start alive: it must end.
     await closeOnceOpen(opening);
-    throw error;
-  });
+    await started.embeddedDatabase?.close().catch(() => {});
+    report(`could not start: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  const { app, logger } = running;
   const { database } = app;
   logger.info({ url: app.url, mode: app.mode, config: loaded.path, database: database.driver }, 'durable delivery is up');
   if (app.mode === 'sandbox') {
@@ -68,6 +68,14 @@ export async function serve(
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   return 0;
+}
+
+/** Loads the app with its logger and metrics, and starts it on the database being opened. */
+async function startWith(options: Pick<StartAppOptions, 'env' | 'config' | 'secrets' | 'database'>) {
+  const [{ startApp }, { logger, telemetry }] = await Promise.all([import('./start-app.js'), observability(options.env.LOG_LEVEL ?? 'info')]);
+  // Webhook routers name the variable holding their HMAC secret (`secretEnv`); it is looked up in `secrets`.
+  const app = await startApp({ ...options, logger, telemetry });
+  return { app, logger };
 }
 
 /** The logger and the metrics registry, with the process guards that log and count to them installed. */

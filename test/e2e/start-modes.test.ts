@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,26 @@ function baseEnv(): Record<string, string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dd-start-'));
   dataDirs.push(dataDir);
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+}
+
+/** A path that is a file, so nothing can be created under it. */
+function notADirectory(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dd-start-'));
+  dataDirs.push(dir);
+  const file = join(dir, 'a-file');
+  writeFileSync(file, '');
+  return file;
+}
+
+/**
+ * Runs the server entry point to its end. A start that hangs instead of exiting is killed after a
+ * minute (`killed`): generous for a loaded machine, where a refused start takes a few seconds.
+ */
+function runMain(env: Record<string, string>): Promise<{ code: number | null; killed: boolean; stderr: string }> {
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, timeout: 60_000 }).then(
+    () => ({ code: 0, killed: false, stderr: '' }),
+    (error: { code?: number; killed?: boolean; stderr?: string }) => ({ code: error.code ?? null, killed: error.killed ?? false, stderr: error.stderr ?? '' }),
+  );
 }
 
 /** Starts `command`, waits for the sandbox's "open <url>" line, checks /readyz there, and stops it. */
@@ -50,13 +70,20 @@ async function sandboxComesUp(command: string, args: string[], env: Record<strin
 
 describe('start-up modes', { timeout: 180_000 }, () => {
   it('the server without SLACK_BOT_TOKEN (and without SANDBOX=1) refuses to start, naming the variable', async () => {
-    const failed = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: baseEnv() }).then(
-      () => ({ code: 0, stderr: '' }),
-      (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? '' }),
-    );
+    const failed = await runMain(baseEnv());
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('SLACK_BOT_TOKEN: not set');
     expect(failed.stderr).toContain('SANDBOX=1');
+  });
+
+  it.each([
+    ['a data directory it cannot create', { DATA_DIR: join(notADirectory(), 'data') }, /could not start: ENOTDIR/],
+    ['Slack unreachable', { SLACK_API_URL: 'http://127.0.0.1:9/api/' }, /could not start: .*ECONNREFUSED/],
+  ])('a production start that fails (%s) exits 1 with the reason, rather than living on behind the process guards', async (_, env, reason) => {
+    const failed = await runMain({ ...baseEnv(), SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'secret', ...env });
+    expect(failed.killed, failed.stderr).toBe(false);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(reason);
   });
 
   it('`npm start` with no tokens runs the local sandbox', async () => {
