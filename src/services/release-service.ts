@@ -4,7 +4,7 @@ import { lastKnownGood } from '../domain/infra-set/keep-warm.js';
 import { assertNever } from '../domain/assert-never.js';
 import { mayActOn, mayDeploy, mayGovern, mayRollBack } from '../domain/release/authorization.js';
 import { LINE_STOP_ENVIRONMENT, lineRestartNotice, lineStopNotice } from '../domain/release/line-stop.js';
-import { alreadyShips, newReleaseState, startRelease } from '../domain/release/decide.js';
+import { alreadyShips, decide, newReleaseState, startRelease, supersedableServices, type DecideContext } from '../domain/release/decide.js';
 import { admitDowngrades, describeDowngrade, planDowngrades } from '../domain/release/downgrade.js';
 import { planRelease } from '../domain/release/plan.js';
 import { changeMarks } from '../domain/release/what-ships.js';
@@ -21,7 +21,6 @@ import type { CardSnapshot } from '../ports/release-cards.js';
 import { dispatchCommand, type CommandHandlers, type CommandResult, type EnvironmentOutcome, type FreezeView, type InfraSetView, type LineStopView, type LockView, type ManualRollbackResult, type PlanPreview, type ReleaseCommand, type ReleaseService } from './release-service-api.js';
 import { freezeList, lineStopOf } from './freeze-list.js';
 import type { ReleaseObserver } from './release-telemetry.js';
-import { decide, type DecideContext } from '../domain/release/decide.js';
 import type { WorldFacts } from '../domain/release/gates.js';
 import { toReleaseView } from '../domain/release/view.js';
 import { servicesConcerned, worldFacts } from '../domain/release/world.js';
@@ -61,9 +60,15 @@ function describeTarget(target: DeployTarget): string {
  * release forward to what they asked for, ready to copy (a supersede replaces one service at a time).
  */
 function busyWayOut(busy: ReleaseRecord, services: readonly string[], asked: Readonly<Record<string, string>>): string {
-  const fixes = services.filter((service) => asked[service] !== undefined && asked[service] !== busy.state.plan.versions[service]).map((service) => `\`/release supersede ${busy.id} ${service}@${asked[service]}\``);
-  if (fixes.length === 0) return 'wait for it or roll it back';
-  return `wait for it, roll it back, or supersede it with what you asked for: ${fixes.join(', then ')}`;
+  // Only where a supersede would be accepted: a service that converged (in a watch window, say) cannot be.
+  const supersedable = new Set(supersedableServices(busy.state));
+  const fixes = services
+    .filter((service) => supersedable.has(service) && asked[service] !== undefined && asked[service] !== busy.state.plan.versions[service])
+    .map((service) => `\`/release supersede ${busy.id} ${service}@${asked[service]}\``);
+  if (fixes.length > 0) return `wait for it, roll it back, or supersede it with what you asked for: ${fixes.join(', then ')}`;
+  // A held release does not end by itself.
+  if (busy.status === 'held') return 'it waits for a human: press Resume or Roll back on its card, then deploy again';
+  return 'wait for it or roll it back';
 }
 
 function newReleaseId(): string {

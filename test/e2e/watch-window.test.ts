@@ -122,4 +122,51 @@ describe('the watch window after 100%, and irreversible versions, driven from Sl
       world.engine.ports.health.set('checkout', 'v3', 'pass');
     }
   }, 120_000);
+
+  it('an irreversible version failing in the watch window holds, and what it offers works: no supersede, Resume, then the fix as a new release', async () => {
+    const { slack } = world.harness;
+    config.services.checkout!.irreversible = ['v4'];
+    try {
+      const asked = slack.ephemeralsFor(PEOPLE.alice).length;
+      expect((await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v4 to production', 'deploys')).status).toBe(200);
+      const answer = await eventually('the deploy answer', () => slack.ephemeralsFor(PEOPLE.alice)[asked]);
+      const id = /Release `([\w-]+)` planned/.exec(answer.text)?.[1] ?? '';
+      expect(await drive(world.engine, async () => (await statusOf(id)) === 'waiting')).toBe(true);
+      await world.engine.engine.runUntilIdle();
+      const approved = slack.ephemeralsFor(PEOPLE.bob).length;
+      expect((await slack.clickButton(PEOPLE.bob, cardOf(id), ActionIds.approve)).status).toBe(200);
+      await eventually('the approval answer', () => slack.ephemeralsFor(PEOPLE.bob).length > approved);
+      expect(await drive(world.engine, async () => (await world.engine.engine.releases.status(id))?.watch != null)).toBe(true);
+
+      world.engine.ports.health.set('checkout', 'v4', 'fail');
+      expect(await drive(world.engine, async () => (await statusOf(id)) === 'held')).toBe(true);
+      await world.engine.engine.runUntilIdle();
+      const notice = slack.messages('team-checkout').map((message) => message.text).join('\n');
+      expect(notice).toContain('during the watch window');
+      expect(notice).toContain('Press Roll back and confirm to go back to the previous infra-set, or Resume to keep it: the release ends when the watch window closes, and the fix ships as a new release (`/deploy checkout@… to production`)');
+      expect(JSON.stringify(cardOf(id).blocks)).toContain('Roll back and confirm, or Resume and ship the fix as a new release when the watch closes');
+
+      // A deploy of the fix now is refused with a way out that works: no supersede of what converged.
+      const refusedAt = slack.ephemeralsFor(PEOPLE.alice).length;
+      expect((await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v5 to production', 'deploys')).status).toBe(200);
+      const refused = await eventually('the refusal', () => slack.ephemeralsFor(PEOPLE.alice)[refusedAt]);
+      expect(refused.text).toContain(`Release ${id} (checkout@v4 → production`);
+      expect(refused.text).toContain('it waits for a human: press Resume or Roll back on its card, then deploy again');
+      expect(refused.text).not.toContain('supersede');
+
+      // Resume keeps v4; the release ends with the window, and the fix then ships as a new release.
+      world.engine.ports.health.set('checkout', 'v4', 'pass');
+      const resumedAt = slack.ephemeralsFor(PEOPLE.alice).length;
+      expect((await slack.clickButton(PEOPLE.alice, cardOf(id), ActionIds.resume)).status).toBe(200);
+      await eventually('the resume answer', () => slack.ephemeralsFor(PEOPLE.alice).length > resumedAt);
+      expect(await drive(world.engine, async () => (await statusOf(id)) === 'succeeded')).toBe(true);
+      const fixAt = slack.ephemeralsFor(PEOPLE.alice).length;
+      expect((await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v5 to production', 'deploys')).status).toBe(200);
+      expect((await eventually('the fix answer', () => slack.ephemeralsFor(PEOPLE.alice)[fixAt])).text).toMatch(/Release `[\w-]+` planned/);
+      expect(slack.violations).toEqual([]);
+    } finally {
+      config.services.checkout!.irreversible = [];
+      world.engine.ports.health.set('checkout', 'v4', 'pass');
+    }
+  }, 120_000);
 });

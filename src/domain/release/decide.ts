@@ -483,6 +483,15 @@ function howToRollForward(releaseId: string, service: string): string {
   return `press Roll forward… on the card, or type \`/release supersede ${releaseId} ${service}@\` and the fix's version`;
 }
 
+/**
+ * What a human can do about an irreversible version failing in the watch window. It has converged
+ * (it serves 100%), so no fix rolls it forward inside this release: a fix ships as a new release
+ * once this one ends, which Resume lets it do when the watch window closes.
+ */
+function watchHoldChoices(service: string, environment: string): string {
+  return `Press Roll back and confirm to go back to the previous infra-set, or Resume to keep it: the release ends when the watch window closes, and the fix ships as a new release (\`/deploy ${service}@… to ${environment}\`)`;
+}
+
 /** Tells the environments' channels, the owning teams and the requester; answers who was told. */
 function notifyOwners(draft: Draft, environments: readonly string[], services: string[], text: string): string[] {
   const channels = new Set<string>();
@@ -795,8 +804,8 @@ function watchReading(draft: Draft, phase: Extract<Phase, { kind: 'watching' }>,
   const failing = reading.checks.filter((check) => check.verdict === 'fail').map((check) => `${check.check}: ${check.summary}`);
   if (isIrreversible(state, step.environment, entry.service)) {
     if (entry.held) return;
-    draft.event('held_irreversible', `${entry.service} failed health in ${step.environment} during the watch window but is irreversible: holding for a fix or a confirmed rollback`, { service: entry.service, environment: step.environment });
-    const asked = notifyOwners(draft, [step.environment], [entry.service], `🛑 Release ${state.id}: ${entry.service} fails health in ${step.environment} during the watch window (${failing.join('; ') || 'fail'}) but is irreversible, so it does not roll back by itself. Ship a fix to roll forward, or press Roll back and confirm.`);
+    draft.event('held_irreversible', `${entry.service} failed health in ${step.environment} during the watch window but is irreversible: holding for a confirmed rollback or a Resume`, { service: entry.service, environment: step.environment });
+    const asked = notifyOwners(draft, [step.environment], [entry.service], `🛑 Release ${state.id}: ${entry.service} fails health in ${step.environment} during the watch window (${failing.join('; ') || 'fail'}) but is irreversible, so it does not roll back by itself. ${watchHoldChoices(entry.service, step.environment)}.`);
     entry.held = { since: draft.nowIso, asked, passingSince: null };
     return;
   }

@@ -205,7 +205,7 @@ function summarize(state: ReleaseState, now: Date): string {
       const watched = step?.kind === 'watch' ? step.services.map((entry) => entry.service).join(', ') : '';
       const head = `${step?.environment ?? ''} · watching ${watched} at 100%`;
       const held = phase.services.find((entry) => entry.held);
-      if (held) return `${head} · held: ${held.service} fails health but is irreversible — ship a fix to roll forward, or Roll back and confirm`;
+      if (held) return `${head} · held: ${held.service} fails health but is irreversible — Roll back and confirm, or Resume and ship the fix as a new release when the watch closes`;
       if (state.paused) return `${head} · paused by <@${state.paused.by}>`;
       return left > 0 ? `${head}, ${formatDuration(left)} left in the watch window` : `${head}, the watch window is closing`;
     }

@@ -5,6 +5,7 @@ import type { EnvironmentFacts, WorldFacts } from '../../../src/domain/release/g
 import { planRelease } from '../../../src/domain/release/plan.js';
 import type { Actor, Decision, ReleaseEffect, ReleaseInput, ReleaseState } from '../../../src/domain/release/types.js';
 import type { Verdict } from '../../../src/ports/health.js';
+import { toReleaseView } from '../../../src/domain/release/view.js';
 import { exampleShopConfig } from '../../support/fakes/example-config.js';
 
 const actor = (userId: string, userGroupIds: string[] = []): Actor => ({ userId, userGroupIds });
@@ -669,6 +670,12 @@ describe('the watch window after 100%', () => {
     expect(held.events.map((event) => event.type)).toContain('held_irreversible');
     expect(held.effects.some((effect) => effect.kind === 'set_weights')).toBe(false);
     expect(releaseStatus(state)).toBe('held');
+    // It has converged, so no supersede can roll it forward here: the notice offers what works.
+    const notice = held.effects.find((effect) => effect.kind === 'notify');
+    expect(notice && notice.kind === 'notify' && notice.text).toContain('Press Roll back and confirm to go back to the previous infra-set, or Resume to keep it: the release ends when the watch window closes, and the fix ships as a new release (`/deploy checkout@… to production`)');
+    const summary = toReleaseView(state, { version: 1, updatedAt: at(walked.minute + 2).toISOString() }, ctx.config, ctx.facts, at(walked.minute + 2)).summary;
+    expect(summary).toContain('held: checkout fails health but is irreversible — Roll back and confirm, or Resume and ship the fix as a new release when the watch closes');
+    expect(decide(state, { type: 'supersede', actor: alice, service: 'checkout', version: 'v3', versionSetId: 9, history: [] }, at(walked.minute + 2), ctx)).toMatchObject({ kind: 'refused', code: 'not_in_flight' });
     // The window closing does not end it while it is held.
     expect(step(state, { type: 'tick' }, at(walked.minute + 40), ctx).state.phase.kind).toBe('watching');
     const resumed = step(state, { type: 'resume', actor: alice }, at(walked.minute + 3), ctx);
