@@ -234,7 +234,7 @@ export type Phase =
       verdictDueAt?: string;
       /** The stage's latest verdict; only `pass` lets a finished bake promote. */
       lastVerdict: Verdict | null;
-      /** A human was asked after `holdAfter` inconclusive/error readings in a row. */
+      /** A human was asked: after `holdAfter` readings in a row that could not judge, or an irreversible failure. */
       askedHuman: boolean;
       /** While held: since when, who was asked, and since when health passes again (absent on states persisted before). */
       hold?: HoldRecord | null;
