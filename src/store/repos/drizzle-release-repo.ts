@@ -356,6 +356,38 @@ export function worldRecordsOf(rows: readonly WorldSqlRow[]): { freezes: FreezeR
 }
 
 /**
+ * The world read as a prepared statement of fixed text (the environments and services are array
+ * parameters, not IN lists of their length): every input reads it, and Postgres then parses and
+ * plans it once per connection. Built as text each time it cost the server a parse and a plan per
+ * read, which halved the commands a replica could answer. Scoped to services, or to every service
+ * of the environments: two statements, so each keeps a plan that uses the index it can.
+ */
+function preparedWorld(scoped: boolean) {
+  return preparedStatement((db) => {
+    const at = sql.placeholder('at');
+    const inForce = db
+      .select({ kind: sql<0 | 1 | 2>`0`.as('kind'), data: sql<WorldSqlRow['data']>`row_to_json(${freezes})`.as('data'), s1: sql<number | null>`${freezes.id}::float8`.as('s1'), s2: sql<unknown>`NULL::timestamptz`.as('s2') })
+      .from(freezes)
+      .where(and(isNull(freezes.liftedAt), lte(freezes.from, at), or(isNull(freezes.until), gt(freezes.until, at))));
+    const locks = db.select({ kind: sql<0 | 1 | 2>`1`, data: sql<WorldSqlRow['data']>`row_to_json(${environmentLocks})`, s1: sql<number | null>`NULL::float8`, s2: sql<unknown>`NULL::timestamptz` }).from(environmentLocks);
+    const serving = db
+      .select({ kind: sql<0 | 1 | 2>`2`, data: sql<WorldSqlRow['data']>`row_to_json(${infraSets})`, s1: sql<number | null>`${infraSets.weight}::float8`, s2: sql<unknown>`${infraSets.createdAt}` })
+      .from(infraSets)
+      .where(
+        and(
+          inArray(infraSets.state, ['serving', 'warm']),
+          sql`${infraSets.environment} = ANY(${sql.placeholder('environments')}::text[])`,
+          scoped ? sql`${infraSets.service} = ANY(${sql.placeholder('services')}::text[])` : undefined,
+        ),
+      );
+    return inForce.unionAll(locks).unionAll(serving).orderBy(sql`1`, sql`3`, sql`4`).prepare(scoped ? 'dd_world_of_services' : 'dd_world');
+  });
+}
+
+const worldOfServices = preparedWorld(true);
+const worldOfEnvironments = preparedWorld(false);
+
+/**
  * The environment-wide facts in one statement: ad-hoc freezes in force at `now` (oldest first),
  * every environment lock, and the serving map of `environmentNames` (narrowed to `services` when given).
  */
@@ -365,7 +397,9 @@ export async function worldRows(
   environmentNames: readonly string[],
   services?: readonly string[],
 ): Promise<{ freezes: FreezeRow[]; locks: LockRow[]; serving: ServingMap }> {
-  return worldRecordsOf(await queryRows<WorldSqlRow>(db, sql`${worldSql(now, environmentNames, services)} ORDER BY 1, 3, 4`));
+  const values = { at: now.toISOString(), environments: [...environmentNames] };
+  const rows = services ? await worldOfServices(db).execute({ ...values, services: [...services] }) : await worldOfEnvironments(db).execute(values);
+  return worldRecordsOf(rows);
 }
 
 export type FreezeRow = typeof freezes.$inferSelect;
