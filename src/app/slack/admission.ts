@@ -33,8 +33,13 @@ export class AdmissionGate {
     return this.#turnedAway;
   }
 
+  /** Every place is taken: a new input would be turned away. */
+  get full(): boolean {
+    return this.#inFlight >= this.capacity;
+  }
+
   tryEnter(): boolean {
-    if (this.#inFlight >= this.capacity) {
+    if (this.full) {
       this.#turnedAway += 1;
       return false;
     }
@@ -42,10 +47,24 @@ export class AdmissionGate {
     return true;
   }
 
+  /** Counts an input turned away before it reached the gate itself (the HTTP edge's fast answer). */
+  turnAway(logger: Logger): void {
+    this.#turnedAway += 1;
+    logTurnedAway(this, logger);
+  }
+
   leave(): void {
     this.#inFlight = Math.max(0, this.#inFlight - 1);
   }
 }
+
+/**
+ * The acknowledgement that tells a slash command's sender the bot is busy, as the HTTP body Bolt
+ * writes for `ack(ephemeral(…))`: the HTTP edge answers it itself when the gate is full, before
+ * Bolt parses the request again and runs its middleware, so overload costs little more than the
+ * signature check.
+ */
+export const BUSY_COMMAND_ACK = JSON.stringify(ephemeral(renderNotice(BUSY_MESSAGE)));
 
 /** Bolt global middleware admitting slash commands and button clicks through `gate`. */
 export function admission(gate: AdmissionGate, logger: Logger, responseUrls: ResponseUrls): Middleware<AnyMiddlewareArgs> {
@@ -55,7 +74,7 @@ export function admission(gate: AdmissionGate, logger: Logger, responseUrls: Res
     const admitted = 'command' in args || ('action' in args && args.body.type === 'block_actions');
     if (!admitted) return args.next();
     if (!gate.tryEnter()) {
-      logger.warn({ inFlight: gate.inFlight, turnedAway: gate.turnedAway }, 'busy: a Slack input was turned away');
+      logTurnedAway(gate, logger);
       return answerBusy(args, logger, responseUrls);
     }
     try {
@@ -64,6 +83,10 @@ export function admission(gate: AdmissionGate, logger: Logger, responseUrls: Res
       gate.leave();
     }
   };
+}
+
+function logTurnedAway(gate: AdmissionGate, logger: Logger): void {
+  logger.warn({ inFlight: gate.inFlight, turnedAway: gate.turnedAway }, 'busy: a Slack input was turned away');
 }
 
 async function answerBusy(args: Parameters<Middleware<AnyMiddlewareArgs>>[0], logger: Logger, responseUrls: ResponseUrls): Promise<void> {

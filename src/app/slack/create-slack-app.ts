@@ -17,7 +17,7 @@ import { ActorResolver, userGroupIdsIn } from './actor-resolver.js';
 import { recoverCommands } from './listeners/commands/durable-command.js';
 import { SlackAppHomes } from './listeners/events/app-home-opened.js';
 import { commandListeners, registerListeners } from './listeners/index.js';
-import { admission, AdmissionGate } from './admission.js';
+import { admission, AdmissionGate, BUSY_COMMAND_ACK } from './admission.js';
 import type { DoraReports, HomePages, MergeQueueCommands, SlackDeps } from './slack-deps.js';
 
 /** Slack signs with a timestamp; Bolt refuses ones over 5 minutes old, this refuses ones that far ahead. */
@@ -164,6 +164,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
   const customRoutes: CustomRoute[] = options.customRoutes ?? [];
   const socketMode = options.appToken !== undefined;
 
+  const gate = new AdmissionGate(options.maxInFlight);
   let receiver: InstanceType<typeof HTTPReceiver> | undefined;
   let app: BoltApp;
   if (socketMode) {
@@ -199,6 +200,11 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
       logger: options.logger,
       onRefused: (refusal) => telemetry.record({ kind: 'slack_request_refused', status: refusal.status }),
       onAnswered: (surface, seconds) => telemetry.record({ kind: 'slack_acked', surface, seconds }),
+      overload: {
+        full: () => gate.full,
+        busyAck: BUSY_COMMAND_ACK,
+        turnedAway: () => gate.turnAway(options.logger),
+      },
     });
     receiver.requestListener = refuseFutureTimestamps(shaped, {
       paths: [SLACK_EVENTS_PATH],
@@ -227,7 +233,7 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackAppDeps): Sl
     logger: options.logger.child({ component: 'slack' }),
   };
   const appHomes: AppHomes = deps.homeViewers ? new SlackAppHomes(slackDeps, app.client, deps.homeViewers) : { refresh: async () => {} };
-  app.use(admission(new AdmissionGate(options.maxInFlight), options.logger, responseUrls));
+  app.use(admission(gate, options.logger, responseUrls));
   registerListeners(app, slackDeps);
   app.error(async (error) => {
     options.logger.error({ err: error }, 'unhandled error in a Slack listener');

@@ -99,6 +99,11 @@ export interface SlackBodyGuardOptions {
   onRefused?: (refusal: Refusal) => void;
   /** Told, for each signed request Bolt took, how long it took to answer (the ack time in /metrics). */
   onAnswered?: (surface: SlackSurface, seconds: number) => void;
+  /**
+   * The admission gate's fast answer: while `full()`, a slash command is acknowledged with
+   * `busyAck` (a JSON body) here, without reaching Bolt, and `turnedAway()` is told.
+   */
+  overload?: { full(): boolean; busyAck: string; turnedAway(): void };
 }
 
 /**
@@ -143,7 +148,15 @@ export function guardSlackBodies(
           return;
         }
         const onAnswered = options.onAnswered;
-        if (onAnswered) res.once('finish', () => onAnswered(surfaceOf(body), (performance.now() - received) / 1000));
+        const surface = surfaceOf(body);
+        if (onAnswered) res.once('finish', () => onAnswered(surface, (performance.now() - received) / 1000));
+        const overload = options.overload;
+        if (surface === 'command' && overload?.full()) {
+          overload.turnedAway();
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(overload.busyAck);
+          return;
+        }
         listener(req, res);
       })
       .catch((error: unknown) => {
