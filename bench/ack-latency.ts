@@ -4,7 +4,8 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import { BENCH_DEVELOPER } from './support/bench-config.js';
-import { processCpuSeconds } from './support/cpu.js';
+import { machineBusySeconds, processCpuSeconds } from './support/cpu.js';
+import { availableParallelism } from 'node:os';
 import { BENCH_POSTGRES_ADMIN_URL, openScratchPostgres, postgresAvailable, type ScratchPostgres } from './support/databases.js';
 import { spawnWorker, type Spawned } from './support/processes.js';
 import { BENCH_BOT_TOKEN, BENCH_SIGNING_SECRET, signedButton, signedCommand, type SignedRequest } from './support/slack-requests.js';
@@ -113,9 +114,12 @@ async function measureMaxRate(url: string, stub: RemoteSlackStub, releaseIds: st
  * "busy" answers in its ack. The backlog is bounded when the app drains within seconds of the load
  * stopping.
  */
-async function measureProcessed(url: string, stub: RemoteSlackStub, releaseIds: string[], version: number, offered: number, seconds: number): Promise<Processed> {
+async function measureProcessed(app: App, stub: RemoteSlackStub, offered: number, seconds: number): Promise<Processed> {
+  const { url, releaseIds, version } = app;
   const answered = async () => (await stub.counts()).get('response_url') ?? 0;
   const before = await answered();
+  const appCpuBefore = processCpuSeconds(app.pid);
+  const machineBefore = machineBusySeconds();
   const started = process.hrtime.bigint();
   const result = await openLoop(url, '/slack/events', requestFactory('command', stub, releaseIds, version), { rate: offered, seconds, maxSockets: 64 });
   const loadEnded = process.hrtime.bigint();
@@ -131,13 +135,27 @@ async function measureProcessed(url: string, stub: RemoteSlackStub, releaseIds: 
     }
     if (Number(process.hrtime.bigint() - quietSince) / 1e6 > 1_000 || Number(process.hrtime.bigint() - loadEnded) / 1e6 > 30_000) break;
   }
+  const appCpuAfter = processCpuSeconds(app.pid);
+  const machineAfter = machineBusySeconds();
   const processed = last - before;
   const drainMs = Math.max(0, Number(quietSince - loadEnded) / 1e6);
   const wallMs = Number(quietSince - started) / 1e6;
   await settle();
   const acknowledged = result.requests - result.non2xx;
   const sent = Math.round(offered * seconds);
-  return { offered, sent, processed, turnedAway: Math.max(0, acknowledged - processed), perSecond: processed / (wallMs / 1000), drainMs, errors: result.errors + result.non2xx };
+  const perProcessed = (before: number | null, after: number | null) => (before === null || after === null || processed === 0 ? null : ((after - before) * 1000) / processed);
+  return {
+    offered,
+    sent,
+    processed,
+    turnedAway: Math.max(0, acknowledged - processed),
+    perSecond: processed / (wallMs / 1000),
+    drainMs,
+    errors: result.errors + result.non2xx,
+    appCpuMsPerProcessed: perProcessed(appCpuBefore, appCpuAfter),
+    machineCpuMsPerProcessed: perProcessed(machineBefore, machineAfter),
+    machineBusy: machineBefore === null || machineAfter === null ? null : (machineAfter - machineBefore) / ((wallMs / 1000) * availableParallelism()),
+  };
 }
 
 interface Processed {
@@ -148,6 +166,11 @@ interface Processed {
   perSecond: number;
   drainMs: number;
   errors: number;
+  /** CPU over the window (load and drain) divided by the commands processed: the app process (all its threads), and the whole machine. */
+  appCpuMsPerProcessed: number | null;
+  machineCpuMsPerProcessed: number | null;
+  /** The machine's busy share over the window, all cores. */
+  machineBusy: number | null;
 }
 
 type App = { name: 'bare' | 'pglite' | 'postgres'; url: string; pid: number; releaseIds: string[]; version: number };
@@ -233,7 +256,7 @@ export async function runAckLatency(input: AckLatencyOptions = {}): Promise<AckL
       // A fifth above each goal: enough to show the gate turning the excess away, little enough that the
       // client's own CPU (on the same cores) does not decide the figure.
       const offered = app.name === 'postgres' ? 1_200 : 600;
-      processed.push({ database: app.name as 'pglite' | 'postgres', figures: await measureProcessed(app.url, stub, app.releaseIds, app.version, offered, 10) });
+      processed.push({ database: app.name as 'pglite' | 'postgres', figures: await measureProcessed(app, stub, offered, 10) });
     }
     return { options, apps: apps.map((app) => app.name), rounds, maxRates, processed };
   } finally {
@@ -286,14 +309,31 @@ export function formatAckLatency(result: AckLatencyResult): string {
   lines.push('Fully processed commands (`/release <id>`; processed = its answer reached the response_url; turned away = answered "busy, try again in a moment" in the ack by the admission gate, 64 in flight), an open loop for 10 s at the offered rate (one command due every 1/rate s, up to 64 kept-alive connections), then until no answer arrives for 1 s:', '');
   lines.push(
     table(
-      ['database', 'offered / s', 'sent', 'processed', 'turned away (busy)', 'processed / s', 'drain after load stopped', 'errors'],
-      processed.map(({ database, figures: f }) => [label(database), f.offered, f.sent, f.processed, f.turnedAway, f.perSecond.toFixed(0), ms(f.drainMs, 0), f.errors]),
+      ['database', 'offered / s', 'sent', 'processed', 'turned away (busy)', 'processed / s', 'drain after load stopped', 'errors', 'CPU per processed: app', 'CPU per processed: whole machine (busy share)'],
+      processed.map(({ database, figures: f }) => [
+        label(database),
+        f.offered,
+        f.sent,
+        f.processed,
+        f.turnedAway,
+        f.perSecond.toFixed(0),
+        ms(f.drainMs, 0),
+        f.errors,
+        f.appCpuMsPerProcessed === null ? 'n/a' : `${f.appCpuMsPerProcessed.toFixed(2)} ms`,
+        f.machineCpuMsPerProcessed === null || f.machineBusy === null ? 'n/a' : `${f.machineCpuMsPerProcessed.toFixed(2)} ms (${(f.machineBusy * 100).toFixed(0)}%)`,
+      ]),
     ),
     '',
   );
   for (const { database, figures: f } of processed) {
     const goal = database === 'postgres' ? 1_000 : 500;
     lines.push(`- ${label(database)}: ${f.perSecond.toFixed(0)} processed commands/s ≥ ${goal}/s → ${verdict(f.perSecond >= goal)}; backlog bounded (drained ${ms(f.drainMs, 0)} after the load stopped, ${f.turnedAway} turned away busy) → ${verdict(f.drainMs < 5_000)}.`);
+    if (f.perSecond < goal && f.machineCpuMsPerProcessed !== null && f.machineBusy !== null && f.machineBusy > 0.9) {
+      const cores = availableParallelism();
+      lines.push(
+        `  Why not here: the whole machine was ${(f.machineBusy * 100).toFixed(0)}% busy, at ${f.machineCpuMsPerProcessed.toFixed(2)} ms of CPU per processed command across every process on it (the app ${f.appCpuMsPerProcessed?.toFixed(2) ?? 'n/a'} ms; the rest is the database, the load client, the Slack stub, the kernel's loopback and any other work), so ${cores} cores hold about ${((cores * 1000) / f.machineCpuMsPerProcessed).toFixed(0)} a second; ${goal}/s needs ${((cores * 1000) / goal).toFixed(2)} ms or less.`,
+      );
+    }
   }
   lines.push('', 'Latency is measured by the client on loopback (request written → answer read), so it bounds the server-side time from above. The machine is shared: the 1-minute load average at the start of each round is in the first column.');
   return lines.join('\n');
