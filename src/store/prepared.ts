@@ -1,5 +1,6 @@
-import { is } from 'drizzle-orm';
-import { PgTransaction } from 'drizzle-orm/pg-core';
+import { is, type SQL } from 'drizzle-orm';
+import { PgDialect, PgTransaction } from 'drizzle-orm/pg-core';
+import { rowsOf } from '../unchecked.js';
 import type { DbOrTx } from './db.js';
 
 /**
@@ -20,4 +21,20 @@ export function preparedStatement<Statement>(build: (db: DbOrTx) => Statement): 
     }
     return statement;
   };
+}
+
+const dialect = new PgDialect();
+
+/**
+ * A prepared statement of raw SQL: `query` written once with `sql.placeholder`s, its text rendered
+ * once, and executed with the values by name. Drizzle prepares only what its query builder builds;
+ * this goes through the same session call the builder does, so a transaction's statement costs
+ * no more than wrapping that text again (building a union with the builder cost ~0.2 ms a time).
+ */
+export function preparedRows<Row>(name: string, query: SQL): (db: DbOrTx) => { execute(values: Record<string, unknown>): Promise<Row[]> } {
+  const rendered = dialect.sqlToQuery(query);
+  return preparedStatement((db) => {
+    const statement = db._.session.prepareQuery(rendered, undefined, name, false);
+    return { execute: async (values) => rowsOf<Row>(await statement.execute(values)) };
+  });
 }

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, inArray, isNull, lte, notInArray, or, gt, sql, type SQL } from 'drizzle-orm';
-import { queryRows, type DbOrTx } from '../db.js';
-import { preparedStatement } from '../prepared.js';
+import { and, asc, desc, eq, inArray, isNull, lte, notInArray, or, gt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import type { DbOrTx } from '../db.js';
+import { preparedRows, preparedStatement } from '../prepared.js';
 import type { ReleaseEventData, ReleaseState, ReleaseStatus } from '../../domain/release/types.js';
 import type { ServingMap } from '../../domain/release/plan.js';
 import { FINISHED_STATUSES, servingMapOf, transitionEvent, weightsRecorded, type WeightsChange } from '../transition-rows.js';
@@ -298,24 +298,25 @@ const dateOrNull = (value: string | number | null | undefined): Date | null => (
 
 /**
  * The rows of the world read, unordered (`ORDER BY 1, 3, 4` orders them: kind, then the serving
- * sets by weight and age): ad-hoc freezes in force at `now`, every environment lock, and the
- * serving and warm sets of `environmentNames` (narrowed to `services` when given).
+ * sets by weight and age): ad-hoc freezes in force at `at`, every environment lock, and the serving
+ * and warm sets of `environments` (narrowed to `services` when given). The values are bound as
+ * parameters (placeholders for the prepared statement, params otherwise) and the lists as arrays,
+ * so the text is the same for every scope.
  */
-export function worldSql(now: Date, environmentNames: readonly string[], services?: readonly string[]): SQL {
-  const at = now.toISOString();
-  const withServing = environmentNames.length > 0 && services?.length !== 0;
+function worldOf(at: SQLWrapper, environments: SQLWrapper, services: SQLWrapper | null): SQL {
   return sql`SELECT 0 AS kind, row_to_json(f) AS data, f.id::float8 AS s1, NULL::timestamptz AS s2 FROM freezes f
-          WHERE f.lifted_at IS NULL AND f."from" <= ${at} AND (f.until IS NULL OR f.until > ${at})
+          WHERE f.lifted_at IS NULL AND f."from" <= ${at}::timestamptz AND (f.until IS NULL OR f.until > ${at}::timestamptz)
         UNION ALL
         SELECT 1, row_to_json(l), NULL, NULL FROM environment_locks l
-        ${
-          withServing
-            ? sql`UNION ALL
+        UNION ALL
         SELECT 2, row_to_json(i), i.weight::float8, i.created_at FROM infra_sets i
-          WHERE i.state IN ('serving', 'warm') AND i.environment IN (${sql.join(environmentNames.map((name) => sql`${name}`), sql`, `)})
-          ${services ? sql`AND i.service IN (${sql.join(services.map((name) => sql`${name}`), sql`, `)})` : sql``}`
-            : sql``
-        }`;
+          WHERE i.state IN ('serving', 'warm') AND i.environment = ANY(${environments}::text[])
+          ${services ? sql`AND i.service = ANY(${services}::text[])` : sql``}`;
+}
+
+/** The world read's rows as a subquery (App Home's read embeds it). */
+export function worldSql(now: Date, environmentNames: readonly string[], services?: readonly string[]): SQL {
+  return worldOf(sql.param(now.toISOString()), sql.param([...environmentNames]), services ? sql.param([...services]) : null);
 }
 
 /** The world's records from its rows, in the order `worldSql` puts them. */
@@ -356,36 +357,14 @@ export function worldRecordsOf(rows: readonly WorldSqlRow[]): { freezes: FreezeR
 }
 
 /**
- * The world read as a prepared statement of fixed text (the environments and services are array
- * parameters, not IN lists of their length): every input reads it, and Postgres then parses and
- * plans it once per connection. Built as text each time it cost the server a parse and a plan per
- * read, which halved the commands a replica could answer. Scoped to services, or to every service
- * of the environments: two statements, so each keeps a plan that uses the index it can.
+ * The world read, prepared: every input reads it, and Postgres then parses and plans it once per
+ * connection. Built as text with IN lists it cost a parse and a plan each time, which under load
+ * halved the commands a replica answered. Scoped to services, or to every service of the
+ * environments: two statements, so each keeps a plan that uses the index it can.
  */
-function preparedWorld(scoped: boolean) {
-  return preparedStatement((db) => {
-    const at = sql.placeholder('at');
-    const inForce = db
-      .select({ kind: sql<0 | 1 | 2>`0`.as('kind'), data: sql<WorldSqlRow['data']>`row_to_json(${freezes})`.as('data'), s1: sql<number | null>`${freezes.id}::float8`.as('s1'), s2: sql<unknown>`NULL::timestamptz`.as('s2') })
-      .from(freezes)
-      .where(and(isNull(freezes.liftedAt), lte(freezes.from, at), or(isNull(freezes.until), gt(freezes.until, at))));
-    const locks = db.select({ kind: sql<0 | 1 | 2>`1`, data: sql<WorldSqlRow['data']>`row_to_json(${environmentLocks})`, s1: sql<number | null>`NULL::float8`, s2: sql<unknown>`NULL::timestamptz` }).from(environmentLocks);
-    const serving = db
-      .select({ kind: sql<0 | 1 | 2>`2`, data: sql<WorldSqlRow['data']>`row_to_json(${infraSets})`, s1: sql<number | null>`${infraSets.weight}::float8`, s2: sql<unknown>`${infraSets.createdAt}` })
-      .from(infraSets)
-      .where(
-        and(
-          inArray(infraSets.state, ['serving', 'warm']),
-          sql`${infraSets.environment} = ANY(${sql.placeholder('environments')}::text[])`,
-          scoped ? sql`${infraSets.service} = ANY(${sql.placeholder('services')}::text[])` : undefined,
-        ),
-      );
-    return inForce.unionAll(locks).unionAll(serving).orderBy(sql`1`, sql`3`, sql`4`).prepare(scoped ? 'dd_world_of_services' : 'dd_world');
-  });
-}
-
-const worldOfServices = preparedWorld(true);
-const worldOfEnvironments = preparedWorld(false);
+const placeholders = { at: sql.placeholder('at'), environments: sql.placeholder('environments'), services: sql.placeholder('services') };
+const worldOfServices = preparedRows<WorldSqlRow>('dd_world_of_services', sql`${worldOf(placeholders.at, placeholders.environments, placeholders.services)} ORDER BY 1, 3, 4`);
+const worldOfEnvironments = preparedRows<WorldSqlRow>('dd_world', sql`${worldOf(placeholders.at, placeholders.environments, null)} ORDER BY 1, 3, 4`);
 
 /**
  * The environment-wide facts in one statement: ad-hoc freezes in force at `now` (oldest first),
