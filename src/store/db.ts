@@ -105,11 +105,19 @@ async function openPostgres(url: string, poolSize = 10, onQuery?: QueryListener)
   };
 }
 
+/**
+ * The types drizzle-orm/pglite asks every query to return as Postgres text (timestamp, timestamptz,
+ * interval, date and the arrays of those and of numeric; its session.js): the embedded instance
+ * keeps them as text itself, so queries need not bring parsers. Were drizzle to ask for another
+ * set, its queries would bring their own and still be answered right.
+ */
+const DRIZZLE_TEXT_TYPES = [1114, 1184, 1186, 1082, 1231, 1115, 1185, 1187, 1182];
+
 async function openPglite(options: DatabaseOptions & { driver: 'pglite' }): Promise<EmbeddedDatabase> {
   // Postgres in WASM runs on its own thread: a burst of database work never holds up an ack.
   const thread = options.thread ?? PgliteThread.start();
   const [, { drizzle: drizzlePglite }, { migrate: migratePglite }, schema, { sql }] = await Promise.all([
-    thread.open(options),
+    thread.open({ ...options, textTypes: DRIZZLE_TEXT_TYPES }),
     import('drizzle-orm/pglite'),
     import('drizzle-orm/pglite/migrator'),
     import('./schema/index.js'),

@@ -8,6 +8,12 @@ export interface PgliteOpenOptions {
   dataDir: string | null;
   /** A data directory tarball (dumpDataDir) to start from, as bytes. */
   loadDataDir?: ArrayBuffer;
+  /**
+   * Type OIDs the instance itself returns as text, for every query: one naming exactly these brings
+   * no parsers of its own (PGlite copies its whole parser table, ~300 entries, for each query that
+   * brings some, ~0.1 ms a query).
+   */
+  textTypes?: number[];
 }
 
 export type QueryRowMode = 'array' | 'object';

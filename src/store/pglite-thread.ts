@@ -53,10 +53,11 @@ export class PgliteThread implements PgliteConnection {
   }
 
   /** Opens the data directory (or an in-memory database); on failure the thread is gone. */
-  async open(options: { dataDir: string | null; loadDataDir?: Blob }): Promise<void> {
+  async open(options: { dataDir: string | null; loadDataDir?: Blob; textTypes?: readonly number[] }): Promise<void> {
     try {
       const loadDataDir = options.loadDataDir ? await options.loadDataDir.arrayBuffer() : undefined;
-      await this.#send({ kind: 'open', options: { dataDir: options.dataDir, ...(loadDataDir ? { loadDataDir } : {}) } }, loadDataDir ? [loadDataDir] : []);
+      const textTypes = options.textTypes ? { textTypes: [...options.textTypes] } : {};
+      await this.#send({ kind: 'open', options: { dataDir: options.dataDir, ...(loadDataDir ? { loadDataDir } : {}), ...textTypes } }, loadDataDir ? [loadDataDir] : []);
     } catch (error) {
       await this.#worker.terminate();
       throw error;

@@ -19,6 +19,27 @@ const transactions = new Map<number, { tx: Transaction; end: (outcome: 'commit' 
 
 const keepText = (value: string) => value;
 
+/** The text types the instance keeps as text itself (its own parsers), as a key; see `textTypesKey`. */
+let instanceTextTypes = '';
+/** Per-query parsers for other sets of text types, built once per set. */
+const parsersByTextTypes = new Map<string, Record<number, typeof keepText>>();
+
+function textTypesKey(oids: readonly number[]): string {
+  return [...oids].sort((a, b) => a - b).join(',');
+}
+
+/** What a query passes to PGlite to keep `oids` as text: nothing when the instance already does. */
+function queryParsers(oids: readonly number[]): { parsers?: Record<number, typeof keepText> } {
+  const key = textTypesKey(oids);
+  if (key === instanceTextTypes) return {};
+  let parsers = parsersByTextTypes.get(key);
+  if (!parsers) {
+    parsers = Object.fromEntries(oids.map((oid) => [oid, keepText]));
+    parsersByTextTypes.set(key, parsers);
+  }
+  return { parsers };
+}
+
 function reply(response: WorkerResponse, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(response, transfer);
 }
@@ -46,11 +67,14 @@ async function handle(request: WorkerRequest): Promise<void> {
         ...(dataDir ? { dataDir } : {}),
         ...(loadDataDir ? { loadDataDir: new Blob([loadDataDir]) } : {}),
       });
+      // Set after create, which installs the array types' parsers over any given to it.
+      const textTypes = request.options.textTypes ?? [];
+      for (const oid of textTypes) database.parsers[oid] = keepText;
+      instanceTextTypes = textTypesKey(textTypes);
       return reply({ id: request.id, ok: true });
     }
     case 'query': {
-      const parsers = Object.fromEntries(request.textTypes.map((oid) => [oid, keepText]));
-      const options = { rowMode: request.rowMode, parsers };
+      const options = { rowMode: request.rowMode, ...queryParsers(request.textTypes) };
       const target = request.transaction === undefined ? opened() : transactions.get(request.transaction)?.tx;
       if (!target) throw new Error(`transaction ${request.transaction} is not open`);
       const result = await target.query(request.sql, request.params, options);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import { openDatabase, queryRows, type EmbeddedDatabase } from '../../src/store/db.js';
 import { outbox } from '../../src/store/schema/index.js';
 import { pgliteKind, truncateAll } from '../support/databases.js';
+import { PgliteThread } from '../../src/store/pglite-thread.js';
 
 /**
  * The embedded database runs in a worker thread: drizzle's interactive transactions cross the
@@ -127,5 +128,25 @@ describe('PGlite data directory on disk', () => {
     const copy = await openDatabase({ driver: 'pglite', dataDir: null, loadDataDir: dump });
     expect(await copy.db.select({ key: outbox.idempotencyKey }).from(outbox)).toEqual([{ key: 'dumped' }]);
     await copy.close();
+  }, 120_000);
+});
+
+describe('PGlite text types', () => {
+  const TIMESTAMPTZ = 1184;
+  const TIMESTAMP = 1114;
+  const at = "SELECT '2026-12-03 16:00:00+00'::timestamptz AS tz, '2026-12-03 16:00:00'::timestamp AS plain";
+
+  it('keeps the types the instance was opened with as text, and any other set a query names', async () => {
+    const thread = PgliteThread.start();
+    await thread.open({ dataDir: null, loadDataDir: new Blob([readFileSync(inject('pgliteTemplatePath'))]), textTypes: [TIMESTAMPTZ] });
+    try {
+      // Exactly the instance's set: answered by the instance's own parsers.
+      expect((await thread.query(at, [], { parsers: { [TIMESTAMPTZ]: String } })).rows).toEqual([{ tz: '2026-12-03 16:00:00+00', plain: expect.any(Date) }]);
+      // Another set: the query's own, and the instance's parsers for the rest.
+      expect((await thread.query(at, [], { rowMode: 'array', parsers: { [TIMESTAMPTZ]: String, [TIMESTAMP]: String } })).rows).toEqual([['2026-12-03 16:00:00+00', '2026-12-03 16:00:00']]);
+      expect((await thread.query(at, [], { rowMode: 'array', parsers: { [TIMESTAMP]: String } })).rows).toEqual([['2026-12-03 16:00:00+00', '2026-12-03 16:00:00']]);
+    } finally {
+      await thread.close();
+    }
   }, 120_000);
 });
