@@ -35,19 +35,33 @@ describe('the watch window after 100%, and irreversible versions, driven from Sl
     return card;
   };
 
-  it('counts the window down on the card; a breach rolls back at once to the warm v1, naming checkout; /dora counts a failed change', async () => {
+  /** Alice deploys `version` of checkout to production; answers the release, planned and waiting for approval. */
+  async function deployWaiting(version: string): Promise<string> {
     const { slack } = world.harness;
-    expect((await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v2 to production', 'deploys')).status).toBe(200);
-    const answer = await eventually('the deploy answer', () => slack.ephemeralsFor(PEOPLE.alice)[0]);
+    const asked = slack.ephemeralsFor(PEOPLE.alice).length;
+    expect((await slack.sendCommand(PEOPLE.alice, '/deploy', `checkout@${version} to production`, 'deploys')).status).toBe(200);
+    const answer = await eventually('the deploy answer', () => slack.ephemeralsFor(PEOPLE.alice)[asked]);
     const id = /Release `([\w-]+)` planned/.exec(answer.text)?.[1] ?? '';
     expect(await drive(world.engine, async () => (await statusOf(id)) === 'waiting')).toBe(true);
     await world.engine.engine.runUntilIdle();
-    // The plan says so up front.
-    expect(JSON.stringify(cardOf(id).blocks)).toContain(':eyes: after 100%, watched for 10m with the previous infra-set warm: a breach rolls back at once');
+    return id;
+  }
 
+  /** Bob presses Approve on the release's card and is answered. */
+  async function approve(id: string): Promise<void> {
+    const { slack } = world.harness;
     const before = slack.ephemeralsFor(PEOPLE.bob).length;
     expect((await slack.clickButton(PEOPLE.bob, cardOf(id), ActionIds.approve)).status).toBe(200);
     await eventually('the approval answer', () => slack.ephemeralsFor(PEOPLE.bob).length > before);
+  }
+
+  it('counts the window down on the card; a breach rolls back at once to the warm v1, naming checkout; /dora counts a failed change', async () => {
+    const { slack } = world.harness;
+    const id = await deployWaiting('v2');
+    // The plan says so up front.
+    expect(JSON.stringify(cardOf(id).blocks)).toContain(':eyes: after 100%, watched for 10m with the previous infra-set warm: a breach rolls back at once');
+
+    await approve(id);
     expect(await drive(world.engine, async () => (await world.engine.engine.releases.status(id))?.watch != null)).toBe(true);
     await world.engine.engine.runUntilIdle();
     const watching = JSON.stringify(cardOf(id).blocks);
@@ -81,18 +95,11 @@ describe('the watch window after 100%, and irreversible versions, driven from Sl
     const { slack } = world.harness;
     config.services.checkout!.irreversible = ['v3'];
     try {
-      const asked = slack.ephemeralsFor(PEOPLE.alice).length;
-      expect((await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v3 to production', 'deploys')).status).toBe(200);
-      const answer = await eventually('the deploy answer', () => slack.ephemeralsFor(PEOPLE.alice)[asked]);
-      const id = /Release `([\w-]+)` planned/.exec(answer.text)?.[1] ?? '';
-      expect(await drive(world.engine, async () => (await statusOf(id)) === 'waiting')).toBe(true);
-      await world.engine.engine.runUntilIdle();
+      const id = await deployWaiting('v3');
       expect(JSON.stringify(cardOf(id).blocks)).toContain('checkout@v3 is irreversible: on failure the release holds for a fix to roll forward or a rollback someone confirms');
 
       world.engine.ports.health.set('checkout', 'v3', 'fail');
-      const approved = slack.ephemeralsFor(PEOPLE.bob).length;
-      expect((await slack.clickButton(PEOPLE.bob, cardOf(id), ActionIds.approve)).status).toBe(200);
-      await eventually('the approval answer', () => slack.ephemeralsFor(PEOPLE.bob).length > approved);
+      await approve(id);
       expect(await drive(world.engine, async () => (await statusOf(id)) === 'held')).toBe(true);
       await world.engine.engine.runUntilIdle();
       // Well past the canary's bake: still held at 1%, nothing moved back by itself.
@@ -127,15 +134,8 @@ describe('the watch window after 100%, and irreversible versions, driven from Sl
     const { slack } = world.harness;
     config.services.checkout!.irreversible = ['v4'];
     try {
-      const asked = slack.ephemeralsFor(PEOPLE.alice).length;
-      expect((await slack.sendCommand(PEOPLE.alice, '/deploy', 'checkout@v4 to production', 'deploys')).status).toBe(200);
-      const answer = await eventually('the deploy answer', () => slack.ephemeralsFor(PEOPLE.alice)[asked]);
-      const id = /Release `([\w-]+)` planned/.exec(answer.text)?.[1] ?? '';
-      expect(await drive(world.engine, async () => (await statusOf(id)) === 'waiting')).toBe(true);
-      await world.engine.engine.runUntilIdle();
-      const approved = slack.ephemeralsFor(PEOPLE.bob).length;
-      expect((await slack.clickButton(PEOPLE.bob, cardOf(id), ActionIds.approve)).status).toBe(200);
-      await eventually('the approval answer', () => slack.ephemeralsFor(PEOPLE.bob).length > approved);
+      const id = await deployWaiting('v4');
+      await approve(id);
       expect(await drive(world.engine, async () => (await world.engine.engine.releases.status(id))?.watch != null)).toBe(true);
 
       world.engine.ports.health.set('checkout', 'v4', 'fail');
