@@ -6,6 +6,7 @@ import type { HealthReading } from '../../../src/ports/health.js';
 import { SimulatedFleet } from '../../../src/adapters/fleet/simulated-fleet.js';
 import { SimulatedMetrics } from '../../../src/adapters/fleet/simulated-metrics.js';
 import { MetricsHealthProbe } from '../../../src/services/health/metrics-health-probe.js';
+import { readEachInterval } from '../../support/health-windows.js';
 
 /**
  * A healthy canary at 1% in production, on the example config and the sandbox's simulated fleet:
@@ -33,24 +34,12 @@ async function bakeCanary(service: string, seed: number, options: { unreachable?
   fleet.setWeights(service, 'production', { 'is-v2': canary.weight, 'is-v1': 100 - canary.weight });
   const probe = new MetricsHealthProbe({ metrics: new SimulatedMetrics(fleet) });
   const readings: HealthReading[] = [];
-  let from = clock.now();
-  let evidence: unknown = null;
+  const next = readEachInterval(probe, clock, production.health.interval);
   for (let index = 0; index < (options.readings ?? BAKE_READINGS); index += 1) {
     fleet.setMetricsReachable(!unreachable.has(index));
-    const to = clock.advance(production.health.interval * 1000);
-    const reading = await probe.read({
-      service,
-      environment: 'production',
-      canary: { infraSetId: 'is-v2', version: 'v2' },
-      baseline: { infraSetId: 'is-v1', version: 'v1' },
-      weight: canary.weight,
-      checks: config.services[service]!.checks,
-      window: { from, to },
-      evidence,
-    });
-    from = to;
-    evidence = JSON.parse(JSON.stringify(reading.evidence));
-    readings.push(reading);
+    readings.push(
+      await next({ service, environment: 'production', canary: { infraSetId: 'is-v2', version: 'v2' }, baseline: { infraSetId: 'is-v1', version: 'v1' }, weight: canary.weight, checks: config.services[service]!.checks }),
+    );
   }
   return readings;
 }

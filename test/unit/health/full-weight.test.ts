@@ -7,6 +7,7 @@ import type { Verdict } from '../../../src/ports/health.js';
 import { SimulatedFleet, type VersionFault } from '../../../src/adapters/fleet/simulated-fleet.js';
 import { SimulatedMetrics } from '../../../src/adapters/fleet/simulated-metrics.js';
 import { MetricsHealthProbe } from '../../../src/services/health/metrics-health-probe.js';
+import { readEachInterval } from '../../support/health-windows.js';
 
 /**
  * A stage at 100%: no infra-set serves beside the canary, so the baseline's error rate and latency
@@ -42,23 +43,12 @@ async function bake(options: { service: string; environment: string; fault?: Ver
   for (const stage of settings.stages) {
     fleet.setWeights(service, environment, stage.weight >= 100 || options.firstDeploy ? { 'is-v2': 100 } : { 'is-v2': stage.weight, 'is-v1': 100 - stage.weight });
     const end = clock.now().getTime() + stage.bake * 1000;
-    let from = clock.now();
-    let evidence: unknown = null;
+    // The evidence starts afresh at each stage.
+    const next = readEachInterval(probe, clock, settings.health.interval);
     const run: StageRun = { verdicts: [], summaries: [] };
     while (clock.now().getTime() < end) {
-      const to = clock.advance(settings.health.interval * 1000);
-      const reading = await probe.read({
-          service,
-          environment,
-          canary: { infraSetId: 'is-v2', version: 'v2' },
-          baseline: options.firstDeploy ? null : { infraSetId: 'is-v1', version: 'v1' },
-          weight: stage.weight,
-          checks: config.services[service]!.checks,
-          window: { from, to },
-          evidence,
-        });
-      from = to;
-      evidence = JSON.parse(JSON.stringify(reading.evidence));
+      const baseline = options.firstDeploy ? null : { infraSetId: 'is-v1', version: 'v1' };
+      const reading = await next({ service, environment, canary: { infraSetId: 'is-v2', version: 'v2' }, baseline, weight: stage.weight, checks: config.services[service]!.checks });
       run.verdicts.push(reading.verdict);
       run.summaries.push(reading.checks.map((check) => `${check.check} ${check.verdict}: ${check.summary}`).join(' | '));
     }
