@@ -354,7 +354,7 @@ export class OutboxWorker {
     const effect = row.effect;
     await this.releases.transaction(async (tx, after) => {
       // Lock order release → outbox everywhere, so a completion and a decision never deadlock.
-      if (ran.feed && row.releaseId) await tx.releases.lock(row.releaseId);
+      const held = ran.feed && row.releaseId ? await tx.releases.lock(row.releaseId) : undefined;
       const marked = await tx.outbox.finish(row, ran.kind === 'done' ? { kind: 'done', result: ran.result ?? null, now } : { kind: 'dead', error: ran.error, now });
       // Another replica took the row over after our lease ran out: it completes it, not us.
       if (!marked) return;
@@ -392,7 +392,7 @@ export class OutboxWorker {
           this.releases.runAfterCommit(after, ['chat']);
         }
       }
-      if (ran.feed && row.releaseId) await this.releases.apply(tx, row.releaseId, ran.feed, now, after);
+      if (ran.feed && held) await this.releases.applyHeld(tx, held, ran.feed, now, after);
     });
   }
 }

@@ -213,6 +213,11 @@ export class StoredReleaseService implements ReleaseService {
   async apply(tx: Stores, releaseId: string, input: ReleaseInput, now: Date, after: AfterCommit): Promise<ApplyResult> {
     const row = await tx.releases.lock(releaseId);
     if (!row) return { kind: 'missing' };
+    return this.applyHeld(tx, row, input, now, after);
+  }
+
+  /** `apply` to a row the caller locked in `tx` (`tx.releases.lock`). */
+  async applyHeld(tx: Stores, row: ReleaseRecord, input: ReleaseInput, now: Date, after: AfterCommit): Promise<ApplyResult> {
     return this.applyLocked(tx, row, input, now, after, await this.world(tx, this.scopeOf(row), now));
   }
 

@@ -3,7 +3,7 @@ import { infraSetsToRetire } from '../domain/infra-set/keep-warm.js';
 import { releaseStatus } from '../domain/release/decide.js';
 import type { ServingMap } from '../domain/release/plan.js';
 import type { ReleaseEffect, ReleaseEventData, ReleaseStatus } from '../domain/release/types.js';
-import type { InfraSetRecord } from '../ports/infra-set-store.js';
+import type { InfraSetRecord, InfraSetState } from '../ports/infra-set-store.js';
 import type { OutboxEntry, OutboxLane, StoredEffect } from '../ports/outbox.js';
 import { CARD_PRIORITY } from '../ports/outbox.js';
 import type { AcceptedDecision, ReleaseRecord, TransitionMeta } from '../ports/release-store.js';
@@ -172,40 +172,159 @@ export interface MintedInfraSet {
   now: Date;
 }
 
-/** The rows a decision's effects write besides its state, when none of them needs a read first. */
+/** An infra-set a transition moves, by what it was when read: written only while it is still in `readState`. */
+export interface MovedInfraSet {
+  id: string;
+  readState: InfraSetState;
+  state: InfraSetState;
+  weight: number;
+  warmedAt: Date | null;
+  retiredAt: Date | null;
+}
+
+/** The rows a decision's effects write besides its state. */
 export interface EffectBatch {
   infraSets: MintedInfraSet[];
-  /** Infra-sets provisioned: provisioning → ready. */
+  /** Infra-sets provisioned that were not read: provisioning → ready. */
   ready: string[];
+  /** Infra-sets moved by what they were when read (recorded weights, keep-warm, drains and retires). */
+  moves: MovedInfraSet[];
   /** In the order they are queued (their ids keep that order: a release's rows run in it). */
   outbox: OutboxEntry[];
 }
 
 /**
- * A decision's effects as rows to write at once with its state — unless one of them moves
- * infra-sets by what they are now (recorded weights, keep-warm, a retire), which needs reads first:
- * then null, and `writeEffectsInOrder` writes them one by one.
+ * The infra-sets a decision's effects move by what they are now, to read (in the transaction, before
+ * the write) for `effectBatchOf`: those not retired of each service and environment whose traffic
+ * or warm sets change, and any set retired by id. Null when no effect needs a read.
  */
-export function effectBatchOf(row: ReleaseRecord, effects: readonly ReleaseEffect[], now: Date, priority: number): EffectBatch | null {
+export interface InfraSetsToRead {
+  targets: Array<{ service: string; environment: string }>;
+  ids: string[];
+}
+
+export function infraSetsToRead(effects: readonly ReleaseEffect[]): InfraSetsToRead | null {
+  const targets = new Map<string, { service: string; environment: string }>();
+  const ids = new Set<string>();
+  for (const effect of effects) {
+    if (effect.kind !== 'record_weights' && effect.kind !== 'converged' && effect.kind !== 'retire_infra_set') continue;
+    targets.set(`${effect.environment}\u0000${effect.service}`, { service: effect.service, environment: effect.environment });
+    if (effect.kind === 'retire_infra_set') ids.add(effect.infraSetId);
+  }
+  return targets.size === 0 ? null : { targets: [...targets.values()], ids: [...ids] };
+}
+
+/** What `effectBatchOf` needs besides the decision. */
+export interface EffectContext {
+  config: DeliveryConfig;
+  now: Date;
+  /** Card priority of the transition (`cardPriorityOf`). */
+  priority: number;
+  /** The sets `infraSetsToRead` named, as read in the transaction. */
+  sets: readonly InfraSetRecord[];
+}
+
+/**
+ * A decision's effects as the rows to write with its state, in the order they are queued. Effects
+ * that move infra-sets by what they are now (recorded weights, keep-warm, a retire) are played over
+ * the sets read once, one after another as they would be written one by one, and each moved set is
+ * written once with where it ended.
+ */
+export function effectBatchOf(row: ReleaseRecord, effects: readonly ReleaseEffect[], context: EffectContext): EffectBatch {
+  const { config, now, priority } = context;
   const releaseId = row.id;
-  const batch: EffectBatch = { infraSets: [], ready: [], outbox: [] };
+  const batch: EffectBatch = { infraSets: [], ready: [], moves: [], outbox: [] };
+  const read = new Map(context.sets.map((set) => [set.id, set]));
+  const sets = new Map(context.sets.map((set) => [set.id, { ...set }]));
+  const minted = new Set<string>();
+  const move = (id: string, change: Partial<Pick<InfraSetRecord, 'state' | 'weight' | 'warmedAt' | 'retiredAt'>>) => {
+    // The domain moves a set only once a later input confirmed it provisioned.
+    if (minted.has(id)) throw new Error(`infra-set ${id} is minted and moved by one transition`);
+    const set = sets.get(id);
+    if (set) Object.assign(set, change);
+  };
+  const of = (service: string, environment: string) => [...sets.values()].filter((set) => set.service === service && set.environment === environment);
+
+  /**
+   * Drain before break: a set out of traffic is retired only once the service's drainDelay has
+   * passed since its weight reached 0, so requests in flight to it finish. Until then it is
+   * `draining` and its retire waits in the outbox (a restart meanwhile still retires it once).
+   */
+  const drainThenRetire = (retiring: ReadonlyArray<{ id: string; zeroSince: Date }>, service: string, environment: string) => {
+    const delayMs = (config.services[service]?.drainDelay ?? 30) * 1000;
+    for (const set of retiring) {
+      const retireAt = new Date(Math.max(now.getTime(), set.zeroSince.getTime() + delayMs));
+      if (retireAt.getTime() <= now.getTime()) {
+        move(set.id, { state: 'retired', weight: 0, retiredAt: now });
+      } else {
+        move(set.id, { state: 'draining', weight: 0, retiredAt: retireAt });
+        const text = `⏳ ${set.id} is out of traffic and draining; it retires in ${Math.round((retireAt.getTime() - now.getTime()) / 1000)}s`;
+        batch.outbox.push({ lane: 'chat', key: `drain:${set.id}`, releaseId, effect: { kind: 'thread', text, releaseId }, now });
+      }
+      batch.outbox.push({
+        lane: 'critical',
+        key: `retire:${set.id}`,
+        notBefore: retireAt,
+        // Not tied to the release's lane order: tearing down an unused set must not hold up its traffic steps.
+        releaseId: null,
+        effect: { kind: 'retire_infra_set', infraSetId: set.id, service, environment, releaseId },
+        now,
+      });
+    }
+  };
+
   for (const [index, effect] of inQueueOrder(effects)) {
     switch (effect.kind) {
       case 'provision':
         batch.infraSets.push({ id: effect.infraSetId, service: effect.service, environment: effect.environment, version: effect.version, releaseId, now });
+        minted.add(effect.infraSetId);
         break;
-      case 'record_provisioned':
-        batch.ready.push(effect.infraSetId);
+      case 'record_provisioned': {
+        const set = sets.get(effect.infraSetId);
+        if (!set) batch.ready.push(effect.infraSetId);
+        else if (set.state === 'provisioning') move(set.id, { state: 'ready' });
         break;
-      case 'record_weights':
-      case 'converged':
+      }
+      case 'record_weights': {
+        const live = of(effect.service, effect.environment).filter((set) => set.state !== 'retired');
+        const { moves, retire } = weightsRecorded(live, { service: effect.service, environment: effect.environment, weights: effect.weights, discard: effect.discard, now });
+        for (const { id, ...change } of moves) move(id, change);
+        drainThenRetire(
+          retire.map((id) => ({ id, zeroSince: now })),
+          effect.service,
+          effect.environment,
+        );
+        break;
+      }
+      case 'converged': {
+        const keep = config.services[effect.service]?.keepWarm ?? 1;
+        const warm = of(effect.service, effect.environment).filter((set) => set.state === 'warm');
+        const retire = infraSetsToRetire(
+          warm.map((set) => ({ id: set.id, warmedAt: (set.warmedAt ?? set.createdAt).toISOString() })),
+          keep,
+        );
+        // A set past keepWarm has carried no traffic since it turned warm: its drain started then.
+        const zeroSince = (id: string) => warm.find((set) => set.id === id)?.warmedAt ?? now;
+        drainThenRetire(
+          retire.map((id) => ({ id, zeroSince: zeroSince(id) })),
+          effect.service,
+          effect.environment,
+        );
+        break;
+      }
       case 'retire_infra_set':
-        return null;
+        drainThenRetire([{ id: effect.infraSetId, zeroSince: now }], effect.service, effect.environment);
+        break;
       default:
         break;
     }
     const entry = outboxEntryOf(effect, row, index, priority, now);
     if (entry) batch.outbox.push(entry);
+  }
+  for (const [id, set] of sets) {
+    const before = read.get(id)!;
+    if (set.state === before.state && set.weight === before.weight && set.warmedAt?.getTime() === before.warmedAt?.getTime() && set.retiredAt?.getTime() === before.retiredAt?.getTime()) continue;
+    batch.moves.push({ id, readState: before.state, state: set.state, weight: set.weight, warmedAt: set.warmedAt, retiredAt: set.retiredAt });
   }
   return batch;
 }
@@ -259,94 +378,4 @@ export function servingMapOf(sets: readonly InfraSetRecord[]): ServingMap {
     }
   }
   return map;
-}
-
-/** The infra-set writes of one transition, as each store performs them (inside the transaction that saves it). */
-export interface EffectWrites {
-  /** Inserts the set unless it exists. */
-  mintInfraSet(set: MintedInfraSet): Promise<void>;
-  /** provisioning → ready. */
-  markProvisioned(id: string): Promise<void>;
-  /** Applies `weightsRecorded` to the sets not retired; answers its `retire`. */
-  recordWeights(change: WeightsChange): Promise<string[]>;
-  /** The warm sets, most recently warmed first. */
-  warmInfraSets(service: string, environment: string): Promise<InfraSetRecord[]>;
-  retireInfraSets(ids: readonly string[], now: Date): Promise<void>;
-  /** Out of traffic, retiring at `retireAt` (kept in `retiredAt` until then). */
-  drainInfraSets(ids: readonly string[], retireAt: Date): Promise<void>;
-  enqueue(entry: OutboxEntry): Promise<void>;
-}
-
-/** Queues a decision's effects in order and applies those that only move rows (infra-set bookkeeping). */
-export async function writeEffectsInOrder(writes: EffectWrites, config: DeliveryConfig, row: ReleaseRecord, effects: readonly ReleaseEffect[], now: Date, priority: number): Promise<void> {
-  const releaseId = row.id;
-  for (const [index, effect] of inQueueOrder(effects)) {
-    switch (effect.kind) {
-      case 'provision':
-        await writes.mintInfraSet({ id: effect.infraSetId, service: effect.service, environment: effect.environment, version: effect.version, releaseId, now });
-        break;
-      case 'record_provisioned':
-        await writes.markProvisioned(effect.infraSetId);
-        break;
-      case 'record_weights': {
-        const retire = await writes.recordWeights({ service: effect.service, environment: effect.environment, weights: effect.weights, discard: effect.discard, now });
-        await drainThenRetire(writes, config, retire.map((id) => ({ id, zeroSince: now })), { service: effect.service, environment: effect.environment, releaseId, now });
-        break;
-      }
-      case 'converged': {
-        const keep = config.services[effect.service]?.keepWarm ?? 1;
-        const warm = await writes.warmInfraSets(effect.service, effect.environment);
-        const retire = infraSetsToRetire(
-          warm.map((set) => ({ id: set.id, warmedAt: (set.warmedAt ?? set.createdAt).toISOString() })),
-          keep,
-        );
-        // A set past keepWarm has carried no traffic since it turned warm: its drain started then.
-        const zeroSince = (id: string) => warm.find((set) => set.id === id)?.warmedAt ?? now;
-        await drainThenRetire(writes, config, retire.map((id) => ({ id, zeroSince: zeroSince(id) })), { service: effect.service, environment: effect.environment, releaseId, now });
-        break;
-      }
-      case 'retire_infra_set':
-        await drainThenRetire(writes, config, [{ id: effect.infraSetId, zeroSince: now }], { service: effect.service, environment: effect.environment, releaseId, now });
-        break;
-      default:
-        break;
-    }
-    const entry = outboxEntryOf(effect, row, index, priority, now);
-    if (entry) await writes.enqueue(entry);
-  }
-}
-
-/**
- * Drain before break: a set out of traffic is retired only once the service's drainDelay has
- * passed since its weight reached 0, so requests in flight to it finish. Until then it is
- * `draining` and its retire waits in the outbox (a restart meanwhile still retires it once).
- */
-async function drainThenRetire(
-  writes: EffectWrites,
-  config: DeliveryConfig,
-  sets: ReadonlyArray<{ id: string; zeroSince: Date }>,
-  at: { service: string; environment: string; releaseId: string | null; now: Date },
-): Promise<void> {
-  const delayMs = (config.services[at.service]?.drainDelay ?? 30) * 1000;
-  for (const set of sets) {
-    const retireAt = new Date(Math.max(at.now.getTime(), set.zeroSince.getTime() + delayMs));
-    if (retireAt.getTime() <= at.now.getTime()) {
-      await writes.retireInfraSets([set.id], at.now);
-    } else {
-      await writes.drainInfraSets([set.id], retireAt);
-      if (at.releaseId) {
-        const text = `⏳ ${set.id} is out of traffic and draining; it retires in ${Math.round((retireAt.getTime() - at.now.getTime()) / 1000)}s`;
-        await writes.enqueue({ lane: 'chat', key: `drain:${set.id}`, releaseId: at.releaseId, effect: { kind: 'thread', text, releaseId: at.releaseId }, now: at.now });
-      }
-    }
-    await writes.enqueue({
-      lane: 'critical',
-      key: `retire:${set.id}`,
-      notBefore: retireAt,
-      // Not tied to the release's lane order: tearing down an unused set must not hold up its traffic steps.
-      releaseId: null,
-      effect: { kind: 'retire_infra_set', infraSetId: set.id, service: at.service, environment: at.environment, releaseId: at.releaseId },
-      now: at.now,
-    });
-  }
 }

@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionIds } from '../../src/adapters/slack/action-ids.js';
 import { createEngine, type Engine } from '../../src/app/create-engine.js';
 import { ManualClock } from '../../src/ports/clock.js';
 import type { EmulatedMessage } from '../../src/sandbox/slack-emulator/index.js';
-import type { Database } from '../../src/store/db.js';
+import { queryRows, type Database } from '../../src/store/db.js';
 import { countedKinds, openCountedDatabase, type StatementCounter } from '../support/counted-database.js';
 import { seedServing, silentLogger } from '../support/fakes/engine-harness.js';
 import { exampleShopConfig, TUESDAY_MORNING } from '../support/fakes/example-config.js';
@@ -22,8 +23,12 @@ import { eventually } from '../support/slack-wait.js';
  * App Home has no budget in DESIGN.md §6; it is held at its read model: one SELECT for everything a
  * Home shows (releases, world, freezes, line stop, merge queue, DORA history) and the viewer recorded.
  * The merge queue joins that one read (test/integration/home-read-model.test.ts counts it with the queue on).
+ *
+ * An effect's result has none either; it is held at one unit of work: the release locked once, the
+ * outbox row finished, the world read, the infra-sets it moves read, and the transition (state,
+ * audit, infra-set moves, outbox rows) in one statement. The lane's claim is per batch, like a tick's.
  */
-export const BUDGETS = { release: 2, releaseList: 2, appHome: 2, click: 5, deploy: 8, tickPerDueRelease: 3 } as const;
+export const BUDGETS = { release: 2, releaseList: 2, appHome: 2, click: 5, deploy: 8, tickPerDueRelease: 3, effectResult: 5 } as const;
 
 describe.each(countedKinds)('statements per input on %s', (kind) => {
   let database: Database;
@@ -142,5 +147,22 @@ describe.each(countedKinds)('statements per input on %s', (kind) => {
     const statements = ownWork(counter.statements);
     counts.tickPerDueRelease = statements.length;
     expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(BUDGETS.tickPerDueRelease);
+  });
+
+  it(`an effect's result (traffic moved to 100%) costs at most ${BUDGETS.effectResult} statements besides its lane's claim, with the release locked once`, async () => {
+    // The tick above ended the canary's bake: its last reading passes it, and its 100% move waits in the critical lane.
+    expect(await engine.runOutbox('health')).toBe(1);
+    counter.reset();
+    expect(await engine.runOutbox('critical')).toBe(1);
+    const claims = counter.statements.filter((statement) => /^update "outbox" set "attempts"|^UPDATE outbox SET attempts/i.test(statement.trim()));
+    expect(claims).toHaveLength(1);
+    const statements = ownWork(counter.statements).filter((statement) => !claims.includes(statement));
+    counts.effectResult = statements.length;
+    expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(BUDGETS.effectResult);
+    expect(statements.filter((statement) => /for update/i.test(statement))).toHaveLength(1);
+    expect(counter.transactions).toBe(1);
+    // The result was fed back: the new set serves alone and the old one is kept warm.
+    const sets = await queryRows(database.db, sql`SELECT version, state, weight FROM infra_sets WHERE service = 'checkout' AND environment = 'production' ORDER BY version`);
+    expect(sets).toEqual([{ version: 'v1', state: 'warm', weight: 0 }, { version: 'v2', state: 'serving', weight: 100 }]);
   });
 });

@@ -3,7 +3,7 @@ import type { DbOrTx } from '../db.js';
 import { preparedRows, preparedStatement } from '../prepared.js';
 import type { ReleaseEventData, ReleaseState, ReleaseStatus } from '../../domain/release/types.js';
 import type { ServingMap } from '../../domain/release/plan.js';
-import { FINISHED_STATUSES, servingMapOf, transitionEvent, weightsRecorded, type WeightsChange } from '../transition-rows.js';
+import { FINISHED_STATUSES, servingMapOf, transitionEvent, weightsRecorded, type InfraSetsToRead, type WeightsChange } from '../transition-rows.js';
 import { environmentLocks, freezes, infraSets, releaseCards, releaseEvents, releases, type InfraSetRow } from '../schema/index.js';
 
 /**
@@ -139,15 +139,15 @@ export async function releaseEventsOf(db: DbOrTx, releaseId: string) {
 
 // ── Infra-sets ───────────────────────────────────────────────────────────────────────────────
 
-export async function insertInfraSet(tx: DbOrTx, row: { id: string; service: string; environment: string; version: string; releaseId: string | null; now: Date }): Promise<void> {
-  await tx
-    .insert(infraSets)
-    .values({ id: row.id, service: row.service, environment: row.environment, version: row.version, releaseId: row.releaseId, state: 'provisioning', weight: 0, createdAt: row.now })
-    .onConflictDoNothing();
-}
-
-export async function markInfraSetReady(tx: DbOrTx, id: string): Promise<void> {
-  await tx.update(infraSets).set({ state: 'ready' }).where(and(eq(infraSets.id, id), eq(infraSets.state, 'provisioning')));
+/** The sets a transition's effects move (`infraSetsToRead`): those not retired of each target, and the ones named. */
+export async function infraSetsToMove(db: DbOrTx, read: InfraSetsToRead): Promise<InfraSetRow[]> {
+  const ofTargets = read.targets.map((target) => and(eq(infraSets.service, target.service), eq(infraSets.environment, target.environment)));
+  const live = and(or(...ofTargets), notInArray(infraSets.state, ['retired']));
+  return db
+    .select()
+    .from(infraSets)
+    .where(read.ids.length > 0 ? or(live, inArray(infraSets.id, read.ids)) : live)
+    .orderBy(asc(infraSets.id));
 }
 
 export async function infraSetsOf(db: DbOrTx, service: string, environment: string): Promise<InfraSetRow[]> {
@@ -176,12 +176,6 @@ export async function warmInfraSets(db: DbOrTx, service: string, environment: st
     .from(infraSets)
     .where(and(eq(infraSets.service, service), eq(infraSets.environment, environment), eq(infraSets.state, 'warm')))
     .orderBy(desc(infraSets.warmedAt), desc(infraSets.id));
-}
-
-/** Out of traffic, retiring at `retireAt` once in-flight requests had time to finish (retiredAt holds that time until then). */
-export async function drainInfraSets(tx: DbOrTx, ids: readonly string[], retireAt: Date): Promise<void> {
-  if (ids.length === 0) return;
-  await tx.update(infraSets).set({ state: 'draining', weight: 0, retiredAt: retireAt }).where(inArray(infraSets.id, [...ids]));
 }
 
 /** The sets a release minted or moved out of traffic that are still draining (what its card lists). */

@@ -12,7 +12,7 @@ const WRITTEN = sql`EXISTS (SELECT 1 FROM written)`;
 
 /**
  * One transition in one statement (data-modifying CTEs): the release row (inserted, or updated under
- * its version), its audit row, its new infra-sets, those provisioned, the forward steps a rollback
+ * its version), its audit row, its new infra-sets, those provisioned or moved, the forward steps a rollback
  * cancels, and its outbox rows — each queued once (a conflict on the idempotency key or on a pending
  * coalesce key means "already queued"; a coalesced card keeps the higher priority). Every part reads
  * the snapshot from before the statement, as the same writes made one by one would.
@@ -54,6 +54,13 @@ export async function writeTransition(
   }
   if (change.ready.length > 0) {
     parts.push(sql`provisioned AS (UPDATE infra_sets SET state = 'ready' WHERE id IN (${list(change.ready.map((id) => sql`${id}`))}) AND state = 'provisioning' AND ${WRITTEN} RETURNING id)`);
+  }
+  if (change.moves.length > 0) {
+    // Each set where the effects left it, written only while it is as it was read.
+    const values = change.moves.map((set) => sql`(${set.id}, ${set.readState}, ${set.state}, ${set.weight}::int, ${time(set.warmedAt)}, ${time(set.retiredAt)})`);
+    parts.push(sql`moved AS (UPDATE infra_sets AS s SET state = v.state, weight = v.weight, warmed_at = v.warmed_at, retired_at = v.retired_at
+      FROM (VALUES ${list(values)}) AS v(id, read_state, state, weight, warmed_at, retired_at)
+      WHERE s.id = v.id AND s.state = v.read_state AND ${WRITTEN} RETURNING s.id)`);
   }
   if (change.cancelForward) {
     // Forward steps never started are cancelled so the rollback is next in its lane.

@@ -65,14 +65,14 @@ export function markProvisioned(tables: MemoryTables, id: string): void {
   if (tables.infraSets.get(id)?.state === 'provisioning') update(tables, id, { state: 'ready' });
 }
 
-export function recordWeights(tables: MemoryTables, change: WeightsChange): string[] {
+function recordWeights(tables: MemoryTables, change: WeightsChange): string[] {
   const live = setsOf(tables, change.service, change.environment).filter((set) => set.state !== 'retired');
   const { moves, retire } = weightsRecorded(live, change);
   for (const { id, ...move } of moves) update(tables, id, move);
   return retire;
 }
 
-export function warmInfraSets(tables: MemoryTables, service: string, environment: string): InfraSetRecord[] {
+function warmInfraSets(tables: MemoryTables, service: string, environment: string): InfraSetRecord[] {
   return sortedBy(
     setsOf(tables, service, environment).filter((set) => set.state === 'warm'),
     { by: (set) => set.warmedAt?.getTime() ?? null, desc: true },
@@ -80,12 +80,8 @@ export function warmInfraSets(tables: MemoryTables, service: string, environment
   ).map((set) => ({ ...set }));
 }
 
-export function retireInfraSets(tables: MemoryTables, ids: readonly string[], now: Date): void {
+function retireInfraSets(tables: MemoryTables, ids: readonly string[], now: Date): void {
   for (const id of ids) update(tables, id, { state: 'retired', weight: 0, retiredAt: now });
-}
-
-export function drainInfraSets(tables: MemoryTables, ids: readonly string[], retireAt: Date): void {
-  for (const id of ids) update(tables, id, { state: 'draining', weight: 0, retiredAt: retireAt });
 }
 
 /** The sets a release minted or moved out of traffic that are still draining, by id. */

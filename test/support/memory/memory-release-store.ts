@@ -1,21 +1,22 @@
 import type { DeliveryConfig } from '../../../src/config/delivery-schema.js';
 import { CARD_PRIORITY } from '../../../src/ports/outbox.js';
 import { ReleaseVersionConflict, type AcceptedDecision, type DueCursor, type ReleaseRecord, type ReleaseRefusal, type ReleaseStore, type Saved, type TransitionMeta, type WorldRecords, type WorldScope } from '../../../src/ports/release-store.js';
+import type { ReleaseEffect } from '../../../src/domain/release/types.js';
 import {
   CANCELLED_BY_ROLLBACK,
   FINISHED_STATUSES,
   cardPriorityOf,
+  effectBatchOf,
+  infraSetsToRead,
   lanesOf,
   newReleaseRecord,
   nextReleaseRecord,
   transitionEvent,
-  writeEffectsInOrder,
-  type EffectWrites,
 } from '../../../src/store/transition-rows.js';
 import { freezesInForce } from './memory-environment-store.js';
-import { drainInfraSets, markProvisioned, mintInfraSet, recordWeights, retireInfraSets, servingIn, warmInfraSets } from './memory-infra-set-store.js';
+import { markProvisioned, mintInfraSet, servingIn } from './memory-infra-set-store.js';
 import { enqueue } from './memory-outbox.js';
-import { appendEvent, releaseCopy, sortedBy, type MemoryTables, type Sequences, type Unit } from './memory-tables.js';
+import { appendEvent, releaseCopy, sortedBy, type MemoryTables, type Unit } from './memory-tables.js';
 
 /**
  * The releases table in memory, with its audit log and the outbox and infra-set rows a decision's
@@ -63,27 +64,45 @@ export class MemoryReleaseStore implements ReleaseStore {
 
   async insert(release: { environment: string; requester: string }, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved> {
     const row = newReleaseRecord(release, decision, meta);
-    await this.unit.write(async (tables) => {
+    await this.unit.write((tables) => {
       if (tables.releases.has(row.id)) throw new Error(`duplicate key value violates unique constraint "releases_pkey" (release ${row.id})`);
       tables.releases.set(row.id, releaseCopy(row));
       appendEvent(tables, this.unit.sequences, { kind: 'transition', ...transitionEvent(row.id, 1, decision.events, meta) });
-      await writeEffectsInOrder(effectWrites(tables, this.unit.sequences), this.config, row, decision.effects, meta.now, CARD_PRIORITY.stateChange);
+      this.writeEffects(tables, row, decision.effects, meta.now, CARD_PRIORITY.stateChange);
     });
     return { row, lanes: lanesOf(decision.effects), changed: true, rollbackStarted: false };
   }
 
   async save(row: ReleaseRecord, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved> {
     const { row: saved, changed, rollbackStarted } = nextReleaseRecord(row, decision, meta);
-    await this.unit.write(async (tables) => {
+    await this.unit.write((tables) => {
       // Another transition landed since the row was read: nothing of this decision is written.
       if (tables.releases.get(row.id)?.version !== row.version) throw new ReleaseVersionConflict(row.id, row.version);
       tables.releases.set(row.id, releaseCopy(saved));
       if (!changed) return;
       appendEvent(tables, this.unit.sequences, { kind: 'transition', ...transitionEvent(row.id, saved.version, decision.events, meta) });
       if (rollbackStarted) cancelForwardSteps(tables, row.id, meta.now);
-      await writeEffectsInOrder(effectWrites(tables, this.unit.sequences), this.config, saved, decision.effects, meta.now, cardPriorityOf(decision.events));
+      this.writeEffects(tables, saved, decision.effects, meta.now, cardPriorityOf(decision.events));
     });
     return { row: saved, lanes: changed ? lanesOf(decision.effects) : [], changed, rollbackStarted };
+  }
+
+  /** The rows of `effectBatchOf` over the sets it reads, as the drizzle store's one statement writes them. */
+  private writeEffects(tables: MemoryTables, row: ReleaseRecord, effects: readonly ReleaseEffect[], now: Date, priority: number): void {
+    const toRead = infraSetsToRead(effects);
+    const sets = toRead
+      ? [...tables.infraSets.values()]
+          .filter((set) => (set.state !== 'retired' && toRead.targets.some((target) => target.service === set.service && target.environment === set.environment)) || toRead.ids.includes(set.id))
+          .map((set) => ({ ...set }))
+      : [];
+    const batch = effectBatchOf(row, effects, { config: this.config, now, priority, sets });
+    for (const set of batch.infraSets) mintInfraSet(tables, set);
+    for (const id of batch.ready) markProvisioned(tables, id);
+    for (const { id, readState, ...moved } of batch.moves) {
+      const set = tables.infraSets.get(id);
+      if (set?.state === readState) tables.infraSets.set(id, { ...set, ...moved });
+    }
+    for (const entry of batch.outbox) enqueue(tables, this.unit.sequences, entry);
   }
 
   async refuse(refusal: ReleaseRefusal): Promise<void> {
@@ -130,16 +149,4 @@ function cancelForwardSteps(tables: MemoryTables, releaseId: string, now: Date):
       tables.outbox.set(row.id, { ...row, status: 'dead', lastError: CANCELLED_BY_ROLLBACK.error, finishedAt: now });
     }
   }
-}
-
-function effectWrites(tables: MemoryTables, sequences: Sequences): EffectWrites {
-  return {
-    mintInfraSet: async (set) => mintInfraSet(tables, set),
-    markProvisioned: async (id) => markProvisioned(tables, id),
-    recordWeights: async (change) => recordWeights(tables, change),
-    warmInfraSets: async (service, environment) => warmInfraSets(tables, service, environment),
-    retireInfraSets: async (ids, now) => retireInfraSets(tables, ids, now),
-    drainInfraSets: async (ids, retireAt) => drainInfraSets(tables, ids, retireAt),
-    enqueue: async (entry) => enqueue(tables, sequences, entry),
-  };
 }
