@@ -1,4 +1,4 @@
-import { and, eq, inArray, min, notInArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, min, notInArray, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type DbOrTx } from '../db.js';
 import type { ClaimedEffect, OutboxLane, StoredEffect } from '../../ports/outbox.js';
 import { outbox, releases } from '../schema/index.js';
@@ -73,23 +73,8 @@ export async function insertOutboxRow(tx: DbOrTx, row: OutboxInsert): Promise<vo
  * first post, they wait for it: a thread needs its card). `withoutCards` leaves updates of posted
  * cards where they are (Slack asked us to wait); a first post still goes.
  */
-export async function claimOutboxRows(db: DbOrTx, claim: { lane: OutboxLane; now: Date; leaseUntil: Date; limit: number; withoutCards: boolean }): Promise<ClaimedRow[]> {
-  const rows = await queryRows<ClaimedSqlRow>(
-    db,
-    sql`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ${claim.leaseUntil.toISOString()}
-        WHERE id IN (
-          SELECT o.id FROM outbox o
-          WHERE o.lane = ${claim.lane} AND o.status = 'pending' AND o.next_attempt_at <= ${claim.now.toISOString()}
-            AND (${claim.withoutCards} = false OR o.kind <> 'card' OR NOT EXISTS (SELECT 1 FROM release_cards c WHERE c.release_id = o.release_id))
-            AND (o.release_id IS NULL OR o.kind = 'card' OR NOT EXISTS (
-              SELECT 1 FROM outbox e WHERE e.release_id = o.release_id AND e.lane = o.lane AND e.status = 'pending' AND e.id < o.id
-                AND (e.kind <> 'card' OR NOT EXISTS (SELECT 1 FROM release_cards c WHERE c.release_id = o.release_id))))
-          ORDER BY o.priority DESC, o.id
-          LIMIT ${claim.limit}
-          FOR UPDATE OF o SKIP LOCKED)
-        RETURNING id, kind, lane, effect, idempotency_key, release_id, attempts, priority,
-          kind = 'card' AND NOT EXISTS (SELECT 1 FROM release_cards c WHERE c.release_id = outbox.release_id) AS first_post`,
-  );
+export async function claimOutboxRows(db: DbOrTx, claim: OutboxClaim): Promise<ClaimedRow[]> {
+  const rows = await queryRows<ClaimedSqlRow>(db, claimStatement(claim));
   return rows
     .map((row) => ({
       id: Number(row.id),
@@ -104,6 +89,31 @@ export async function claimOutboxRows(db: DbOrTx, claim: { lane: OutboxLane; now
     }))
     // A card never posted goes first (a release needs its face; a post is not a budgeted update).
     .sort((a, b) => Number(b.firstPost) - Number(a.firstPost) || b.priority - a.priority || a.id - b.id);
+}
+
+export interface OutboxClaim {
+  lane: OutboxLane;
+  now: Date;
+  leaseUntil: Date;
+  limit: number;
+  withoutCards: boolean;
+}
+
+/** The claim's statement (its plan walks the `outbox_claim` index and stops at the limit). */
+export function claimStatement(claim: OutboxClaim): SQL {
+  return sql`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ${claim.leaseUntil.toISOString()}
+        WHERE id IN (
+          SELECT o.id FROM outbox o
+          WHERE o.lane = ${claim.lane} AND o.status = 'pending' AND o.next_attempt_at <= ${claim.now.toISOString()}
+            AND (${claim.withoutCards} = false OR o.kind <> 'card' OR NOT EXISTS (SELECT 1 FROM release_cards c WHERE c.release_id = o.release_id))
+            AND (o.release_id IS NULL OR o.kind = 'card' OR NOT EXISTS (
+              SELECT 1 FROM outbox e WHERE e.release_id = o.release_id AND e.lane = o.lane AND e.status = 'pending' AND e.id < o.id
+                AND (e.kind <> 'card' OR NOT EXISTS (SELECT 1 FROM release_cards c WHERE c.release_id = o.release_id))))
+          ORDER BY o.priority DESC, o.id
+          LIMIT ${claim.limit}
+          FOR UPDATE OF o SKIP LOCKED)
+        RETURNING id, kind, lane, effect, idempotency_key, release_id, attempts, priority,
+          kind = 'card' AND NOT EXISTS (SELECT 1 FROM release_cards c WHERE c.release_id = outbox.release_id) AS first_post`;
 }
 
 /**

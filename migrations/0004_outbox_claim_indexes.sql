@@ -1,0 +1,2 @@
+CREATE INDEX "outbox_claim" ON "outbox" USING btree ("lane","priority" DESC NULLS FIRST,"id") WHERE "outbox"."status" = 'pending';--> statement-breakpoint
+CREATE INDEX "outbox_pending_release" ON "outbox" USING btree ("release_id","lane","id") WHERE "outbox"."status" = 'pending';
