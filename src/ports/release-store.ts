@@ -123,6 +123,11 @@ export interface ReleaseStore {
   claimDue(now: Date, limit: number, after: DueCursor | null): Promise<ReleaseRecord[]>;
   /** The environment-wide facts (freezes, locks, serving sets) of `scope`, in one read. */
   world(scope: WorldScope, now: Date): Promise<WorldRecords>;
+  /**
+   * The release with the facts its gates see, in one read: `world` of its scope (its path, and the
+   * services it ships with those they depend on: `servicesConcerned`). For a read-only look.
+   */
+  getWithWorld(id: string, now: Date): Promise<{ row: ReleaseRecord; world: WorldRecords } | undefined>;
   /** A new release with its first decision: row, audit row and outbox rows. */
   insert(release: { environment: string; requester: string }, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved>;
   /**

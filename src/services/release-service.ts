@@ -869,8 +869,11 @@ export class StoredReleaseService implements ReleaseService {
   // ── Queries ───────────────────────────────────────────────────────────────────────────────
 
   async status(releaseId: string) {
-    const row = await this.store.releases.get(releaseId);
-    return row ? this.viewOf(this.store, row, this.clock.now()) : undefined;
+    const now = this.clock.now();
+    const read = await this.store.releases.getWithWorld(releaseId, now);
+    if (!read) return undefined;
+    const { row, world } = read;
+    return this.view(row, row.state.phase.kind === 'finished' ? null : worldFacts(this.config, world, row.state.plan.path, now), now);
   }
 
   async listActive() {

@@ -1,7 +1,8 @@
 import { asc, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newReleaseState } from '../../src/domain/release/decide.js';
-import { planRelease } from '../../src/domain/release/plan.js';
+import { planRelease, type ServingMap } from '../../src/domain/release/plan.js';
+import { servicesConcerned } from '../../src/domain/release/world.js';
 import type { Actor, ReleaseEffect, ReleaseEventData, ReleaseState } from '../../src/domain/release/types.js';
 import type { Catalog } from '../../src/ports/catalog.js';
 import type { InfraSetRecord } from '../../src/ports/infra-set-store.js';
@@ -121,7 +122,11 @@ const alice: Actor = { userId: 'U0ALICE', userGroupIds: [] };
 
 /** checkout@version to staging, planned against checkout v1 serving there. */
 function stagingRelease(id: string, version = 'v2'): ReleaseState {
-  const planned = planRelease({ releaseId: id, config, versionSetId: 1, versions: { checkout: version }, environment: 'staging', serving: { staging: { checkout: { version: 'v1', infraSetId: 'is-v1' } } } });
+  return releaseOf(id, { checkout: version }, 'staging', { staging: { checkout: { version: 'v1', infraSetId: 'is-v1' } } });
+}
+
+function releaseOf(id: string, versions: Record<string, string>, environment: string, serving: ServingMap = {}): ReleaseState {
+  const planned = planRelease({ releaseId: id, config, versionSetId: 1, versions, environment, serving });
   if (!planned.ok) throw new Error(planned.refusal.message);
   return newReleaseState({ id, requester: alice, plan: planned.plan, now: T0 });
 }
@@ -295,6 +300,36 @@ describe.each(storeKinds)('store contract on $name', (kind) => {
     expect((await s.store.releases.world({ environments: ['production'], services: [] }, T0)).serving).toEqual({});
     const none = await s.store.releases.world({ environments: [] }, T0);
     expect(none).toEqual({ freezes: [inForce], locks: narrow.locks, serving: {} });
+  });
+
+  it('reads a release with the world of its scope in one read: its path, the services it ships and those they depend on', async () => {
+    // web depends on checkout, which depends on payments and inventory: a web release sees web and
+    // checkout, not checkout's own providers (servicesConcerned goes one step).
+    const state = releaseOf('r1', { web: 'v6' }, 'production');
+    const inserted = await insert('r1', state);
+    await s.seedInfraSets([
+      infraSet('is-web-v5', { service: 'web', state: 'serving', weight: 100 }),
+      infraSet('is-web-v4', { service: 'web', state: 'warm', warmedAt: ago(60) }),
+      infraSet('is-checkout-v1', { state: 'serving', weight: 100 }),
+      infraSet('is-checkout-staging', { environment: 'staging', state: 'serving', weight: 100 }),
+      infraSet('is-payments-v3', { service: 'payments', state: 'serving', weight: 100 }),
+      infraSet('is-web-canary', { service: 'web', state: 'provisioning' }),
+    ]);
+    const freeze = await s.store.environments.addFreeze({ environment: 'production', reason: 'incident 123', from: ago(60), until: null, createdBy: 'U0BOB' });
+    expect(await s.store.environments.takeLock({ environment: 'staging', holder: 'U0BOB', reason: null, at: T0 })).toBe(true);
+
+    const read = await s.store.releases.getWithWorld('r1', T0);
+    expect(read?.row).toEqual(inserted.row);
+    expect(read?.world).toEqual(await s.store.releases.world({ environments: state.plan.path, services: servicesConcerned(config, state) }, T0));
+    expect(read?.world).toEqual({
+      freezes: [freeze],
+      locks: [{ environment: 'staging', holder: 'U0BOB', reason: null, at: T0 }],
+      serving: {
+        production: { web: { version: 'is-web-v5', infraSetId: 'is-web-v5', others: ['is-web-v4'] }, checkout: { version: 'is-checkout-v1', infraSetId: 'is-checkout-v1' } },
+        staging: { checkout: { version: 'is-checkout-staging', infraSetId: 'is-checkout-staging' } },
+      },
+    });
+    expect(await s.store.releases.getWithWorld('r-none', T0)).toBeUndefined();
   });
 
   it('keeps freezes and locks: in force, lifted, taken once, released once; lifting wakes the waiting releases', async () => {

@@ -375,5 +375,72 @@ export async function worldRows(
   return worldRecordsOf(rows);
 }
 
+/** The release row in the read of a release with its world (`row_to_json` of releases: snake_case, times as ISO text). */
+interface ReleaseJson {
+  id: string;
+  status: ReleaseStatus;
+  environment: string;
+  version_set_id: number;
+  requester: string;
+  state: ReleaseState;
+  next_tick_at: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+type ReleaseSqlRow = { kind: 3; data: ReleaseJson };
+type ReleaseWithWorldSqlRow = WorldSqlRow | ReleaseSqlRow;
+// Kinds come back as numbers or numeric text, depending on the driver.
+const isReleaseRow = (row: ReleaseWithWorldSqlRow): row is ReleaseSqlRow => Number(row.kind) === 3;
+const isWorldRow = (row: ReleaseWithWorldSqlRow): row is WorldSqlRow => Number(row.kind) !== 3;
+
+/**
+ * A release and its world in one statement: the scope is read off the row in SQL — its path, the
+ * services it ships and the providers `dependents`/`providers` pair them with (the config's
+ * dependsOn) — as `servicesConcerned` does, and the world rows come ahead of the release's (kind 3).
+ */
+const releaseWithWorld = preparedRows<ReleaseWithWorldSqlRow>(
+  'dd_release_with_world',
+  sql`WITH r AS (SELECT * FROM releases WHERE id = ${sql.placeholder('id')}),
+      shipped AS (SELECT jsonb_object_keys(r.state->'plan'->'versions') AS service FROM r),
+      scope AS (SELECT
+        ARRAY(SELECT jsonb_array_elements_text(r.state->'plan'->'path') FROM r) AS environments,
+        ARRAY(SELECT service FROM shipped
+              UNION SELECT d.provider FROM shipped JOIN unnest(${sql.placeholder('dependents')}::text[], ${sql.placeholder('providers')}::text[]) AS d(dependent, provider) ON d.dependent = shipped.service) AS services)
+    SELECT * FROM (${worldOf(sql.placeholder('at'), sql`(SELECT environments FROM scope)`, sql`(SELECT services FROM scope)`)}) AS world WHERE EXISTS (SELECT 1 FROM r)
+    UNION ALL
+    SELECT 3, row_to_json(r), NULL, NULL FROM r
+    ORDER BY 1, 3, 4`,
+);
+
+/** Each service's providers as two parallel lists (dependent, provider), the parameters of `releaseWithWorldRows`. */
+export interface DependencyPairs {
+  dependents: string[];
+  providers: string[];
+}
+
+export async function releaseWithWorldRows(db: DbOrTx, id: string, now: Date, dependencies: DependencyPairs): Promise<{ row: ReleaseRow; world: ReturnType<typeof worldRecordsOf> } | undefined> {
+  const rows = await releaseWithWorld(db).execute({ id, at: now.toISOString(), ...dependencies });
+  const last = rows.at(-1);
+  if (!last || !isReleaseRow(last)) return undefined;
+  const release = last.data;
+  return {
+    row: {
+      id: release.id,
+      status: release.status,
+      environment: release.environment,
+      versionSetId: Number(release.version_set_id),
+      requester: release.requester,
+      state: release.state,
+      nextTickAt: release.next_tick_at === null ? null : new Date(release.next_tick_at),
+      version: Number(release.version),
+      createdAt: new Date(release.created_at),
+      updatedAt: new Date(release.updated_at),
+    },
+    world: worldRecordsOf(rows.filter(isWorldRow)),
+  };
+}
+
 export type FreezeRow = typeof freezes.$inferSelect;
 export type LockRow = typeof environmentLocks.$inferSelect;

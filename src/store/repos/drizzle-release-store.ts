@@ -6,7 +6,7 @@ import type { DbOrTx } from '../db.js';
 import { approvals } from '../schema/index.js';
 import { cardPriorityOf, effectBatchOf, infraSetsToRead, lanesOf, newReleaseRecord, nextReleaseRecord, transitionEvent, type EffectBatch } from '../transition-rows.js';
 import { writeTransition } from './transition-statement.js';
-import { appendRefusal, claimDueReleases, getRelease, infraSetsToMove, listActiveReleases, lockRelease, updateRelease, worldRows } from './drizzle-release-repo.js';
+import { appendRefusal, claimDueReleases, getRelease, infraSetsToMove, listActiveReleases, lockRelease, releaseWithWorldRows, updateRelease, worldRows, type DependencyPairs } from './drizzle-release-repo.js';
 
 /**
  * The releases table with its audit log and the outbox rows and infra-set rows a decision's effects
@@ -14,10 +14,16 @@ import { appendRefusal, claimDueReleases, getRelease, infraSetsToMove, listActiv
  * call of one unit of work commits together.
  */
 export class DrizzleReleaseStore implements ReleaseStore {
+  /** The config's dependsOn as the pairs `getWithWorld`'s statement widens a release's scope with. */
+  private readonly dependencies: DependencyPairs;
+
   constructor(
     private readonly db: DbOrTx,
     private readonly config: DeliveryConfig,
-  ) {}
+  ) {
+    const pairs = Object.entries(config.services).flatMap(([service, entry]) => (entry.dependsOn ?? []).map((dependency) => [service, dependency.service] as const));
+    this.dependencies = { dependents: pairs.map(([service]) => service), providers: pairs.map(([, provider]) => provider) };
+  }
 
   get(id: string): Promise<ReleaseRecord | undefined> {
     return getRelease(this.db, id);
@@ -37,6 +43,10 @@ export class DrizzleReleaseStore implements ReleaseStore {
 
   world(scope: WorldScope, now: Date): Promise<WorldRecords> {
     return worldRows(this.db, now, scope.environments, scope.services);
+  }
+
+  getWithWorld(id: string, now: Date): Promise<{ row: ReleaseRecord; world: WorldRecords } | undefined> {
+    return releaseWithWorldRows(this.db, id, now, this.dependencies);
   }
 
   async insert(release: { environment: string; requester: string }, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved> {

@@ -2,6 +2,7 @@ import type { DeliveryConfig } from '../../../src/config/delivery-schema.js';
 import { CARD_PRIORITY } from '../../../src/ports/outbox.js';
 import { ReleaseVersionConflict, type AcceptedDecision, type DueCursor, type ReleaseRecord, type ReleaseRefusal, type ReleaseStore, type Saved, type TransitionMeta, type WorldRecords, type WorldScope } from '../../../src/ports/release-store.js';
 import type { ReleaseEffect } from '../../../src/domain/release/types.js';
+import { servicesConcerned } from '../../../src/domain/release/world.js';
 import {
   CANCELLED_BY_ROLLBACK,
   FINISHED_STATUSES,
@@ -60,6 +61,14 @@ export class MemoryReleaseStore implements ReleaseStore {
 
   async world(scope: WorldScope, now: Date): Promise<WorldRecords> {
     return this.unit.read((tables) => worldIn(tables, scope, now));
+  }
+
+  async getWithWorld(id: string, now: Date): Promise<{ row: ReleaseRecord; world: WorldRecords } | undefined> {
+    return this.unit.read((tables) => {
+      const row = tables.releases.get(id);
+      if (!row) return undefined;
+      return { row: releaseCopy(row), world: worldIn(tables, { environments: row.state.plan.path, services: servicesConcerned(this.config, row.state) }, now) };
+    });
   }
 
   async insert(release: { environment: string; requester: string }, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved> {
