@@ -493,8 +493,8 @@ export class StoredReleaseService implements ReleaseService {
   }
 
   /**
-   * One operator input on one release, with no row lock: the row read once; who asks checked on it
-   * (refused and logged at once, having locked nothing and read nothing else); the world's facts;
+   * One operator input on one release, with no row lock: the row read once with the world's facts
+   * (one statement); who asks checked on it (refused and logged at once, having locked nothing);
    * the decision; and its save under the version read, in one transaction with `alsoWrite`. Should
    * another transition land in between, the save is a conflict and the whole unit runs again on a
    * fresh read, a bounded number of times. A tick claims the row it moves (FOR UPDATE SKIP LOCKED)
@@ -511,10 +511,10 @@ export class StoredReleaseService implements ReleaseService {
     let unread = options.read;
     const settled = await this.retryOnConflict(releaseId, async (): Promise<Settled> => {
       const now = this.clock.now();
-      const row = unread ?? (await this.store.releases.get(releaseId));
+      const read = unread ? { row: unread, facts: undefined } : await this.readWithFacts(releaseId, now);
       unread = undefined;
-      if (!row) return { kind: 'missing' };
-      return this.decideOn(this.store, row, input, now, (save) => this.transaction(save), options.alsoWrite);
+      if (!read) return { kind: 'missing' };
+      return this.decideOn(this.store, read.row, input, now, (save) => this.transaction(save), options.alsoWrite, read.facts);
     });
     return settled ?? this.settleLocked(releaseId, input, options.alsoWrite);
   }
@@ -543,10 +543,12 @@ export class StoredReleaseService implements ReleaseService {
     now: Date,
     inTransaction: (save: (tx: Stores, after: AfterCommit) => Promise<Settled>) => Promise<Settled>,
     alsoWrite: AlsoWrite | undefined,
+    /** The facts, when read with the row. */
+    known?: WorldFacts,
   ): Promise<Settled> {
     const denied = await this.authorize(reads, row, input, now);
     if (denied) return denied;
-    const facts = await this.world(reads, this.scopeOf(row), now);
+    const facts = known ?? (await this.world(reads, this.scopeOf(row), now));
     const decision = decide(row.state, input, now, this.decideContext(facts));
     if (decision.kind === 'refused') {
       await this.logRefusal(reads, row, input, decision, now);
@@ -870,10 +872,14 @@ export class StoredReleaseService implements ReleaseService {
 
   async status(releaseId: string) {
     const now = this.clock.now();
+    const read = await this.readWithFacts(releaseId, now);
+    return read && this.view(read.row, read.row.state.phase.kind === 'finished' ? null : read.facts, now);
+  }
+
+  /** A release read with the facts its gates see, in one read (no lock). */
+  private async readWithFacts(releaseId: string, now: Date): Promise<{ row: ReleaseRecord; facts: WorldFacts } | undefined> {
     const read = await this.store.releases.getWithWorld(releaseId, now);
-    if (!read) return undefined;
-    const { row, world } = read;
-    return this.view(row, row.state.phase.kind === 'finished' ? null : worldFacts(this.config, world, row.state.plan.path, now), now);
+    return read && { row: read.row, facts: worldFacts(this.config, read.world, read.row.state.plan.path, now) };
   }
 
   async listActive() {

@@ -43,11 +43,21 @@ const START = '2026-11-17T15:00:00.000Z';
 
 type ScratchPostgres = Database & { connect(poolSize?: number): Promise<Database> };
 
-/** The store, with `beforeWorld` run each time an input reads the world's facts outside a transaction: between a click's read of its release and its save. */
-function storeWithHook(db: Db, beforeWorld: () => Promise<void>): Store {
+/**
+ * The store, with `afterRead` run each time an input has read a release outside a transaction (with
+ * its world, or its world after it): between a click's read of its release and its save.
+ */
+function storeWithHook(db: Db, afterRead: () => Promise<void>): Store {
   const store = new DrizzleStore(db, config);
   const releasesStore: ReleaseStore = Object.create(store.releases, {
-    world: { value: async (...args: Parameters<ReleaseStore['world']>) => (await beforeWorld(), store.releases.world(...args)) },
+    world: { value: async (...args: Parameters<ReleaseStore['world']>) => (await afterRead(), store.releases.world(...args)) },
+    getWithWorld: {
+      value: async (...args: Parameters<ReleaseStore['getWithWorld']>) => {
+        const read = await store.releases.getWithWorld(...args);
+        await afterRead();
+        return read;
+      },
+    },
   });
   return Object.assign(Object.create(store) as DrizzleStore, { releases: releasesStore });
 }
