@@ -1,27 +1,11 @@
 import { sql } from 'drizzle-orm';
 import type { EntrySource, EntryStatus } from '../../domain/merge-queue/types.js';
-import type { ReleaseState, ReleaseStatus } from '../../domain/release/types.js';
 import type { HomeReadModel, HomeRecords, HomeScope } from '../../ports/home-read-model.js';
 import type { QueueSnapshot } from '../../ports/merge-queue-store.js';
-import type { ReleaseRecord } from '../../ports/release-store.js';
 import { queryRows, type DbOrTx } from '../db.js';
 import { deliveryHistoryOf, productionHistorySql, type HistorySqlRow } from './drizzle-delivery-history.js';
 import { FINISHED_STATUSES } from '../transition-rows.js';
-import { worldRecordsOf, worldSql, type WorldSqlRow } from './drizzle-release-repo.js';
-
-/** A release row as json_build_object writes it. */
-interface ReleaseJson {
-  id: string;
-  status: ReleaseStatus;
-  environment: string;
-  version_set_id: number;
-  requester: string;
-  state: ReleaseState;
-  next_tick_at: string | null;
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
+import { releaseOfJson, worldRecordsOf, worldSql, type ReleaseJson, type WorldSqlRow } from './drizzle-release-repo.js';
 
 interface QueueJson {
   repo: string;
@@ -61,21 +45,6 @@ interface HomeRow {
 const RECENT_CYCLES = 20;
 
 const dateOrNull = (value: string | null): Date | null => (value === null ? null : new Date(value));
-
-function releaseOf(row: ReleaseJson): ReleaseRecord {
-  return {
-    id: row.id,
-    status: row.status,
-    environment: row.environment,
-    versionSetId: Number(row.version_set_id),
-    requester: row.requester,
-    state: row.state,
-    nextTickAt: dateOrNull(row.next_tick_at),
-    version: Number(row.version),
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-  };
-}
 
 function queueOf(row: QueueJson): QueueSnapshot {
   return {
@@ -153,7 +122,7 @@ export class DrizzleHomeReadModel implements HomeReadModel {
     );
     if (!row) throw new Error('the App Home read answered no row');
     return {
-      active: row.active.map(releaseOf),
+      active: row.active.map(releaseOfJson),
       world: worldRecordsOf(row.world),
       queues: row.queues === null ? null : row.queues.map(queueOf),
       history: row.history.map(deliveryHistoryOf),

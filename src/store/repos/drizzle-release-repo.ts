@@ -375,8 +375,8 @@ export async function worldRows(
   return worldRecordsOf(rows);
 }
 
-/** The release row in the read of a release with its world (`row_to_json` of releases: snake_case, times as ISO text). */
-interface ReleaseJson {
+/** A release row as JSON (`row_to_json`, `json_build_object`): snake_case, times as ISO text. */
+export interface ReleaseJson {
   id: string;
   status: ReleaseStatus;
   environment: string;
@@ -387,6 +387,21 @@ interface ReleaseJson {
   version: number;
   created_at: string;
   updated_at: string;
+}
+
+export function releaseOfJson(row: ReleaseJson): ReleaseRow {
+  return {
+    id: row.id,
+    status: row.status,
+    environment: row.environment,
+    versionSetId: Number(row.version_set_id),
+    requester: row.requester,
+    state: row.state,
+    nextTickAt: row.next_tick_at === null ? null : new Date(row.next_tick_at),
+    version: Number(row.version),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
 }
 
 type ReleaseSqlRow = { kind: 3; data: ReleaseJson };
@@ -424,20 +439,8 @@ export async function releaseWithWorldRows(db: DbOrTx, id: string, now: Date, de
   const rows = await releaseWithWorld(db).execute({ id, at: now.toISOString(), ...dependencies });
   const last = rows.at(-1);
   if (!last || !isReleaseRow(last)) return undefined;
-  const release = last.data;
   return {
-    row: {
-      id: release.id,
-      status: release.status,
-      environment: release.environment,
-      versionSetId: Number(release.version_set_id),
-      requester: release.requester,
-      state: release.state,
-      nextTickAt: release.next_tick_at === null ? null : new Date(release.next_tick_at),
-      version: Number(release.version),
-      createdAt: new Date(release.created_at),
-      updatedAt: new Date(release.updated_at),
-    },
+    row: releaseOfJson(last.data),
     world: worldRecordsOf(rows.filter(isWorldRow)),
   };
 }

@@ -1,6 +1,6 @@
 import { and, eq, inArray, min, notInArray, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type DbOrTx } from '../db.js';
-import type { ClaimedEffect, OutboxLane, StoredEffect } from '../../ports/outbox.js';
+import type { ClaimedEffect, OutboxClaim, OutboxLane, StoredEffect } from '../../ports/outbox.js';
 import { outbox, releases } from '../schema/index.js';
 
 /**
@@ -89,14 +89,6 @@ export async function claimOutboxRows(db: DbOrTx, claim: OutboxClaim): Promise<C
     }))
     // A card never posted goes first (a release needs its face; a post is not a budgeted update).
     .sort((a, b) => Number(b.firstPost) - Number(a.firstPost) || b.priority - a.priority || a.id - b.id);
-}
-
-export interface OutboxClaim {
-  lane: OutboxLane;
-  now: Date;
-  leaseUntil: Date;
-  limit: number;
-  withoutCards: boolean;
 }
 
 /** The claim's statement (its plan walks the `outbox_claim` index and stops at the limit). */
