@@ -23,7 +23,7 @@ import { freezeList, lineStopOf } from './freeze-list.js';
 import type { ReleaseObserver } from './release-telemetry.js';
 import type { WorldFacts } from '../domain/release/gates.js';
 import { toReleaseView } from '../domain/release/view.js';
-import { servicesConcerned, worldFacts } from '../domain/release/world.js';
+import { releaseScope, servicesConcerned, worldFacts } from '../domain/release/world.js';
 import type { Decision, ReleaseView } from '../domain/release/types.js';
 
 export * from './release-service-api.js';
@@ -180,7 +180,7 @@ export class StoredReleaseService implements ReleaseService {
 
   /** The facts one release's gates look at: its path, the services it ships and their providers. */
   private scopeOf(row: ReleaseRecord): WorldScope {
-    return { environments: row.state.plan.path, services: servicesConcerned(this.config, row.state) };
+    return releaseScope(this.config, row.state);
   }
 
   view(row: ReleaseRecord, facts: WorldFacts | null, now: Date): ReleaseView {

@@ -46,3 +46,8 @@ export function servicesConcerned(config: DeliveryConfig, state: ReleaseState): 
   }
   return [...services];
 }
+
+/** What a release's gates look at: its path, the services it ships and their providers (the world read's scope). */
+export function releaseScope(config: DeliveryConfig, state: ReleaseState): { environments: readonly string[]; services: string[] } {
+  return { environments: state.plan.path, services: servicesConcerned(config, state) };
+}

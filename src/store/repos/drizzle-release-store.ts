@@ -1,6 +1,6 @@
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import type { ReleaseEffect } from '../../domain/release/types.js';
-import { servicesConcerned } from '../../domain/release/world.js';
+import { releaseScope } from '../../domain/release/world.js';
 import { CARD_PRIORITY } from '../../ports/outbox.js';
 import { ReleaseVersionConflict, type AcceptedDecision, type DueCursor, type ReleaseRecord, type ReleaseRefusal, type ReleaseStore, type Saved, type TransitionMeta, type WorldRecords, type WorldScope } from '../../ports/release-store.js';
 import { plansEachStatement, type DbOrTx } from '../db.js';
@@ -51,7 +51,7 @@ export class DrizzleReleaseStore implements ReleaseStore {
     // combined read's plan (its scope read off the row's jsonb) costs more than a second read.
     if (!plansEachStatement(this.db)) return releaseWithWorldRows(this.db, id, now, this.dependencies);
     const row = await this.get(id);
-    return row && { row, world: await this.world({ environments: row.state.plan.path, services: servicesConcerned(this.config, row.state) }, now) };
+    return row && { row, world: await this.world(releaseScope(this.config, row.state), now) };
   }
 
   async insert(release: { environment: string; requester: string }, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved> {

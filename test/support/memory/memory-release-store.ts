@@ -2,7 +2,7 @@ import type { DeliveryConfig } from '../../../src/config/delivery-schema.js';
 import { CARD_PRIORITY } from '../../../src/ports/outbox.js';
 import { ReleaseVersionConflict, type AcceptedDecision, type DueCursor, type ReleaseRecord, type ReleaseRefusal, type ReleaseStore, type Saved, type TransitionMeta, type WorldRecords, type WorldScope } from '../../../src/ports/release-store.js';
 import type { ReleaseEffect } from '../../../src/domain/release/types.js';
-import { servicesConcerned } from '../../../src/domain/release/world.js';
+import { releaseScope } from '../../../src/domain/release/world.js';
 import {
   CANCELLED_BY_ROLLBACK,
   FINISHED_STATUSES,
@@ -67,7 +67,7 @@ export class MemoryReleaseStore implements ReleaseStore {
     return this.unit.read((tables) => {
       const row = tables.releases.get(id);
       if (!row) return undefined;
-      return { row: releaseCopy(row), world: worldIn(tables, { environments: row.state.plan.path, services: servicesConcerned(this.config, row.state) }, now) };
+      return { row: releaseCopy(row), world: worldIn(tables, releaseScope(this.config, row.state), now) };
     });
   }
 
