@@ -1,25 +1,27 @@
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
-import { servicesConcerned } from '../../domain/release/world.js';
 import type { CardPosition, CardSnapshot, ReleaseCards } from '../../ports/release-cards.js';
 import type { DbOrTx } from '../db.js';
-import { drainingInfraSets, getCard, getRelease, saveCard } from './drizzle-release-repo.js';
+import { drainingInfraSets, getCard, saveCard } from './drizzle-release-repo.js';
 import { DrizzleReleaseStore } from './drizzle-release-store.js';
 
 /** Where each release's card lives, and the read model a card render draws from. */
 export class DrizzleReleaseCards implements ReleaseCards {
+  private readonly releases: DrizzleReleaseStore;
+
   constructor(
     private readonly db: DbOrTx,
-    private readonly config: DeliveryConfig,
-  ) {}
+    config: DeliveryConfig,
+  ) {
+    this.releases = new DrizzleReleaseStore(db, config);
+  }
 
   async snapshot(releaseId: string, now: Date): Promise<CardSnapshot | undefined> {
-    const release = await getRelease(this.db, releaseId);
-    if (!release) return undefined;
-    const finished = release.state.phase.kind === 'finished';
-    const world = finished ? null : await new DrizzleReleaseStore(this.db, this.config).world({ environments: release.state.plan.path, services: servicesConcerned(this.config, release.state) }, now);
+    const read = await this.releases.getWithWorld(releaseId, now);
+    if (!read) return undefined;
+    const { row: release, world } = read;
     const draining = await drainingInfraSets(this.db, releaseId);
     const position = await this.position(releaseId);
-    return { release, world, draining, position };
+    return { release, world: release.state.phase.kind === 'finished' ? null : world, draining, position };
   }
 
   async position(releaseId: string): Promise<CardPosition | undefined> {

@@ -14,17 +14,24 @@ import { appendRefusal, claimDueReleases, getRelease, infraSetsToMove, listActiv
  * write (which rows: ../transition-rows.ts). Over a transaction (`DrizzleStore.transaction`) every
  * call of one unit of work commits together.
  */
-export class DrizzleReleaseStore implements ReleaseStore {
-  /** The config's dependsOn as the pairs `getWithWorld`'s statement widens a release's scope with. */
-  private readonly dependencies: DependencyPairs;
+/** Per config, its dependsOn as the pairs `getWithWorld`'s statement widens a release's scope with (a store is built per transaction). */
+const dependenciesByConfig = new WeakMap<DeliveryConfig, DependencyPairs>();
 
+function dependencyPairsOf(config: DeliveryConfig): DependencyPairs {
+  let pairs = dependenciesByConfig.get(config);
+  if (!pairs) {
+    const edges = Object.entries(config.services).flatMap(([service, entry]) => (entry.dependsOn ?? []).map((dependency) => [service, dependency.service] as const));
+    pairs = { dependents: edges.map(([service]) => service), providers: edges.map(([, provider]) => provider) };
+    dependenciesByConfig.set(config, pairs);
+  }
+  return pairs;
+}
+
+export class DrizzleReleaseStore implements ReleaseStore {
   constructor(
     private readonly db: DbOrTx,
     private readonly config: DeliveryConfig,
-  ) {
-    const pairs = Object.entries(config.services).flatMap(([service, entry]) => (entry.dependsOn ?? []).map((dependency) => [service, dependency.service] as const));
-    this.dependencies = { dependents: pairs.map(([service]) => service), providers: pairs.map(([, provider]) => provider) };
-  }
+  ) {}
 
   get(id: string): Promise<ReleaseRecord | undefined> {
     return getRelease(this.db, id);
@@ -49,7 +56,7 @@ export class DrizzleReleaseStore implements ReleaseStore {
   async getWithWorld(id: string, now: Date): Promise<{ row: ReleaseRecord; world: WorldRecords } | undefined> {
     // One statement where its plan is kept; PGlite plans each statement every time, and there the
     // combined read's plan (its scope read off the row's jsonb) costs more than a second read.
-    if (!plansEachStatement(this.db)) return releaseWithWorldRows(this.db, id, now, this.dependencies);
+    if (!plansEachStatement(this.db)) return releaseWithWorldRows(this.db, id, now, dependencyPairsOf(this.config));
     const row = await this.get(id);
     return row && { row, world: await this.world(releaseScope(this.config, row.state), now) };
   }
