@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { QueryResult, SerializedError, WorkerRequest, WorkerResponse } from './pglite-protocol.js';
+import { PgliteStatements } from './pglite-statements.js';
 
 /**
  * The embedded database's own thread: one PGlite instance answering the app's messages, so WASM
@@ -14,6 +15,8 @@ const port = parentPort;
 if (!port) throw new Error('pglite-worker runs as a worker thread');
 
 let database: PGlite | null = null;
+/** The open database's kept statements (pglite-statements.ts): how every query runs. */
+let statements: PgliteStatements | null = null;
 /** Open transactions by the app's id, each with the resolver that ends it. */
 const transactions = new Map<number, { tx: Transaction; end: (outcome: 'commit' | 'rollback') => void }>();
 
@@ -58,6 +61,11 @@ function opened(): PGlite {
   return database;
 }
 
+function openedStatements(): PgliteStatements {
+  if (!statements) throw new Error('the embedded database is not open');
+  return statements;
+}
+
 async function handle(request: WorkerRequest): Promise<void> {
   switch (request.kind) {
     case 'open': {
@@ -71,13 +79,14 @@ async function handle(request: WorkerRequest): Promise<void> {
       const textTypes = request.options.textTypes ?? [];
       for (const oid of textTypes) database.parsers[oid] = keepText;
       instanceTextTypes = textTypesKey(textTypes);
+      statements = new PgliteStatements(database);
       return reply({ id: request.id, ok: true });
     }
     case 'query': {
       const options = { rowMode: request.rowMode, ...queryParsers(request.textTypes) };
-      const target = request.transaction === undefined ? opened() : transactions.get(request.transaction)?.tx;
-      if (!target) throw new Error(`transaction ${request.transaction} is not open`);
-      const result = await target.query(request.sql, request.params, options);
+      const transaction = request.transaction === undefined ? undefined : transactions.get(request.transaction)?.tx;
+      if (request.transaction !== undefined && !transaction) throw new Error(`transaction ${request.transaction} is not open`);
+      const result = await openedStatements().run(request.sql, request.params, options, transaction);
       const answer: QueryResult = {
         rows: result.rows,
         fields: result.fields.map((field) => ({ name: field.name, dataTypeID: field.dataTypeID })),
@@ -127,6 +136,7 @@ async function handle(request: WorkerRequest): Promise<void> {
     case 'close': {
       if (database && !database.closed) await database.close();
       database = null;
+      statements = null;
       reply({ id: request.id, ok: true });
       port!.close();
       return;

@@ -150,3 +150,72 @@ describe('PGlite text types', () => {
     }
   }, 120_000);
 });
+
+/**
+ * Each data statement is parsed once under a name and run from it after (pglite-statements.ts):
+ * what Postgres keeps is visible in pg_prepared_statements, and a kept statement answers exactly
+ * what a fresh one would, across errors, transactions and schema changes.
+ */
+describe('PGlite kept statements', () => {
+  let thread: PgliteThread;
+  beforeAll(async () => {
+    thread = PgliteThread.start();
+    await thread.open({ dataDir: null });
+    await thread.query('CREATE TABLE kept_probe (id int PRIMARY KEY, label text NOT NULL)');
+  }, 120_000);
+  afterAll(async () => {
+    await thread?.close();
+  });
+  beforeEach(async () => {
+    await thread.query('DELETE FROM kept_probe');
+  });
+
+  const kept = async (text: string) =>
+    (await thread.query('SELECT count(*)::int AS kept FROM pg_prepared_statements WHERE statement = $1', [text])).rows[0] as { kept: number };
+
+  it('parses a statement once and runs every later call from it, with the same answers', async () => {
+    const insert = 'INSERT INTO kept_probe (id, label) VALUES ($1, $2) RETURNING id, label';
+    for (const id of [1, 2, 3]) expect((await thread.query(insert, [id, `p${id}`])).rows).toEqual([{ id, label: `p${id}` }]);
+    const select = 'SELECT id, label FROM kept_probe WHERE id = ANY($1) ORDER BY id';
+    expect((await thread.query(select, [[1, 3]])).rows).toEqual([{ id: 1, label: 'p1' }, { id: 3, label: 'p3' }]);
+    expect((await thread.query(select, [[2]], { rowMode: 'array' })).rows).toEqual([[2, 'p2']]);
+    expect(await kept(insert)).toEqual({ kept: 1 });
+    expect(await kept(select)).toEqual({ kept: 1 });
+    const update = await thread.query('UPDATE kept_probe SET label = $1 WHERE id > $2', ['later', 1]);
+    expect(update.affectedRows).toBe(2);
+  });
+
+  it('keeps a statement usable after it fails, inside and outside a transaction', async () => {
+    const insert = 'INSERT INTO kept_probe (id, label) VALUES ($1, $2)';
+    await thread.query(insert, [1, 'first']);
+    await expect(thread.query(insert, [1, 'again'])).rejects.toMatchObject({ code: '23505', constraint: 'kept_probe_pkey' });
+    await expect(
+      thread.transaction(async (tx) => {
+        await tx.query(insert, [2, 'in a transaction']);
+        await tx.query(insert, [1, 'clash']);
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    await thread.query(insert, [3, 'after']);
+    expect((await thread.query('SELECT id FROM kept_probe ORDER BY id', [], { rowMode: 'array' })).rows).toEqual([[1], [3]]);
+  });
+
+  it('forgets what it kept when the schema changes, so a kept statement never answers with an old row shape', async () => {
+    const everything = 'SELECT * FROM kept_probe ORDER BY id';
+    await thread.query("INSERT INTO kept_probe (id, label) VALUES (1, 'one')");
+    expect((await thread.query(everything)).rows).toEqual([{ id: 1, label: 'one' }]);
+    await thread.transaction(async (tx) => {
+      await tx.query("ALTER TABLE kept_probe ADD COLUMN note text NOT NULL DEFAULT 'added'");
+    });
+    expect((await thread.query(everything)).rows).toEqual([{ id: 1, label: 'one', note: 'added' }]);
+    await thread.query('ALTER TABLE kept_probe DROP COLUMN note');
+    expect((await thread.query(everything)).rows).toEqual([{ id: 1, label: 'one' }]);
+    expect(await kept(everything)).toEqual({ kept: 1 });
+  });
+
+  it('keeps at most 500 statements, closing the oldest', async () => {
+    for (let n = 0; n < 520; n++) await thread.query(`SELECT ${n} AS n`);
+    const { rows } = await thread.query("SELECT count(*)::int AS kept, bool_or(statement = 'SELECT 0 AS n') AS oldest, bool_or(statement = 'SELECT 519 AS n') AS newest FROM pg_prepared_statements");
+    expect(rows).toEqual([{ kept: expect.any(Number), oldest: false, newest: true }]);
+    expect((rows[0] as { kept: number }).kept).toBeLessThanOrEqual(501);
+  }, 60_000);
+});
