@@ -113,18 +113,6 @@ async function openPostgres(url: string, poolSize = 10, onQuery?: QueryListener)
  */
 const DRIZZLE_TEXT_TYPES = [1114, 1184, 1186, 1082, 1231, 1115, 1185, 1187, 1182];
 
-/** The embedded databases: PGlite's one session keeps no named statements, so each statement is planned every time it runs. */
-const plannedEachTime = new WeakSet<DbOrTx>();
-
-/**
- * Whether `db` plans every statement afresh (PGlite) rather than once per connection for a named
- * one (node-postgres, see prepared.ts): a read that folds two statements into one pays off only where
- * the bigger plan is kept. A transaction over either answers false.
- */
-export function plansEachStatement(db: DbOrTx): boolean {
-  return plannedEachTime.has(db);
-}
-
 async function openPglite(options: DatabaseOptions & { driver: 'pglite' }): Promise<EmbeddedDatabase> {
   // Postgres in WASM runs on its own thread: a burst of database work never holds up an ack.
   const thread = options.thread ?? PgliteThread.start();
@@ -140,7 +128,6 @@ async function openPglite(options: DatabaseOptions & { driver: 'pglite' }): Prom
   });
   const client = drizzlePglite(asPgliteClient(thread), { schema, ...queryLogger(options.onQuery) });
   const db = asDb(client);
-  plannedEachTime.add(db);
   const applied = appliedMigrations(db, sql);
   return {
     driver: 'pglite',

@@ -106,9 +106,8 @@ describe.each(countedKinds)('statements per input on %s', (kind) => {
     const statements = await count('release', () => harness.slack.sendCommand(PEOPLE.carol, '/release', releaseId, 'deploys'), () => harness.slack.ephemeralsFor(PEOPLE.carol).length > before);
     expect(harness.slack.ephemeralsFor(PEOPLE.carol).at(-1)!.text).toContain(releaseId);
     expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(BUDGETS.release);
-    // Under the budget on Postgres: the release and its world in one statement (the scope read off the
-    // row in SQL). PGlite plans each statement afresh, where two plain reads cost less than that one.
-    expect(statements, statements.join('\n')).toHaveLength(kind === 'postgres' ? 1 : 2);
+    // Under the budget: the release and its world in one statement (the scope read off the row in SQL).
+    expect(statements, statements.join('\n')).toHaveLength(1);
     expect(statements.filter((statement) => /processed_requests|for update/i.test(statement))).toEqual([]);
     expect(counter.transactions).toBe(0);
   });
@@ -135,8 +134,8 @@ describe.each(countedKinds)('statements per input on %s', (kind) => {
     const statements = await count('click', () => harness.slack.clickButton(PEOPLE.bob, cardOf(releaseId)!, ActionIds.approve), () => harness.slack.ephemeralsFor(PEOPLE.bob).length > before);
     expect(harness.slack.ephemeralsFor(PEOPLE.bob).at(-1)!.text).toContain('You approved');
     expect(statements.length, statements.join('\n')).toBeLessThanOrEqual(BUDGETS.click);
-    // Under the budget on Postgres: the claim, the release with its world, the transition, the approval.
-    expect(statements, statements.join('\n')).toHaveLength(kind === 'postgres' ? 4 : 5);
+    // Under the budget: the claim, the release with its world, the transition, the approval.
+    expect(statements, statements.join('\n')).toHaveLength(4);
     // Read plainly and saved under the version read: nothing waits on the row while the click is decided.
     expect(statements.filter((statement) => /for update/i.test(statement))).toEqual([]);
     expect(counter.transactions).toBe(1);

@@ -1,9 +1,8 @@
 import type { DeliveryConfig } from '../../config/delivery-schema.js';
 import type { ReleaseEffect } from '../../domain/release/types.js';
-import { releaseScope } from '../../domain/release/world.js';
 import { CARD_PRIORITY } from '../../ports/outbox.js';
 import { ReleaseVersionConflict, type AcceptedDecision, type DueCursor, type ReleaseRecord, type ReleaseRefusal, type ReleaseStore, type Saved, type TransitionMeta, type WorldRecords, type WorldScope } from '../../ports/release-store.js';
-import { plansEachStatement, type DbOrTx } from '../db.js';
+import type { DbOrTx } from '../db.js';
 import { approvals } from '../schema/index.js';
 import { cardPriorityOf, effectBatchOf, infraSetsToRead, lanesOf, newReleaseRecord, nextReleaseRecord, transitionEvent, type EffectBatch } from '../transition-rows.js';
 import { writeTransition } from './transition-statement.js';
@@ -53,12 +52,8 @@ export class DrizzleReleaseStore implements ReleaseStore {
     return worldRows(this.db, now, scope.environments, scope.services);
   }
 
-  async getWithWorld(id: string, now: Date): Promise<{ row: ReleaseRecord; world: WorldRecords } | undefined> {
-    // One statement where its plan is kept; PGlite plans each statement every time, and there the
-    // combined read's plan (its scope read off the row's jsonb) costs more than a second read.
-    if (!plansEachStatement(this.db)) return releaseWithWorldRows(this.db, id, now, dependencyPairsOf(this.config));
-    const row = await this.get(id);
-    return row && { row, world: await this.world(releaseScope(this.config, row.state), now) };
+  getWithWorld(id: string, now: Date): Promise<{ row: ReleaseRecord; world: WorldRecords } | undefined> {
+    return releaseWithWorldRows(this.db, id, now, dependencyPairsOf(this.config));
   }
 
   async insert(release: { environment: string; requester: string }, decision: AcceptedDecision, meta: TransitionMeta): Promise<Saved> {
