@@ -48,8 +48,9 @@ export class PgliteStatements {
   run(text: string, params: readonly unknown[], options: QueryOptions, transaction?: Transaction): Promise<Results> {
     const database = this.database;
     if (!KEEPABLE.test(text)) {
-      if (SCHEMA_CHANGE.test(text)) this.forgetAll();
-      return (transaction ?? database).query(text, [...params], options);
+      const ran = (transaction ?? database).query<Results['rows'][number]>(text, [...params], options);
+      // Forgotten once it has run: a statement kept while it waited for its turn is forgotten too.
+      return SCHEMA_CHANGE.test(text) ? ran.finally(() => this.forgetAll()) : ran;
     }
     const inTransaction = transaction !== undefined;
     const runKept = () => database._runExclusiveQuery(() => this.runKept(text, params, options, inTransaction));
