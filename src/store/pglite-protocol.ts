@@ -28,7 +28,7 @@ export type WorkerRequest =
       sql: string;
       params: unknown[];
       rowMode: QueryRowMode;
-      /** Type OIDs whose values are returned as the text Postgres sent (drizzle parses them itself). */
+      /** Type OIDs, ascending, whose values are returned as the text Postgres sent (drizzle parses them itself). */
       textTypes: number[];
     }
   | { id: number; kind: 'begin'; transaction: number }

@@ -27,8 +27,9 @@ let instanceTextTypes = '';
 /** Per-query parsers for other sets of text types, built once per set. */
 const parsersByTextTypes = new Map<string, Record<number, typeof keepText>>();
 
+/** A set of type OIDs as a key. A query's come in ascending order (the keys of its parsers object), so only the instance's are sorted. */
 function textTypesKey(oids: readonly number[]): string {
-  return [...oids].sort((a, b) => a - b).join(',');
+  return oids.join(',');
 }
 
 /** What a query passes to PGlite to keep `oids` as text: nothing when the instance already does. */
@@ -78,7 +79,7 @@ async function handle(request: WorkerRequest): Promise<void> {
       // Set after create, which installs the array types' parsers over any given to it.
       const textTypes = request.options.textTypes ?? [];
       for (const oid of textTypes) database.parsers[oid] = keepText;
-      instanceTextTypes = textTypesKey(textTypes);
+      instanceTextTypes = textTypesKey([...textTypes].sort((a, b) => a - b));
       statements = new PgliteStatements(database);
       return reply({ id: request.id, ok: true });
     }
