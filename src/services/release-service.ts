@@ -71,6 +71,15 @@ function busyWayOut(busy: ReleaseRecord, services: readonly string[], asked: Rea
   return 'wait for it or roll it back';
 }
 
+/**
+ * Waits for every one of `work` and rejects with the first failure only once all have settled: a
+ * transaction must not end while some of its statements are still on their way.
+ */
+async function allOrFirstError(work: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 function newReleaseId(): string {
   return `r${randomBytes(5).toString('hex')}`;
 }
@@ -240,10 +249,10 @@ export class StoredReleaseService implements ReleaseService {
         const environments = [...new Set(fresh.flatMap((row) => row.state.plan.path))];
         const services = [...new Set(fresh.flatMap((row) => servicesConcerned(this.config, row.state)))];
         const world = await tx.releases.world({ environments, services }, now);
-        for (const row of fresh) {
-          seen.add(row.id);
-          await this.applyLocked(tx, row, { type: 'tick' }, now, after, worldFacts(this.config, world, row.state.plan.path, now));
-        }
+        for (const row of fresh) seen.add(row.id);
+        // Each decision reads only its own row and the batch's facts, so the writes need not wait for
+        // one another: sent together, the database works through them while the next is built.
+        await allOrFirstError(fresh.map((row) => this.applyLocked(tx, row, { type: 'tick' }, now, after, worldFacts(this.config, world, row.state.plan.path, now))));
         return rows.length;
       });
       // A short batch was the last one due.

@@ -4,7 +4,7 @@ import { deliveryConfigSchema } from '../../src/config/delivery-schema.js';
 import { createEngine, type Engine } from '../../src/app/create-engine.js';
 import { ManualClock } from '../../src/ports/clock.js';
 import type { ReleaseStore } from '../../src/ports/release-store.js';
-import type { Store } from '../../src/ports/store.js';
+import type { Store, Stores } from '../../src/ports/store.js';
 import { buildEngine } from '../../src/services/engine.js';
 import type { Database, Db } from '../../src/store/db.js';
 import { DrizzleStore } from '../../src/store/drizzle-store.js';
@@ -60,6 +60,25 @@ function storeWithHook(db: Db, afterRead: () => Promise<void>): Store {
     },
   });
   return Object.assign(Object.create(store) as DrizzleStore, { releases: releasesStore });
+}
+
+/** The store, with every transaction's `releases.save` of a release in `failing` throwing instead of writing. */
+function storeFailingSaves(db: Db, failing: Set<string>): Store {
+  const store = new DrizzleStore(db, config);
+  return Object.assign(Object.create(store) as DrizzleStore, {
+    transaction: <T>(work: (tx: Stores) => Promise<T>) =>
+      store.transaction((tx) => {
+        const releasesStore: ReleaseStore = Object.create(tx.releases, {
+          save: {
+            value: async (...args: Parameters<ReleaseStore['save']>) => {
+              if (failing.has(args[0].id)) throw new Error(`the write of ${args[0].id} failed`);
+              return tx.releases.save(...args);
+            },
+          },
+        });
+        return work({ ...tx, releases: releasesStore });
+      }),
+  });
 }
 
 async function transitionVersions(database: Database, releaseId: string): Promise<number[]> {
@@ -214,6 +233,31 @@ describe.each(testDatabaseKinds)('inputs racing on one release on $name', (kind)
     expect(events.filter((event) => event.kind === 'transition').map((event) => (event.data as { input: string }).input).slice(-4)).toEqual(['pause', 'resume', 'pause', 'promote']);
     expect(events.filter((event) => event.type.includes('promoted')).map((event) => event.actor)).toEqual([bob.userId]);
     expect(events.filter((event) => event.kind === 'refusal')).toEqual([]);
+  }, 180_000);
+
+  it('a tick whose writes fail for some releases of its batch moves none of them, and the next tick moves every one once', async () => {
+    const clock = new ManualClock(START);
+    await seedServing(database.db, SERVICES.map((service) => ({ environment: 'production', service, version: 'v1' })), clock.now());
+    const { other } = await engines(clock);
+    const ids: string[] = [];
+    for (const service of SERVICES) ids.push(await baking(other, service));
+    await toNextTimer(clock);
+    const versionsBefore = await Promise.all(ids.map((id) => transitionVersions(database, id)));
+    // The batch's writes go out together: two of them fail while the others are on their way.
+    const failing = new Set([ids[1]!, ids[3]!]);
+    const failingDb = await handle();
+    const ticker = buildEngine({ store: storeFailingSaves(failingDb, failing), catalog: new DrizzleCatalog(failingDb), config, clock, ports: fakePorts(), logger: silentLogger, runLanesAtOnce: false });
+
+    await expect(ticker.tick()).rejects.toThrow(new RegExp(`the write of (${ids[1]}|${ids[3]}) failed`));
+    // Rolled back together: not one release of the batch moved.
+    expect(await Promise.all(ids.map((id) => transitionVersions(database, id)))).toEqual(versionsBefore);
+
+    failing.clear();
+    expect(await ticker.tick()).toBe(ids.length);
+    for (const [index, id] of ids.entries()) {
+      await expectOneTransitionPerVersion(database, id);
+      expect(await transitionVersions(database, id)).toHaveLength(versionsBefore[index]!.length + 1);
+    }
   }, 180_000);
 
   it('a tick and clicks on the same releases, all at once: every click applies once and every version has one transition', async () => {
