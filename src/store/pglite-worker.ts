@@ -14,9 +14,8 @@ import { PgliteStatements } from './pglite-statements.js';
 const port = parentPort;
 if (!port) throw new Error('pglite-worker runs as a worker thread');
 
-let database: PGlite | null = null;
-/** The open database's kept statements (pglite-statements.ts): how every query runs. */
-let statements: PgliteStatements | null = null;
+/** The open database, with its kept statements (pglite-statements.ts): how every query runs. */
+let open: { database: PGlite; statements: PgliteStatements } | null = null;
 /** Open transactions by the app's id, each with the resolver that ends it. */
 const transactions = new Map<number, { tx: Transaction; end: (outcome: 'commit' | 'rollback') => void }>();
 
@@ -57,14 +56,9 @@ function serializeError(error: unknown): SerializedError {
   return { message: error.message, name: error.name, fields };
 }
 
-function opened(): PGlite {
-  if (!database) throw new Error('the embedded database is not open');
-  return database;
-}
-
-function openedStatements(): PgliteStatements {
-  if (!statements) throw new Error('the embedded database is not open');
-  return statements;
+function opened(): { database: PGlite; statements: PgliteStatements } {
+  if (!open) throw new Error('the embedded database is not open');
+  return open;
 }
 
 async function handle(request: WorkerRequest): Promise<void> {
@@ -72,7 +66,7 @@ async function handle(request: WorkerRequest): Promise<void> {
     case 'open': {
       const { dataDir, loadDataDir } = request.options;
       if (dataDir) mkdirSync(dataDir, { recursive: true });
-      database = await PGlite.create({
+      const database = await PGlite.create({
         ...(dataDir ? { dataDir } : {}),
         ...(loadDataDir ? { loadDataDir: new Blob([loadDataDir]) } : {}),
       });
@@ -80,14 +74,14 @@ async function handle(request: WorkerRequest): Promise<void> {
       const textTypes = request.options.textTypes ?? [];
       for (const oid of textTypes) database.parsers[oid] = keepText;
       instanceTextTypes = textTypesKey([...textTypes].sort((a, b) => a - b));
-      statements = new PgliteStatements(database);
+      open = { database, statements: new PgliteStatements(database) };
       return reply({ id: request.id, ok: true });
     }
     case 'query': {
       const options = { rowMode: request.rowMode, ...queryParsers(request.textTypes) };
       const transaction = request.transaction === undefined ? undefined : transactions.get(request.transaction)?.tx;
       if (request.transaction !== undefined && !transaction) throw new Error(`transaction ${request.transaction} is not open`);
-      const result = await openedStatements().run(request.sql, request.params, options, transaction);
+      const result = await opened().statements.run(request.sql, request.params, options, transaction);
       const answer: QueryResult = {
         rows: result.rows,
         fields: result.fields.map((field) => ({ name: field.name, dataTypeID: field.dataTypeID })),
@@ -101,7 +95,7 @@ async function handle(request: WorkerRequest): Promise<void> {
       // The transaction's body waits for the app's 'end'; how it settles is the answer to that 'end'.
       await new Promise<void>((resolveStart, rejectStart) => {
         opened()
-          .transaction(
+          .database.transaction(
             (tx) =>
               new Promise<void>((commit, rollback) => {
                 transactions.set(transaction, {
@@ -130,14 +124,13 @@ async function handle(request: WorkerRequest): Promise<void> {
       return;
     }
     case 'dump': {
-      const blob = await opened().dumpDataDir('none');
+      const blob = await opened().database.dumpDataDir('none');
       const bytes = await blob.arrayBuffer();
       return reply({ id: request.id, ok: true, dump: bytes }, [bytes]);
     }
     case 'close': {
-      if (database && !database.closed) await database.close();
-      database = null;
-      statements = null;
+      if (open && !open.database.closed) await open.database.close();
+      open = null;
       reply({ id: request.id, ok: true });
       port!.close();
       return;
