@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'migrations/', 'test-artifacts/', 'src/sandbox/console/'] },
+  { ignores: ['dist/', '.start-*/', 'node_modules/', 'migrations/', 'test-artifacts/', 'src/sandbox/console/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

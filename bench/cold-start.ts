@@ -10,8 +10,8 @@ import { elapsedMs, percentile, seconds, table, verdict } from './support/stats.
 import { closedPort } from './support/webhook-recorder.js';
 
 /**
- * Cold start to ready on the embedded database, as a real process: `node --import tsx src/main.ts`
- * (Slack HTTP mode against a local stub, the shipped example config, PGlite in DATA_DIR) is spawned
+ * Cold start to ready on the embedded database, as a real process: `node scripts/start.js` (what
+ * `npm start` runs: esbuild compiles the sources, then they run) and `node dist/main.js` (Slack HTTP mode against a local stub, the shipped example config, PGlite in DATA_DIR) is spawned
  * and /readyz polled every 20 ms until it answers 200 — with a new data directory, then again with
  * the one it left. The floor, measured in the same run: PGlite's own open time for each case.
  */
@@ -30,11 +30,11 @@ export interface ColdStartResult {
   distExistingMs: number[];
 }
 
-/** `npm start` runs the TypeScript sources through tsx; the Docker image runs the compiled build. */
-type Entry = 'tsx' | 'dist';
-const ENTRY_ARGS: Record<Entry, string[]> = { tsx: ['--import', 'tsx', 'src/main.ts'], dist: ['dist/main.js'] };
+/** `npm start` compiles the sources with esbuild and runs them; the Docker image runs tsc's build. */
+type Entry = 'npm start' | 'dist';
+const ENTRY_ARGS: Record<Entry, string[]> = { 'npm start': ['scripts/start.js'], dist: ['dist/main.js'] };
 
-async function startToReady(dataDir: string, stub: SlackStub, entry: Entry = 'tsx'): Promise<number> {
+async function startToReady(dataDir: string, stub: SlackStub, entry: Entry = 'npm start'): Promise<number> {
   const port = await closedPort();
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, ENTRY_ARGS[entry], {
@@ -60,7 +60,7 @@ async function startToReady(dataDir: string, stub: SlackStub, entry: Entry = 'ts
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`src/main.ts exited with ${child.exitCode} before ready:\n${stderr.slice(-3000)}`);
+      if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode} before ready:\n${stderr.slice(-3000)}`);
       if (elapsedMs(started) > 120_000) throw new Error(`not ready in 120 s:\n${stderr.slice(-3000)}`);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
         .then(async (response) => {
@@ -121,7 +121,7 @@ export function formatColdStart(result: ColdStartResult): string {
   const goal = (app: number[], allowanceMs: number, what: string) =>
     `- ${what}: median ${seconds(percentile(app, 50))} ≤ PGlite open ${seconds(floorExisting)} + ${allowanceMs / 1000} s → ${verdict(percentile(app, 50) <= floorExisting + allowanceMs)} (worst ${seconds(Math.max(...app))}).`;
   return [
-    `Spawn → first 200 from /readyz, ${result.rounds} rounds each (median and worst). \`npm start\` is \`node --import tsx src/main.ts\` (tsx compiles the sources on the fly); \`node dist/main.js\` is the compiled build the Docker image runs. The floor is PGlite's own open of a data directory in the bench process, same round.`,
+    `Spawn → first 200 from /readyz, ${result.rounds} rounds each (median and worst). \`npm start\` is \`node scripts/start.js\` (esbuild compiles the sources into .start/, then they run; the compile is in the time); \`node dist/main.js\` is the compiled build the Docker image runs. The floor is PGlite's own open of a data directory in the bench process, same round.`,
     '',
     table(['entry', 'data directory', 'app: median', 'app: worst', 'floor: PGlite open (median)', 'app minus floor'], [
       ['npm start', ...row('new (initdb + migrations)', result.newDirMs, result.pgliteNewMs)],

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,18 @@ function baseEnv(): Record<string, string> {
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
 }
 
+/** The pid of a process that has ended (the start's builds are named by the pid that made them). */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => child.once('exit', resolve));
+  return child.pid!;
+}
+
+/** The builds `npm start` keeps while it runs, one per process. */
+function startBuilds(): string[] {
+  return readdirSync(ROOT).filter((entry) => entry.startsWith('.start-'));
+}
+
 /** A path that is a file, so nothing can be created under it. */
 function notADirectory(): string {
   const dir = mkdtempSync(join(tmpdir(), 'dd-start-'));
@@ -45,9 +57,18 @@ function runMain(env: Record<string, string>): Promise<{ code: number | null; ki
   );
 }
 
-/** Starts `command`, waits for the sandbox's "open <url>" line, checks /readyz there, and stops it. */
-async function sandboxComesUp(command: string, args: string[], env: Record<string, string>): Promise<{ url: string; readyz: number }> {
+/**
+ * Starts `command`, waits for the sandbox's "open <url>" line, checks /readyz there, runs `whileUp`,
+ * and stops it; `ended` settles once the process has exited.
+ */
+async function sandboxComesUp(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  whileUp: () => void = () => {},
+): Promise<{ url: string; readyz: number; ended: Promise<void> }> {
   const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const ended = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let output = '';
   try {
     const url = await new Promise<string>((resolve, reject) => {
@@ -61,9 +82,10 @@ async function sandboxComesUp(command: string, args: string[], env: Record<strin
       child.on('exit', (code) => reject(new Error(`exited with ${code} before the sandbox was up:\n${output.slice(-2000)}`)));
     });
     const readyz = (await fetch(`${url}/readyz`)).status;
-    return { url, readyz };
+    whileUp();
+    return { url, readyz, ended };
   } finally {
-    // npm start runs tsx under npm: the whole process group goes.
+    // npm start runs node under npm: the whole process group goes.
     if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
   }
 }
@@ -86,9 +108,20 @@ describe('start-up modes', { timeout: 180_000 }, () => {
     expect(failed.stderr).toMatch(reason);
   });
 
-  it('`npm start` with no tokens runs the local sandbox', async () => {
-    const { readyz } = await sandboxComesUp('npm', ['start', '--silent'], baseEnv());
+  it('`npm start` with no tokens runs the local sandbox, from a build of its own that it removes, with any a killed start left', async () => {
+    const leftBehind = `.start-${await deadPid()}`;
+    mkdirSync(join(ROOT, leftBehind));
+    const before = startBuilds();
+    let itsOwn: string[] = [];
+    const { readyz, ended } = await sandboxComesUp('npm', ['start', '--silent'], baseEnv(), () => {
+      itsOwn = startBuilds().filter((build) => !before.includes(build));
+    });
     expect(readyz).toBe(200);
+    expect(itsOwn).toHaveLength(1);
+    await ended;
+    const after = startBuilds();
+    expect(after).not.toContain(leftBehind);
+    expect(after).not.toContain(itsOwn[0]);
   });
 
   it('`durable-delivery sandbox` runs the sandbox, asked for by name', async () => {
