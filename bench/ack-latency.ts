@@ -3,7 +3,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type Result } from 'autocannon';
 import { BENCH_DEVELOPER } from './support/bench-config.js';
-import { machineBusySeconds, processCpuSeconds } from './support/cpu.js';
+import { cpuUsedBetween, machineBusySeconds, ownCpuSeconds, pidsNamed, processCpuSeconds, readProcessesCpu } from './support/cpu.js';
 import { BENCH_POSTGRES_ADMIN_URL, openScratchPostgres, postgresAvailable, type ScratchPostgres } from './support/databases.js';
 import { spawnWorker, type Spawned } from './support/processes.js';
 import { BENCH_BOT_TOKEN, BENCH_SIGNING_SECRET, signedButton, signedCommand, type SignedRequest } from './support/slack-requests.js';
@@ -113,12 +113,17 @@ async function measureMaxRate(url: string, stub: RemoteSlackStub, releaseIds: st
  * "busy" answers in its ack. The backlog is bounded when the app drains within seconds of the load
  * stopping.
  */
-async function measureProcessed(app: App, stub: RemoteSlackStub, offered: number, seconds: number): Promise<Processed> {
+async function measureProcessed(app: App, stub: RemoteSlackStub, stubPid: number, offered: number, seconds: number): Promise<Processed> {
   const { url, releaseIds, version } = app;
   const answered = async () => (await stub.counts()).get('response_url') ?? 0;
   const before = await answered();
   const appCpuBefore = processCpuSeconds(app.pid);
   const machineBefore = machineBusySeconds();
+  // The rest of the machine's share, by who spends it: the database server, the stub taking the
+  // answers, and this process (the load client).
+  const postgresBefore = readProcessesCpu(pidsNamed('postgres'));
+  const stubBefore = processCpuSeconds(stubPid);
+  const clientBefore = ownCpuSeconds();
   const started = process.hrtime.bigint();
   const result = await openLoop(url, '/slack/events', requestFactory('command', stub, releaseIds, version), { rate: offered, seconds, maxSockets: 64 });
   const loadEnded = process.hrtime.bigint();
@@ -136,6 +141,9 @@ async function measureProcessed(app: App, stub: RemoteSlackStub, offered: number
   }
   const appCpuAfter = processCpuSeconds(app.pid);
   const machineAfter = machineBusySeconds();
+  const postgresAfter = readProcessesCpu([...postgresBefore.keys()]);
+  const stubAfter = processCpuSeconds(stubPid);
+  const clientAfter = ownCpuSeconds();
   const processed = last - before;
   const drainMs = Math.max(0, Number(quietSince - loadEnded) / 1e6);
   const wallMs = Number(quietSince - started) / 1e6;
@@ -153,8 +161,24 @@ async function measureProcessed(app: App, stub: RemoteSlackStub, offered: number
     errors: result.errors + result.non2xx,
     appCpuMsPerProcessed: perProcessed(appCpuBefore, appCpuAfter),
     machineCpuMsPerProcessed: perProcessed(machineBefore, machineAfter),
+    postgresCpuMsPerProcessed: postgresBefore.size === 0 ? null : perProcessed(0, cpuUsedBetween(postgresBefore, postgresAfter)),
+    stubCpuMsPerProcessed: perProcessed(stubBefore, stubAfter),
+    clientCpuMsPerProcessed: perProcessed(clientBefore, clientAfter),
     machineBusy: machineBefore === null || machineAfter === null ? null : (machineAfter - machineBefore) / ((wallMs / 1000) * availableParallelism()),
   };
+}
+
+/** Who spent a processed command's share of the whole machine's CPU. */
+function machineShares(f: Processed): string {
+  const parts: Array<[string, number | null]> = [
+    ['the app', f.appCpuMsPerProcessed],
+    ['Postgres', f.postgresCpuMsPerProcessed],
+    ['the Slack stub', f.stubCpuMsPerProcessed],
+    ['the load client', f.clientCpuMsPerProcessed],
+  ];
+  const known = parts.reduce((sum, [, cpu]) => sum + (cpu ?? 0), 0);
+  const rest = (f.machineCpuMsPerProcessed ?? known) - known;
+  return [...parts.filter(([, cpu]) => cpu !== null).map(([who, cpu]) => `${who} ${cpu!.toFixed(2)} ms`), `the kernel's loopback and the rest ${rest.toFixed(2)} ms`].join(', ');
 }
 
 interface Processed {
@@ -168,6 +192,10 @@ interface Processed {
   /** CPU over the window (load and drain) divided by the commands processed: the app process (all its threads), and the whole machine. */
   appCpuMsPerProcessed: number | null;
   machineCpuMsPerProcessed: number | null;
+  /** The same for the local Postgres server (all its processes), the Slack stub and the load client (this process). */
+  postgresCpuMsPerProcessed: number | null;
+  stubCpuMsPerProcessed: number | null;
+  clientCpuMsPerProcessed: number | null;
   /** The machine's busy share over the window, all cores. */
   machineBusy: number | null;
 }
@@ -256,7 +284,7 @@ export async function runAckLatency(input: AckLatencyOptions = {}): Promise<AckL
         // A fifth above each goal: enough to show the gate turning the excess away, little enough that the
         // client's own CPU (on the same cores) does not decide the figure.
         const offered = app.name === 'postgres' ? 1_200 : 600;
-        processed.push({ database: app.name as 'pglite' | 'postgres', run, figures: await measureProcessed(app, stub, offered, 10) });
+        processed.push({ database: app.name as 'pglite' | 'postgres', run, figures: await measureProcessed(app, stub, stubProcess.child.pid ?? 0, offered, 10) });
       }
     }
     return { options, apps: apps.map((app) => app.name), rounds, maxRates, processed };
@@ -310,7 +338,7 @@ export function formatAckLatency(result: AckLatencyResult): string {
   lines.push(`Fully processed commands (\`/release <id>\`; processed = its answer reached the response_url; turned away = answered "busy, try again in a moment" in the ack by the admission gate, 64 in flight), ${options.pairs} runs alternating between the products: an open loop for 10 s at the offered rate (one command due every 1/rate s, up to 64 kept-alive connections), then until no answer arrives for 1 s:`, '');
   lines.push(
     table(
-      ['database', 'run', 'offered / s', 'sent', 'processed', 'turned away (busy)', 'processed / s', 'drain after load stopped', 'errors', 'CPU per processed: app', 'CPU per processed: whole machine (busy share)'],
+      ['database', 'run', 'offered / s', 'sent', 'processed', 'turned away (busy)', 'processed / s', 'drain after load stopped', 'errors', 'CPU per processed: app', 'CPU per processed: Postgres · Slack stub · load client', 'CPU per processed: whole machine (busy share)'],
       processed.map(({ database, run, figures: f }) => [
         label(database),
         run,
@@ -322,6 +350,7 @@ export function formatAckLatency(result: AckLatencyResult): string {
         ms(f.drainMs, 0),
         f.errors,
         f.appCpuMsPerProcessed === null ? 'n/a' : `${f.appCpuMsPerProcessed.toFixed(2)} ms`,
+        [f.postgresCpuMsPerProcessed, f.stubCpuMsPerProcessed, f.clientCpuMsPerProcessed].map((cpu) => (cpu === null ? 'n/a' : cpu.toFixed(2))).join(' · ') + ' ms',
         f.machineCpuMsPerProcessed === null || f.machineBusy === null ? 'n/a' : `${f.machineCpuMsPerProcessed.toFixed(2)} ms (${(f.machineBusy * 100).toFixed(0)}%)`,
       ]),
     ),
@@ -343,7 +372,7 @@ export function formatAckLatency(result: AckLatencyResult): string {
       // Two ceilings at the median run's costs: the app's own CPU on one core (its event loop answers
       // Slack and runs the work; on PGlite its database thread counts in too), and the whole machine's.
       lines.push(
-        `  Why not here (the median run): the app spent ${f.appCpuMsPerProcessed.toFixed(2)} ms of CPU per processed command, about ${(1000 / f.appCpuMsPerProcessed).toFixed(0)} a second on one core; the whole machine ${f.machineCpuMsPerProcessed.toFixed(2)} ms at ${(f.machineBusy * 100).toFixed(0)}% busy (the app with the database, the load client, the Slack stub, the kernel's loopback and any other work), about ${((cores * 1000) / f.machineCpuMsPerProcessed).toFixed(0)} a second on its ${cores} cores. ${goal}/s needs both above it.`,
+        `  Why not here (the median run): the app spent ${f.appCpuMsPerProcessed.toFixed(2)} ms of CPU per processed command, about ${(1000 / f.appCpuMsPerProcessed).toFixed(0)} a second on one core; the whole machine ${f.machineCpuMsPerProcessed.toFixed(2)} ms at ${(f.machineBusy * 100).toFixed(0)}% busy (${machineShares(f)}), about ${((cores * 1000) / f.machineCpuMsPerProcessed).toFixed(0)} a second on its ${cores} cores. ${goal}/s needs both above it.`,
       );
     }
   }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * CPU time from Linux's /proc, for saying where a benchmark's time went: a process's own (user +
@@ -51,4 +51,28 @@ export function readProcessesCpu(pids: readonly number[]): Map<number, number> {
     if (seconds !== null) readings.set(pid, seconds);
   }
   return readings;
+}
+
+/** The pids of the processes whose command name is `name` (every process of a local Postgres: `postgres`). */
+export function pidsNamed(name: string): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** This process's CPU seconds so far (user + system, all its threads). */
+export function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }

@@ -303,9 +303,22 @@ function worldOf(at: SQLWrapper, environments: SQLWrapper, services: SQLWrapper 
         UNION ALL
         SELECT 1, row_to_json(l), NULL, NULL FROM environment_locks l
         UNION ALL
-        SELECT 2, row_to_json(i), i.weight::float8, i.created_at FROM infra_sets i
-          WHERE i.state IN ('serving', 'warm') AND i.environment = ANY(${environments}::text[])
-          ${services ? sql`AND i.service = ANY(${services}::text[])` : sql``}`;
+        ${services ? servingOfServices(environments, services) : sql`SELECT 2, row_to_json(i), i.weight::float8, i.created_at FROM infra_sets i
+          WHERE i.state IN ('serving', 'warm') AND i.environment = ANY(${environments}::text[])`}`;
+}
+
+/**
+ * The serving and warm sets of a few services, looked up service by service in the index on
+ * (service, environment, state). Written as one filter over the table, with the lists known only
+ * when it runs (a prepared statement's parameters, or read off the release in SQL), the planner
+ * cannot tell how few rows match and scans every infra-set instead: 0.75 ms with 2,000 of them,
+ * and more as retired ones accumulate. `OFFSET 0` keeps the lateral lookup from being folded back
+ * into that join.
+ */
+function servingOfServices(environments: SQLWrapper, services: SQLWrapper): SQL {
+  return sql`SELECT 2, row_to_json(i), i.weight::float8, i.created_at FROM (SELECT DISTINCT unnest(${services}::text[]) AS service) AS scoped
+          CROSS JOIN LATERAL (SELECT * FROM infra_sets i
+            WHERE i.service = scoped.service AND i.state IN ('serving', 'warm') AND i.environment = ANY(${environments}::text[]) OFFSET 0) AS i`;
 }
 
 /** The world read's rows as a subquery (App Home's read embeds it). */
