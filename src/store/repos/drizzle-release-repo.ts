@@ -309,11 +309,12 @@ function worldOf(at: SQLWrapper, environments: SQLWrapper, services: SQLWrapper 
 
 /**
  * The serving and warm sets of a few services, looked up service by service in the index on
- * (service, environment, state). Written as one filter over the table, with the lists known only
- * when it runs (a prepared statement's parameters, or read off the release in SQL), the planner
- * cannot tell how few rows match and scans every infra-set instead: 0.75 ms with 2,000 of them,
- * and more as retired ones accumulate. `OFFSET 0` keeps the lateral lookup from being folded back
- * into that join.
+ * (service, environment, state), whatever the planner knows of the table. Written as one filter
+ * over it, with the lists known only when it runs (a prepared statement's parameters, or read off
+ * the release in SQL), the plan rested on the table's statistics: before autovacuum had analyzed a
+ * freshly filled table Postgres scanned every infra-set, 0.75 ms with 2,000 of them (the ack
+ * bench's seeded fleet, for its whole run), and more as retired ones accumulate. `OFFSET 0` keeps
+ * the lateral lookup from being folded back into that join.
  */
 function servingOfServices(environments: SQLWrapper, services: SQLWrapper): SQL {
   return sql`SELECT 2, row_to_json(i), i.weight::float8, i.created_at FROM (SELECT DISTINCT unnest(${services}::text[]) AS service) AS scoped
