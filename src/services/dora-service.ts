@@ -1,5 +1,5 @@
 import type { DeliveryConfig } from '../config/delivery-schema.js';
-import { doraFigures, releaseFacts, windowsOf, type DoraReleaseHistory } from '../domain/dora/dora-metrics.js';
+import { doraFigures, factsByService, releaseFacts, windowsOf, type DoraReleaseHistory } from '../domain/dora/dora-metrics.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeliveryHistory } from '../ports/delivery-history.js';
 
@@ -38,10 +38,11 @@ export function doraReports(config: DeliveryConfig, history: readonly DoraReleas
   const production = productionOf(config);
   const { current, previous } = windowsOf(now, days);
   const facts = history.map((release) => releaseFacts(release, production));
+  const indexed = factsByService(facts);
   return scopes.map((scope) => {
     const services = servicesOf(config, scope);
-    const filter = scope.kind === 'all' ? undefined : services;
-    return { scope, services, production, days, current: doraFigures(facts, current, filter), previous: doraFigures(facts, previous, filter) };
+    const [scoped, filter] = scope.kind === 'all' ? [facts, undefined] : [indexed.touching(services), services];
+    return { scope, services, production, days, current: doraFigures(scoped, current, filter), previous: doraFigures(scoped, previous, filter) };
   });
 }
 

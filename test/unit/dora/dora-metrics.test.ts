@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { doraFigures, releaseFacts, windowsOf } from '../../../src/domain/dora/dora-metrics.js';
+import { doraFigures, factsByService, releaseFacts, windowsOf } from '../../../src/domain/dora/dora-metrics.js';
 import { KNOWN_HISTORY, KNOWN_NOW } from './dora-history.js';
 
 describe('DORA figures replayed from a known event history', () => {
@@ -51,6 +51,16 @@ describe('DORA figures replayed from a known event history', () => {
   it('scopes to the releases that change a service', () => {
     expect(doraFigures(facts, current, ['checkout'])).toMatchObject({ deployments: 2, leadTimeSeconds: 7200, leadTimeSamples: 1, enteredProduction: 2, failures: 0, changeFailureRate: 0, timeToRestoreSeconds: null });
     expect(doraFigures(facts, current, ['payments', 'inventory'])).toMatchObject({ deployments: 1, enteredProduction: 2, failures: 2, changeFailureRate: 1, timeToRestoreSeconds: 120, leadTimeSeconds: 10800 });
+  });
+
+  it('finds the releases that change the services of a scope through the index, each once, with the same figures as a walk over all', () => {
+    const indexed = factsByService(facts);
+    for (const services of [['checkout'], ['payments', 'inventory'], ['checkout', 'web', 'payments', 'inventory'], ['nobody']]) {
+      const touching = indexed.touching(services);
+      expect(new Set(touching).size).toBe(touching.length);
+      expect(touching.map((fact) => fact.releaseId).sort()).toEqual(facts.filter((fact) => fact.services.some((service) => services.includes(service))).map((fact) => fact.releaseId).sort());
+      for (const window of [current, previous]) expect(doraFigures(touching, window, services)).toEqual(doraFigures(facts, window, services));
+    }
   });
 });
 
