@@ -44,9 +44,18 @@ export function startScheduler(engine: Engine, logger: Logger, options: Schedule
     return since === undefined || at.getTime() > since;
   };
 
+  /** Runs under way, which a stop waits for: each ends after the work it has begun. */
+  const underWay = new Set<Promise<void>>();
+
   /** Runs `work` one at a time (a call while it runs runs it once more after); `work` answers how much it did. */
   const guard = (name: string, work: () => Promise<number>) => {
     let again = false;
+    const tracked = (): Promise<void> => {
+      const running = run();
+      underWay.add(running);
+      void running.finally(() => underWay.delete(running));
+      return running;
+    };
     const run = async (): Promise<void> => {
       if (stopped) return;
       if (running.has(name)) {
@@ -68,7 +77,7 @@ export function startScheduler(engine: Engine, logger: Logger, options: Schedule
       }
       wake.arm();
     };
-    return run;
+    return tracked;
   };
 
   const tick = guard('tick', () => engine.tick());
@@ -174,6 +183,9 @@ export function startScheduler(engine: Engine, logger: Logger, options: Schedule
       wake.stop();
       await Promise.all(tasks.map((task) => task.stop()));
       await Promise.all(tasks.map((task) => task.destroy()));
+      // A run left going would write after the database has closed: an effect it ran would not be
+      // marked done, and the next process would run it again.
+      while (underWay.size > 0) await Promise.allSettled([...underWay]);
       await engine.stop();
     },
   };

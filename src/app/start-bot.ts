@@ -132,6 +132,8 @@ export async function startBot(options: BotOptions): Promise<Bot> {
     slack,
     url,
     async stop() {
+      // First, so the lanes' runs end without the posts still waiting their turn.
+      chat.stop();
       await queueDriver?.stop();
       await digest?.stop();
       await driver.stop();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ChatRateLimitedError, ChatRefusedError, SlackChat, createSlackWebClient } from '../../src/adapters/slack/slack-chat.js';
+import { ChatRateLimitedError, ChatRefusedError, ChatStoppedError, SlackChat, createSlackWebClient } from '../../src/adapters/slack/slack-chat.js';
 import { SlackEmulator } from '../../src/sandbox/slack-emulator/index.js';
 import { sampleStageChart } from '../support/sample-stage-chart.js';
 import { sampleReleaseView } from '../support/slack-release-views.js';
@@ -150,6 +150,18 @@ describe('SlackChat against the Slack emulator (strict)', () => {
     const [card] = slack.messages('deploys');
     await paced.postThreadLine({ channel: card!.channel, ts: card!.ts }, 'a line');
     expect(waits).toEqual([1000, 1000]);
+  });
+
+  it('stopped, sends none of the posts still waiting their turn: each fails as stopped, due again at once, and one queued behind them fails at once', async () => {
+    // A turn that never comes by itself: only stop() can end the wait.
+    const paced = new SlackChat({ token: TOKEN, apiUrl: slack.apiUrl, cardChannel: () => '#deploys', minPostIntervalMs: 1000, sleep: () => new Promise(() => {}) });
+    const before = slack.messages('team-checkout').length;
+    await paced.notify('#team-checkout', 'goes at once');
+    const waiting = [paced.notify('#team-checkout', 'waits its turn'), paced.notify('#team-checkout', 'waits longer')];
+    paced.stop();
+    for (const post of waiting) await expect(post).rejects.toMatchObject({ name: 'ChatStoppedError', retryAfterSeconds: 0 });
+    await expect(paced.notify('#team-checkout', 'after the stop')).rejects.toBeInstanceOf(ChatStoppedError);
+    expect(slack.messages('team-checkout').slice(before).map((message) => message.text)).toEqual(['goes at once']);
   });
 });
 

@@ -21,6 +21,19 @@ export class ChatRateLimitedError extends Error {
   }
 }
 
+/**
+ * A post that was still waiting its turn (one a second per channel) when the process began to stop:
+ * not sent, and due again at once, for whoever runs the outbox next; no attempt is spent on it.
+ */
+export class ChatStoppedError extends Error {
+  readonly retryable = true;
+  readonly retryAfterSeconds = 0;
+  constructor(readonly method: string) {
+    super(`${method} not sent: the bot is stopping`);
+    this.name = 'ChatStoppedError';
+  }
+}
+
 /** A Slack error that retrying cannot fix (bad arguments, unknown channel, revoked token). */
 export class ChatRefusedError extends Error {
   readonly retryable = false;
@@ -171,6 +184,17 @@ export class SlackChat implements Chat {
     if (byName !== undefined) this.#lastPostAt.set(id, Math.max(byName, this.#lastPostAt.get(id) ?? byName));
   }
 
+  /**
+   * Ends the waits between posts: a stopping process must not hold its shutdown for the queue of
+   * posts a channel's pace has spread over the next seconds (a chat batch holds up to 20). A post
+   * waiting its turn throws ChatStoppedError and stays in the outbox; one already sent is done.
+   */
+  stop(): void {
+    this.#stopping.abort();
+  }
+
+  readonly #stopping = new AbortController();
+
   async #pace(channel: string): Promise<void> {
     if (this.#minPostIntervalMs <= 0) return;
     const key = this.#channelIds.get(channel) ?? channel;
@@ -178,7 +202,20 @@ export class SlackChat implements Chat {
     const now = this.#now();
     const wait = last === undefined ? 0 : last + this.#minPostIntervalMs - now;
     this.#lastPostAt.set(key, now + Math.max(0, wait));
-    if (wait > 0) await this.#sleep(wait);
+    if (wait > 0) await this.#waitTurn(wait);
+  }
+
+  #waitTurn(ms: number): Promise<void> {
+    const stopping = this.#stopping.signal;
+    return new Promise((resolve, reject) => {
+      const stopped = () => reject(new ChatStoppedError('chat.postMessage'));
+      if (stopping.aborted) return stopped();
+      stopping.addEventListener('abort', stopped, { once: true });
+      this.#sleep(ms).then(() => {
+        stopping.removeEventListener('abort', stopped);
+        resolve();
+      }, reject);
+    });
   }
 
   /** Calls a method; answers undefined for one of the `tolerated` Slack errors, throws typed errors otherwise. */
