@@ -87,7 +87,7 @@ export function startScheduler(engine: Engine, logger: Logger, options: Schedule
       guard(`outbox-${lane}`, async () => {
         // Drain what is due now, in batches, before the next beat.
         let ran = 0;
-        for (let round = 0; round < 10; round += 1) {
+        for (let round = 0; round < 10 && !stopped; round += 1) {
           const batch = await engine.runOutbox(lane);
           ran += batch;
           if (batch === 0) break;
