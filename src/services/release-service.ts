@@ -71,21 +71,15 @@ function busyWayOut(busy: ReleaseRecord, services: readonly string[], asked: Rea
   return 'wait for it or roll it back';
 }
 
-/**
- * Waits for every one of `work` and rejects with the first failure only once all have settled: a
- * transaction must not end while some of its statements are still on their way.
- */
-async function allOrFirstError(work: readonly Promise<unknown>[]): Promise<void> {
-  const failed = (await Promise.allSettled(work)).find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failed) throw failed.reason;
-}
-
 function newReleaseId(): string {
   return `r${randomBytes(5).toString('hex')}`;
 }
 
 /** Releases claimed per transaction in a tick: few enough that other replicas find due ones to claim too. */
 const TICK_BATCH = 20;
+
+/** A due timer: the input a tick gives each release it claims. */
+const TICK: ReleaseInput = { type: 'tick' };
 
 /**
  * How many times one input on a release is tried without a lock when another transition lands
@@ -250,9 +244,14 @@ export class StoredReleaseService implements ReleaseService {
         const services = [...new Set(fresh.flatMap((row) => servicesConcerned(this.config, row.state)))];
         const world = await tx.releases.world({ environments, services }, now);
         for (const row of fresh) seen.add(row.id);
-        // Each decision reads only its own row and the batch's facts, so the writes need not wait for
-        // one another: sent together, the database works through them while the next is built.
-        await allOrFirstError(fresh.map((row) => this.applyLocked(tx, row, { type: 'tick' }, now, after, worldFacts(this.config, world, row.state.plan.path, now))));
+        // Each decision reads only its own row and the batch's facts: all are made first, then written
+        // one statement at a time, as a transaction's connection takes them (node-postgres deprecates
+        // a query sent while another runs on the same client).
+        const decided = fresh.map((row) => {
+          const facts = worldFacts(this.config, world, row.state.plan.path, now);
+          return { row, facts, decision: decide(row.state, TICK, now, this.decideContext(facts)) };
+        });
+        for (const { row, facts, decision } of decided) await this.write(tx, row, TICK, decision, now, after, facts);
         return rows.length;
       });
       // A short batch was the last one due.
@@ -263,7 +262,11 @@ export class StoredReleaseService implements ReleaseService {
 
   /** Applies one input to a release whose row `tx` holds locked, with the facts its gates see. */
   private async applyLocked(tx: Stores, row: ReleaseRecord, input: ReleaseInput, now: Date, after: AfterCommit, facts: WorldFacts): Promise<ApplyResult> {
-    const decision = decide(row.state, input, now, this.decideContext(facts));
+    return this.write(tx, row, input, decide(row.state, input, now, this.decideContext(facts)), now, after, facts);
+  }
+
+  /** Writes what was decided on `row`: the refusal's audit row, or the transition. */
+  private async write(tx: Stores, row: ReleaseRecord, input: ReleaseInput, decision: Decision, now: Date, after: AfterCommit, facts: WorldFacts): Promise<ApplyResult> {
     if (decision.kind === 'refused') {
       await this.logRefusal(tx, row, input, decision, now);
       return { kind: 'refused', code: decision.code, message: decision.message, row };
