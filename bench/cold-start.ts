@@ -10,10 +10,10 @@ import { elapsedMs, percentile, seconds, table, verdict } from './support/stats.
 import { closedPort } from './support/webhook-recorder.js';
 
 /**
- * Cold start to ready on the embedded database, as a real process: `node scripts/start.js` (what
- * `npm start` runs: esbuild compiles the sources, then they run) and `node dist/main.js` (Slack HTTP mode against a local stub, the shipped example config, PGlite in DATA_DIR) is spawned
- * and /readyz polled every 20 ms until it answers 200 — with a new data directory, then again with
- * the one it left. The floor, measured in the same run: PGlite's own open time for each case.
+ * Cold start to ready on the embedded database, as a real process (Slack HTTP mode against a local
+ * stub, the shipped example config, PGlite in DATA_DIR): `node scripts/start.js`, what `npm start`
+ * runs, is spawned and /readyz polled every 20 ms until it answers 200 — with a new data directory,
+ * then again with the one it left — and `node dist/main.js` once more with that one. The floor, measured in the same run: PGlite's own open time for each case.
  */
 
 export interface ColdStartOptions {
@@ -121,7 +121,7 @@ export function formatColdStart(result: ColdStartResult): string {
   const goal = (app: number[], allowanceMs: number, what: string) =>
     `- ${what}: median ${seconds(percentile(app, 50))} ≤ PGlite open ${seconds(floorExisting)} + ${allowanceMs / 1000} s → ${verdict(percentile(app, 50) <= floorExisting + allowanceMs)} (worst ${seconds(Math.max(...app))}).`;
   return [
-    `Spawn → first 200 from /readyz, ${result.rounds} rounds each (median and worst). \`npm start\` is \`node scripts/start.js\` (esbuild compiles the sources into .start/, then they run; the compile is in the time); \`node dist/main.js\` is the compiled build the Docker image runs. The floor is PGlite's own open of a data directory in the bench process, same round.`,
+    `Spawn → first 200 from /readyz, ${result.rounds} rounds each (median and worst). \`npm start\` is \`node scripts/start.js\` (esbuild compiles the sources into .start-<pid>/, then they run; the compile is in the time); \`node dist/main.js\` is the compiled build the Docker image runs. The floor is PGlite's own open of a data directory in the bench process, same round.`,
     '',
     table(['entry', 'data directory', 'app: median', 'app: worst', 'floor: PGlite open (median)', 'app minus floor'], [
       ['npm start', ...row('new (initdb + migrations)', result.newDirMs, result.pgliteNewMs)],

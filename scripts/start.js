@@ -1,6 +1,6 @@
 // `npm start`: the sources compiled by esbuild, file by file as tsc lays out dist/ (~0.1 s, no type
 // check: that is `npm run typecheck`), then run in this process. Running them through tsx instead
-// cost about 0.7 s more to the first /readyz, every module of the app and of node_modules going
+// cost about 0.9 s more to the first /readyz, every module of the app and of node_modules going
 // through its loader hooks.
 //
 // The build goes to .start-<pid>/ beside dist/, where the sources' relative URLs to migrations/ and

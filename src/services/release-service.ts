@@ -244,14 +244,9 @@ export class StoredReleaseService implements ReleaseService {
         const services = [...new Set(fresh.flatMap((row) => servicesConcerned(this.config, row.state)))];
         const world = await tx.releases.world({ environments, services }, now);
         for (const row of fresh) seen.add(row.id);
-        // Each decision reads only its own row and the batch's facts: all are made first, then written
-        // one statement at a time, as a transaction's connection takes them (node-postgres deprecates
-        // a query sent while another runs on the same client).
-        const decided = fresh.map((row) => {
-          const facts = worldFacts(this.config, world, row.state.plan.path, now);
-          return { row, facts, decision: decide(row.state, TICK, now, this.decideContext(facts)) };
-        });
-        for (const { row, facts, decision } of decided) await this.write(tx, row, TICK, decision, now, after, facts);
+        // One write at a time, as a transaction's connection takes them (node-postgres deprecates a
+        // query sent while another runs on the same client).
+        for (const row of fresh) await this.applyLocked(tx, row, TICK, now, after, worldFacts(this.config, world, row.state.plan.path, now));
         return rows.length;
       });
       // A short batch was the last one due.
@@ -262,11 +257,7 @@ export class StoredReleaseService implements ReleaseService {
 
   /** Applies one input to a release whose row `tx` holds locked, with the facts its gates see. */
   private async applyLocked(tx: Stores, row: ReleaseRecord, input: ReleaseInput, now: Date, after: AfterCommit, facts: WorldFacts): Promise<ApplyResult> {
-    return this.write(tx, row, input, decide(row.state, input, now, this.decideContext(facts)), now, after, facts);
-  }
-
-  /** Writes what was decided on `row`: the refusal's audit row, or the transition. */
-  private async write(tx: Stores, row: ReleaseRecord, input: ReleaseInput, decision: Decision, now: Date, after: AfterCommit, facts: WorldFacts): Promise<ApplyResult> {
+    const decision = decide(row.state, input, now, this.decideContext(facts));
     if (decision.kind === 'refused') {
       await this.logRefusal(tx, row, input, decision, now);
       return { kind: 'refused', code: decision.code, message: decision.message, row };
